@@ -26,6 +26,8 @@ def create_app(config_class=Config, inference=None) -> Flask:
     app.teardown_appcontext(close_db_session)
     login_manager.init_app(app)
     limiter.init_app(app)
+    # Handlers must be registered before init_app so every app (tests make many) gets them.
+    from app.chat import events  # noqa: F401
     socketio.init_app(app, async_mode="threading", message_queue=redis_url,
                       cors_allowed_origins=[])
 
@@ -41,7 +43,6 @@ def create_app(config_class=Config, inference=None) -> Flask:
     app.register_blueprint(characters_bp)
     app.register_blueprint(main_bp)
     from app import errors_http
-    from app.chat import events  # noqa: F401  (registers the Socket.IO handlers)
     errors_http.register(app)
     return app
 

@@ -1,0 +1,131 @@
+"""A user in a real browser (Playwright + Debian Chromium) against the real server and the real
+SmolLM2 model: sign up, start a chat, watch the reply stream in, stop it, find it saved."""
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests.support import require
+from tests.support.live_server import REAL_MODEL_CACHE, REPO, live_server
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+SOCKET_IO_ASSET = REPO / "app" / "static" / "vendor" / "socket.io.min.js"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+TIMEOUT_MS = 90_000  # the real model on one CPU thread; every wait is bounded by this
+PHONE = {"width": 390, "height": 844}
+SCREENSHOT = Path("/tmp/kindred-chat.png")
+LONG_ASK = ("Please tell me a long, detailed story about the most memorable day of your life, "
+            "with many twists.")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(CHROMIUM.exists(), "Debian chromium is not installed (apt-get install chromium)")
+    require(SOCKET_IO_ASSET.exists(), "app/static/vendor/socket.io.min.js is missing; "
+                                      "run `make setup` to copy it from node_modules")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with live_server(tmp_path_factory.mktemp("browser-server"), model_path="",
+                     model_cache_dir=REAL_MODEL_CACHE, max_new_tokens=200,
+                     torch_threads=1) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser, request):
+    viewport = getattr(request, "param", None) or {"width": 1280, "height": 800}
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    opened.script_errors = []
+    opened.on("pageerror", lambda error: opened.script_errors.append(str(error)))
+    yield opened
+    context.close()
+
+
+def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/signup")
+    page.fill("input[name=username]", f"web_{secrets.token_hex(4)}")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("#auth-form button[type=submit]")
+    page.wait_for_url(server.url + "/")
+
+    page.locator(".character-card").first.get_by_role("button", name="Chat").click()
+    page.wait_for_url(re.compile(r"/chat/\d+$"))
+    greeting = page.locator("#messages .message.assistant").first
+    expect(greeting.locator(".content")).not_to_be_empty()
+    expect(page.locator("#chat-title")).not_to_have_text("…")
+
+    page.fill("#composer-input", LONG_ASK)
+    page.click("#send")
+    user_bubble = page.locator("#messages .message.user").last
+    expect(user_bubble.locator(".content")).to_have_text(LONG_ASK)
+    reply = page.locator("#messages .message.user + .message.assistant .content")
+    stop = page.locator("#stop")
+
+    page.wait_for_function(
+        """() => {
+             const reply = document.querySelector('#messages .message.user + .message.assistant .content');
+             return reply && reply.textContent.trim() !== '' && !document.getElementById('stop').hidden;
+           }""", timeout=TIMEOUT_MS)
+    first_seen = reply.text_content()
+    page.wait_for_function(
+        """(seen) => {
+             const reply = document.querySelector('#messages .message.user + .message.assistant .content');
+             return reply.textContent.length > seen.length;
+           }""", arg=first_seen, timeout=TIMEOUT_MS)
+    assert reply.text_content().startswith(first_seen), "streamed text should only grow"
+
+    expect(stop).to_be_visible()
+    stop.click()
+    expect(stop).to_be_hidden()
+    stopped_bubble = page.locator("#messages .message.user + .message.assistant")
+    expect(stopped_bubble).to_have_class(re.compile(r"\bstatus-stopped\b"))
+    expect(stopped_bubble.locator(".badge")).to_have_text("stopped")
+    partial = reply.text_content()
+    assert partial.strip() != ""
+    assert partial.startswith(first_seen.strip())
+    page.screenshot(path="/tmp/kindred-chat-stopped.png")
+
+    page.reload()
+    expect(page.locator("#messages .message.user").last.locator(".content")).to_have_text(LONG_ASK)
+    expect(reply).to_have_text(partial)
+    expect(stopped_bubble.locator(".badge")).to_have_text("stopped")
+    expect(page.locator("#send")).to_be_enabled()
+    assert page.script_errors == []
+
+
+@pytest.mark.parametrize("page", [PHONE], indirect=True)
+def test_chat_page_fits_a_phone_screen(server, page):
+    from playwright.sync_api import expect
+
+    signup = page.request.post(server.url + "/api/auth/signup", data={
+        "username": f"phone_{secrets.token_hex(4)}", "password": "correct horse battery"})
+    assert signup.status == 201, signup.text()
+    created = page.request.post(server.url + "/api/conversations", data={"character_id": 1},
+                                headers={"X-CSRF-Token": signup.json()["csrf_token"]})
+    assert created.status == 201, created.text()
+    page.goto(f"{server.url}/chat/{created.json()['conversation']['id']}")
+    expect(page.locator("#messages .message.assistant .content").first).not_to_be_empty()
+
+    for control in (page.locator("#composer-input"), page.locator("#send")):
+        expect(control).to_be_visible()
+        box = control.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        assert box["y"] + box["height"] <= PHONE["height"], box
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(SCREENSHOT))
+    assert page.script_errors == []

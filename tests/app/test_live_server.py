@@ -1,0 +1,259 @@
+"""The real server (`python run.py`) driven by real python-socketio clients over websockets.
+
+One server per module, with the tiny random-weight Llama and a long reply budget, so replies
+stream for long enough to be stopped or cut off by a disconnect."""
+import secrets
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+
+from tests.support.live_server import live_server
+
+MAX_NEW_TOKENS = 1500
+WAIT = 60  # seconds: the bound on every wait; the tiny model answers in a few seconds
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_model_dir):
+    with live_server(tmp_path_factory.mktemp("live-server"), model_path=str(tiny_model_dir),
+                     max_new_tokens=MAX_NEW_TOKENS) as running:
+        yield running
+
+
+@pytest.fixture
+def sockets():
+    """Make connected clients; every one is disconnected after the test."""
+    made = []
+
+    def connect(server, account=None):
+        chat = ChatSocket()
+        chat.connect(server.url, account)
+        made.append(chat)
+        return chat
+
+    yield connect
+    # Each close waits for the server's answer to the websocket close frame; do them together.
+    closing = [threading.Thread(target=chat.close) for chat in made]
+    for thread in closing:
+        thread.start()
+    for thread in closing:
+        thread.join(timeout=30)
+
+
+def test_connection_without_login_is_refused(server):
+    client = socketio.Client(reconnection=False)
+    refusals = []
+    client.on("connect_error", lambda data=None: refusals.append(data))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server.url, transports=["websocket"], wait_timeout=10)
+    assert not client.connected
+    assert "Log in before opening a chat connection." in str(refusals)
+
+
+def test_reply_streams_token_by_token_and_is_stored(server, sockets):
+    user = Account.signed_up(server)
+    conversation = user.start_conversation()
+    chat = sockets(server, user)
+
+    chat.emit("chat:send", {"conversation_id": conversation["id"], "content": "Hello there!"})
+    done = chat.wait_for("chat:done")
+
+    names = chat.names()
+    assert names[0] == "chat:message", names[:5]
+    sent = chat.first("chat:message")["message"]
+    assert (sent["role"], sent["content"]) == ("user", "Hello there!")
+    assert names.count("chat:token") >= 3, "the reply should arrive in several pieces"
+    assert names.index("chat:done") > max(i for i, n in enumerate(names) if n == "chat:token")
+    assert done["stopped"] is False
+
+    streamed = chat.streamed_text()
+    stored = user.messages(conversation["id"])
+    assert stored[-2]["content"] == "Hello there!"
+    assert stored[-1]["role"] == "assistant"
+    assert stored[-1]["status"] == "complete"
+    assert stored[-1]["content"] == streamed.strip() != ""
+    assert done["message"]["content"] == stored[-1]["content"]
+
+
+def test_stop_keeps_the_partial_reply(server, sockets):
+    user = Account.signed_up(server)
+    conversation = user.start_conversation()
+    chat = sockets(server, user)
+
+    chat.emit("chat:send", {"conversation_id": conversation["id"], "content": "Tell me a story."})
+    chat.wait_for("chat:token", count=3)
+    chat.emit("chat:stop", {"conversation_id": conversation["id"]})
+    done = chat.wait_for("chat:done")
+
+    assert done["stopped"] is True
+    assert done["stop_reason"] == "user"
+    assert done["tokens"] < MAX_NEW_TOKENS
+    reply = user.messages(conversation["id"])[-1]
+    assert reply["role"] == "assistant"
+    assert reply["status"] == "stopped"
+    assert reply["content"] != ""
+    assert reply["content"] == chat.streamed_text().strip()
+
+
+def test_disconnect_mid_reply_stores_what_was_generated(server, sockets):
+    user = Account.signed_up(server)
+    conversation = user.start_conversation()
+    chat = sockets(server, user)
+
+    chat.emit("chat:send", {"conversation_id": conversation["id"], "content": "Keep talking."})
+    chat.wait_for("chat:token", count=3)
+    chat.close()
+    seen_before_leaving = chat.streamed_text().strip()
+
+    messages = user.wait_until_reply_settles(conversation["id"])
+    user_message, reply = messages[-2], messages[-1]
+    assert (user_message["role"], user_message["content"]) == ("user", "Keep talking.")
+    assert reply["role"] == "assistant"
+    assert reply["status"] == "stopped"
+    assert reply["content"] != ""
+    assert reply["content"].startswith(seen_before_leaving)
+
+
+def test_tokens_reach_only_the_conversation_owner(server, sockets):
+    owner, intruder = Account.signed_up(server), Account.signed_up(server)
+    conversation = owner.start_conversation()
+    owner_chat, intruder_chat = sockets(server, owner), sockets(server, intruder)
+
+    intruder_chat.emit("chat:join", {"conversation_id": conversation["id"]})
+    refused = intruder_chat.wait_for("chat:error")
+    assert refused["code"] == "not_found"
+    assert refused["conversation_id"] == conversation["id"]
+
+    owner_chat.emit("chat:send", {"conversation_id": conversation["id"], "content": "Just us?"})
+    owner_chat.wait_for("chat:token", count=5)
+    owner_chat.emit("chat:stop", {"conversation_id": conversation["id"]})
+    owner_chat.wait_for("chat:done")
+
+    # A round trip after the reply ended: anything sent to the intruder's socket during the
+    # reply would have been delivered before this second refusal.
+    intruder_chat.emit("chat:join", {"conversation_id": conversation["id"]})
+    intruder_chat.wait_for("chat:error", count=2)
+    assert intruder_chat.names() == ["chat:error", "chat:error"]
+    assert owner_chat.streamed_text() != ""
+
+
+def test_second_tab_of_the_owner_sees_the_stream(server, sockets):
+    user = Account.signed_up(server)
+    conversation = user.start_conversation()
+    first_tab, second_tab = sockets(server, user), sockets(server, user)
+
+    second_tab.emit("chat:join", {"conversation_id": conversation["id"]})
+    joined = second_tab.wait_for("chat:joined")
+    assert joined == {"conversation_id": conversation["id"], "streaming": False}
+
+    first_tab.emit("chat:send", {"conversation_id": conversation["id"], "content": "Both tabs?"})
+    first_tab.wait_for("chat:token", count=3)
+    second_tab.wait_for("chat:token", count=3)
+    first_tab.emit("chat:stop", {"conversation_id": conversation["id"]})
+    first_done, second_done = first_tab.wait_for("chat:done"), second_tab.wait_for("chat:done")
+
+    assert second_tab.first("chat:message")["message"]["content"] == "Both tabs?"
+    assert second_tab.streamed_text() == first_tab.streamed_text() != ""
+    assert second_done["message"] == first_done["message"]
+    assert user.messages(conversation["id"])[-1]["content"] == second_tab.streamed_text().strip()
+
+
+class Account:
+    """A user signed up over real HTTP; its cookies authenticate both REST calls and sockets."""
+
+    def __init__(self, server):
+        self.server = server
+        self.http = requests.Session()
+        self.csrf = ""
+
+    @classmethod
+    def signed_up(cls, server) -> "Account":
+        account = cls(server)
+        response = account.http.post(server.url + "/api/auth/signup", timeout=30, json={
+            "username": f"live_{secrets.token_hex(4)}", "password": "correct horse"})
+        assert response.status_code == 201, response.text
+        account.csrf = response.json()["csrf_token"]
+        return account
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+
+    def start_conversation(self, character_id: int = 1) -> dict:
+        response = self.http.post(self.server.url + "/api/conversations", timeout=30,
+                                  json={"character_id": character_id},
+                                  headers={"X-CSRF-Token": self.csrf})
+        assert response.status_code == 201, response.text
+        return response.json()["conversation"]
+
+    def conversation(self, conversation_id: int) -> dict:
+        response = self.http.get(f"{self.server.url}/api/conversations/{conversation_id}",
+                                 timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()["conversation"]
+
+    def messages(self, conversation_id: int) -> list[dict]:
+        return self.conversation(conversation_id)["messages"]
+
+    def wait_until_reply_settles(self, conversation_id: int) -> list[dict]:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            conversation = self.conversation(conversation_id)
+            last = conversation["messages"][-1]
+            if not conversation["streaming"] and last["status"] != "streaming":
+                return conversation["messages"]
+            time.sleep(0.2)
+        pytest.fail(f"the reply was still streaming after {WAIT} s: {conversation['messages'][-1]}")
+
+
+class ChatSocket:
+    """A python-socketio client that records every chat event it receives, in order."""
+
+    EVENTS = ("chat:joined", "chat:message", "chat:token", "chat:done", "chat:error")
+
+    def __init__(self):
+        self.client = socketio.Client(reconnection=False)
+        self.events: list[tuple[str, dict]] = []
+        self._changed = threading.Condition()
+        for name in self.EVENTS:
+            self.client.on(name, self._recorder(name))
+
+    def connect(self, url: str, account: Account | None) -> None:
+        headers = {"Cookie": account.cookie_header} if account else {}
+        self.client.connect(url, headers=headers, transports=["websocket"], wait_timeout=10)
+
+    def emit(self, event: str, payload: dict) -> None:
+        self.client.emit(event, payload)
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
+
+    def wait_for(self, name: str, count: int = 1) -> dict:
+        """The `count`-th event called `name` (waiting for it), or fail with what did arrive."""
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: self.names().count(name) >= count,
+                                             timeout=WAIT)
+            if not arrived:
+                pytest.fail(f"no {count} x {name} within {WAIT} s; received "
+                            f"{self.names()[-20:]} {[d for n, d in self.events if n != 'chat:token']}")
+            return [data for event, data in self.events if event == name][count - 1]
+
+    def first(self, name: str) -> dict:
+        return next(data for event, data in self.events if event == name)
+
+    def names(self) -> list[str]:
+        return [event for event, _ in list(self.events)]
+
+    def streamed_text(self) -> str:
+        return "".join(data["text"] for event, data in list(self.events) if event == "chat:token")
+
+    def _recorder(self, name: str):
+        def record(data=None):
+            with self._changed:
+                self.events.append((name, data))
+                self._changed.notify_all()
+        return record

@@ -1,0 +1,126 @@
+"""Run the real server (`python run.py`) as a subprocess on a free local port, for tests that
+talk to it the way a browser or a python-socketio client does: over real HTTP and websockets.
+
+    with live_server(tmp_path, model_path=str(tiny_model_dir), max_new_tokens=1500) as server:
+        requests.get(server.url + "/login")
+
+Each server gets its own instance folder and SQLite database, migrated and seeded first with
+`python -m app.setup migrate|seed`, exactly as `make run` does."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = REPO / ".venv" / "bin" / "python"
+REAL_MODEL_CACHE = REPO / "instance" / "models"
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class LiveServer:
+    url: str
+    port: int
+    process: subprocess.Popen
+    instance_dir: Path
+    log_path: Path
+
+    def log(self) -> str:
+        """What the server wrote to stdout/stderr so far (for failure messages)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
+                model_cache_dir: Path | None = None, torch_threads: int = 1,
+                extra_env: dict | None = None):
+    """Start `run.py` with a fresh instance folder under `tmp_dir`; stop it on exit.
+    `model_path` "" means the packaged SmolLM2; pass `model_cache_dir=REAL_MODEL_CACHE` then
+    so the safetensors copy made by `make` is reused instead of converted again."""
+    tmp_dir = Path(tmp_dir)
+    instance = tmp_dir / "instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "KINDRED_INSTANCE_DIR": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance / 'kindred.db'}",
+        "MODEL_PATH": model_path,
+        "MODEL_CACHE_DIR": str(model_cache_dir or instance / "models"),
+        "MAX_NEW_TOKENS": str(max_new_tokens),
+        "TORCH_THREADS": str(torch_threads),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    for inherited in ("SECRET_KEY", "REDIS_URL"):  # a generated key, in-process Socket.IO
+        if inherited not in (extra_env or {}):
+            env.pop(inherited, None)
+    for step in ("migrate", "seed"):
+        done = subprocess.run([str(_python()), "-m", "app.setup", step], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"`python -m app.setup {step}` failed ({done.returncode}):\n"
+                               f"{done.stdout}\n{done.stderr}")
+
+    log_path = tmp_dir / "server.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen([str(_python()), "run.py"], cwd=REPO, env=env,
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, process=process,
+                        instance_dir=instance, log_path=log_path)
+    try:
+        _wait_until_serving(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _python() -> Path:
+    return PYTHON if PYTHON.exists() else Path(sys.executable)
+
+
+def _wait_until_serving(server: LiveServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.process.returncode} before "
+                               f"serving:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(server.url + "/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.2)
+    _stop(server.process)
+    raise RuntimeError(f"the server did not answer GET /login within {START_TIMEOUT:.0f} s:\n"
+                       f"{server.log()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
