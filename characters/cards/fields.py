@@ -1,0 +1,137 @@
+"""Typed readers for the fields of an untrusted card ``data`` object.
+
+Each reader takes the JSON object and a key, applies defaults for absent/null
+values, enforces the size limits and returns a value safe to store on a Card.
+Wrong types raise CardError("bad_field"); oversized text raises
+CardError("field_too_long"). Free-form objects (extensions, character_book,
+assets) are deep-copied verbatim, unknown keys included.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .errors import CardError
+from .limits import field_limit
+
+
+def text(obj: dict, key: str) -> str:
+    """A string field; absent/null -> "", numbers are converted to their text form."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    return _as_text(value, key)
+
+
+def optional_text(obj: dict, key: str) -> str | None:
+    """A string field that may be absent (None)."""
+    value = obj.get(key)
+    return None if value is None else _as_text(value, key)
+
+
+def text_list(obj: dict, key: str) -> list[str]:
+    """An array of strings; absent/null -> []."""
+    value = obj.get(key)
+    return [] if value is None else _as_text_list(value, key)
+
+
+def optional_text_list(obj: dict, key: str) -> list[str] | None:
+    """An array of strings that may be absent (None)."""
+    value = obj.get(key)
+    return None if value is None else _as_text_list(value, key)
+
+
+def text_mapping(obj: dict, key: str) -> dict[str, str] | None:
+    """An object of string -> string (e.g. creator_notes_multilingual), or None."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _bad(key, "an object of language code -> text")
+    return {str(k): _as_text(v, key) for k, v in value.items()}
+
+
+def mapping(obj: dict, key: str) -> dict[str, Any]:
+    """A free-form object kept verbatim (e.g. extensions); absent/null -> {}."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _bad(key, "an object")
+    return copy.deepcopy(value)
+
+
+def number(obj: dict, key: str) -> int | float | None:
+    """A number (e.g. a unix timestamp) or None; numeric strings are converted."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _bad(key, "a number")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+        try:
+            parsed = float(value.strip())
+        except ValueError:
+            parsed = float("nan")
+        if parsed == parsed and parsed not in (float("inf"), float("-inf")):
+            return parsed
+    raise _bad(key, "a number")
+
+
+def character_book(obj: dict, key: str) -> dict[str, Any] | None:
+    """The lorebook object, kept verbatim; ``entries`` must be a list of objects."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _bad(key, "a lorebook object with an 'entries' list")
+    entries = value.get("entries")
+    if entries is not None and (
+        not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries)
+    ):
+        raise _bad(f"{key}.entries", "a list of lorebook entry objects")
+    return copy.deepcopy(value)
+
+
+def asset_list(obj: dict, key: str) -> list[dict[str, Any]] | None:
+    """The V3 ``assets`` array (objects with type/uri/name/ext), kept verbatim, or None."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+        raise _bad(key, "a list of asset objects")
+    for asset in value:
+        for part in ("type", "uri", "name", "ext"):
+            if part in asset and not isinstance(asset[part], str):
+                raise _bad(f"{key}[].{part}", "a string")
+    return copy.deepcopy(value)
+
+
+def _as_text(value: Any, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _bad(key, "a string")
+    result = value if isinstance(value, str) else str(value)
+    limit = field_limit(key)
+    if len(result) > limit // 4 and len(result.encode("utf-8", "surrogatepass")) > limit:
+        raise CardError(
+            "field_too_long",
+            f"The '{key}' field is longer than the {limit // 1024} KB accepted for it.",
+        )
+    return result
+
+
+def _as_text_list(value: Any, key: str) -> list[str]:
+    if not isinstance(value, list):
+        raise _bad(key, "a list of strings")
+    return [_as_text(item, key) for item in value]
+
+
+def _bad(key: str, expected: str) -> CardError:
+    return CardError("bad_field", f"The '{key}' field has the wrong type; it must be {expected}.")
