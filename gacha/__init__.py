@@ -1,0 +1,1 @@
+"""Pure, deterministic core of Kindred's provably fair character-card gacha."""
