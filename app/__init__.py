@@ -28,6 +28,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
     limiter.init_app(app)
     # Handlers must be registered before init_app so every app (tests make many) gets them.
     from app.chat import events  # noqa: F401
+    socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
     socketio.init_app(app, async_mode="threading", message_queue=redis_url,
                       cors_allowed_origins=[])
 
