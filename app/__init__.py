@@ -29,8 +29,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
     # Handlers must be registered before init_app so every app (tests make many) gets them.
     from app.chat import events  # noqa: F401
     socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
-    socketio.init_app(app, async_mode="threading", message_queue=redis_url,
-                      cors_allowed_origins=[])
+    socketio.init_app(app, async_mode="threading", message_queue=redis_url)  # same origin only
 
     app.extensions["kindred.inference"] = inference or _load_inference(app)
     _wire_replies(app)
@@ -39,9 +38,11 @@ def create_app(config_class=Config, inference=None) -> Flask:
     from app.api import bp as api_bp
     from app.main import bp as main_bp
     from characters.api import bp as characters_bp
+    from gacha.api import bp as gacha_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(characters_bp)
+    app.register_blueprint(gacha_bp)
     app.register_blueprint(main_bp)
     from app import errors_http
     errors_http.register(app)

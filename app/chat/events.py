@@ -16,8 +16,8 @@ from app.extensions import socketio
 @socketio.on("connect")
 def on_connect(_auth=None):
     if not current_user.is_authenticated:
-        raise ConnectionRefusedError({"code": "login_required",
-                                      "message": "Log in before opening a chat connection."})
+        raise ConnectionRefusedError("Log in before opening a chat connection.",
+                                     {"code": "login_required"})
 
 
 @socketio.on("disconnect")

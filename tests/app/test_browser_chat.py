@@ -40,6 +40,7 @@ def server(tmp_path_factory):
                      model_cache_dir=REAL_MODEL_CACHE, max_new_tokens=200,
                      torch_threads=1) as running:
         yield running
+        running.assert_no_tracebacks()
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def page(browser, request):
     context.close()
 
 
-def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(server, page):
+def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(page, server):
     from playwright.sync_api import expect
 
     page.goto(server.url + "/signup")
@@ -67,6 +68,7 @@ def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(server, page):
     page.wait_for_url(re.compile(r"/chat/\d+$"))
     greeting = page.locator("#messages .message.assistant").first
     expect(greeting.locator(".content")).not_to_be_empty()
+    expect(greeting.locator(".tools")).not_to_contain_text("null")
     expect(page.locator("#chat-title")).not_to_have_text("…")
 
     page.fill("#composer-input", LONG_ASK)
@@ -108,8 +110,8 @@ def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(server, page):
     assert page.script_errors == []
 
 
-@pytest.mark.parametrize("page", [PHONE], indirect=True)
-def test_chat_page_fits_a_phone_screen(server, page):
+@pytest.mark.parametrize("page", [PHONE], indirect=True, ids=["390x844"])
+def test_chat_page_fits_a_phone_screen(page, server):
     from playwright.sync_api import expect
 
     signup = page.request.post(server.url + "/api/auth/signup", data={

@@ -21,6 +21,7 @@ def server(tmp_path_factory, tiny_model_dir):
     with live_server(tmp_path_factory.mktemp("live-server"), model_path=str(tiny_model_dir),
                      max_new_tokens=MAX_NEW_TOKENS) as running:
         yield running
+        running.assert_no_tracebacks()
 
 
 @pytest.fixture
@@ -51,6 +52,15 @@ def test_connection_without_login_is_refused(server):
         client.connect(server.url, transports=["websocket"], wait_timeout=10)
     assert not client.connected
     assert "Log in before opening a chat connection." in str(refusals)
+
+
+def test_a_logged_in_cookie_from_another_site_is_refused(server):
+    user = Account.signed_up(server)
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server.url, transports=["websocket"], wait_timeout=10,
+                       headers={"Cookie": user.cookie_header, "Origin": "http://evil.example"})
+    assert not client.connected
 
 
 def test_reply_streams_token_by_token_and_is_stored(server, sockets):

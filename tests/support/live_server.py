@@ -36,6 +36,10 @@ class LiveServer:
         """What the server wrote to stdout/stderr so far (for failure messages)."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def assert_no_tracebacks(self) -> None:
+        """Background work (streaming threads, handlers) must not have crashed unnoticed."""
+        assert "Traceback (most recent call last)" not in self.log(), self.log()[-6000:]
+
 
 @contextmanager
 def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,

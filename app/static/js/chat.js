@@ -97,10 +97,11 @@ function messageTools(message) {
   if (message.status === "stopped") tools.append(el("span", { class: "badge" }, "stopped"));
   if (message.status === "interrupted") tools.append(el("span", { class: "badge" }, "interrupted"));
   if (message.edited_at) tools.append(el("span", { class: "badge" }, "edited"));
-  tools.append(
-    el("button", { class: "edit", title: "Edit", onclick: () => startEdit(message) }, "Edit"),
-    message.parent_id === null ? null :
-      el("button", { class: "delete", title: "Delete this and what follows", onclick: () => remove(message) }, "Delete"));
+  tools.append(el("button", { class: "edit", title: "Edit", onclick: () => startEdit(message) }, "Edit"));
+  if (message.parent_id !== null) {
+    tools.append(el("button", { class: "delete", title: "Delete this and what follows",
+      onclick: () => remove(message) }, "Delete"));
+  }
   return tools;
 }
 
