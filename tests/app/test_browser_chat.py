@@ -6,32 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import require
-from tests.support.live_server import REAL_MODEL_CACHE, REPO, live_server
+from tests.support.browser import PHONE, TIMEOUT_MS, browser, page  # noqa: F401  (fixtures)
+from tests.support.live_server import REAL_MODEL_CACHE, live_server
 
-pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-SOCKET_IO_ASSET = REPO / "app" / "static" / "vendor" / "socket.io.min.js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-TIMEOUT_MS = 90_000  # the real model on one CPU thread; every wait is bounded by this
-PHONE = {"width": 390, "height": 844}
 SCREENSHOT = Path("/tmp/kindred-chat.png")
 LONG_ASK = ("Please tell me a long, detailed story about the most memorable day of your life, "
             "with many twists.")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    require(CHROMIUM.exists(), "Debian chromium is not installed (apt-get install chromium)")
-    require(SOCKET_IO_ASSET.exists(), "app/static/vendor/socket.io.min.js is missing; "
-                                      "run `make setup` to copy it from node_modules")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +23,6 @@ def server(tmp_path_factory):
                      torch_threads=1) as running:
         yield running
         running.assert_no_tracebacks()
-
-
-@pytest.fixture
-def page(browser, request):
-    viewport = getattr(request, "param", None) or {"width": 1280, "height": 800}
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(TIMEOUT_MS)
-    opened = context.new_page()
-    opened.script_errors = []
-    opened.on("pageerror", lambda error: opened.script_errors.append(str(error)))
-    yield opened
-    context.close()
 
 
 def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(page, server):
