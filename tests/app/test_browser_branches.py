@@ -98,3 +98,29 @@ def test_an_empty_message_is_not_sent_and_a_too_long_one_is_refused(chat_page):
     expect(page.locator("#chat-error")).to_contain_text("at most 4000 characters")
     expect(page.locator("#send")).to_be_enabled()
     expect(page.locator("#messages .message")).to_have_count(1)
+
+
+def test_home_lists_characters_without_overlap_and_starts_a_chat(page, server):
+    from playwright.sync_api import expect
+    page.goto(server.url + "/signup")
+    page.fill("input[name=username]", f"home_{secrets.token_hex(4)}")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("#auth-form button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    cards = page.locator(".character-card")
+    expect(cards.first.locator("img.avatar")).to_be_visible()
+    page.wait_for_function("[...document.querySelectorAll('.character-card img')].every(i => i.complete)")
+    boxes = [cards.nth(i).bounding_box() for i in range(cards.count())]
+    avatars = [cards.nth(i).locator("img.avatar").bounding_box() for i in range(cards.count())]
+    assert len(boxes) >= 6
+    for card, avatar in zip(boxes, avatars):
+        assert card["x"] <= avatar["x"] and avatar["x"] + avatar["width"] <= card["x"] + card["width"]
+    for a, b in zip(boxes, boxes[1:]):
+        if a["y"] == b["y"]:
+            assert a["x"] + a["width"] <= b["x"]
+    cards.nth(2).get_by_role("button", name="Chat").click()
+    page.wait_for_url(re.compile(r"/chat/\d+$"))
+    expect(page.locator("#chat-title")).to_have_text("Juniper Okafor")
+    page.goto(server.url + "/")
+    expect(page.locator(".conversation-link")).to_have_count(1)
+    expect(page.locator(".conversation-link strong")).to_have_text("Juniper Okafor")
