@@ -1,14 +1,27 @@
-"""Character routes: the public list, one character, and avatars."""
-from flask import Blueprint, current_app, jsonify, send_file
-from flask_login import current_user
+"""Character routes: the public list, one character, avatars, and card import/export."""
+import io
 
+from flask import Blueprint, current_app, jsonify, request, send_file
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.auth.csrf import check_csrf
 from app.database import db_session
-from app.errors import not_found
+from app.errors import KindredError, not_found
+from characters.cards import CardError
+from characters.cards.limits import MAX_FILE_BYTES
 from characters.models import Character
-from characters.service import (avatar_file, character_detail, character_summary,
-                                list_public_characters)
+from app.api.request_body import json_body
+from characters.service import (avatar_file, can_view, character_detail,
+                                character_summary, create_draft, export_character, import_card,
+                                list_public_characters, owned_character, set_visibility,
+                                update_character)
 
 bp = Blueprint("characters", __name__)
+bp.before_request(check_csrf)
+
+# A multipart body carries a little more than the file itself.
+_MULTIPART_SLACK = 64 * 1024
 
 
 @bp.get("/api/characters")
@@ -21,15 +34,111 @@ def get_character(character_id: int):
     return jsonify({"character": character_detail(_visible(character_id))})
 
 
+@bp.post("/api/characters/import")
+@login_required
+def import_character():
+    """multipart `file` (.json, .png or .charx); optional `visibility` in the query or form."""
+    limit = current_app.config.get("MAX_CARD_UPLOAD_BYTES", MAX_FILE_BYTES)
+    request.max_content_length = limit + _MULTIPART_SLACK
+    if request.content_length is not None and request.content_length > limit + _MULTIPART_SLACK:
+        raise _too_large(limit)
+    try:
+        upload = request.files.get("file")
+        visibility = request.args.get("visibility") or request.form.get("visibility") or "private"
+    except RequestEntityTooLarge:
+        raise _too_large(limit) from None
+    if upload is None:
+        raise KindredError("missing_file", "Send the card as a multipart/form-data field named "
+                                           "'file' (.json, .png or .charx).")
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(limit)
+    try:
+        character = import_card(db_session(), data, upload.filename, owner_id=current_user.id,
+                                avatars_dir=_avatars_dir(), visibility=visibility)
+    except CardError as exc:
+        raise _card_error(exc) from None
+    return jsonify({"character": character_detail(character)}), 201
+
+
+@bp.get("/api/characters/<int:character_id>/export")
+def export(character_id: int):
+    """?format=json|png|charx (default png) &spec=v2|v3 -> the card file as an attachment."""
+    character = _visible(character_id)
+    try:
+        card_file = export_character(character, request.args.get("format", "png"),
+                                     request.args.get("spec"), _avatars_dir())
+    except CardError as exc:
+        raise _card_error(exc) from None
+    response = send_file(io.BytesIO(card_file.data), mimetype=card_file.mimetype,
+                         as_attachment=True, download_name=card_file.filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/api/characters")
+@login_required
+def create_character():
+    """A private draft from card fields (JSON); publish it when ready."""
+    character = create_draft(db_session(), current_user.id, json_body())
+    return jsonify({"character": character_detail(character)}), 201
+
+
+@bp.patch("/api/characters/<int:character_id>")
+@login_required
+def edit_character(character_id: int):
+    session = db_session()
+    character = owned_character(session, current_user.id, character_id)
+    return jsonify({"character": character_detail(update_character(session, character,
+                                                                   json_body()))})
+
+
+@bp.post("/api/characters/<int:character_id>/publish")
+@login_required
+def publish(character_id: int):
+    """Body (optional) {"visibility": "public" | "unlisted"}; default public."""
+    body = request.get_json(silent=True) or {}
+    visibility = body.get("visibility", "public") if isinstance(body, dict) else None
+    if visibility not in ("public", "unlisted"):
+        raise KindredError("bad_visibility", "Publish as 'public' or 'unlisted'; use "
+                                             "POST .../unpublish to make it private again.")
+    return _set_visibility(character_id, visibility)
+
+
+@bp.post("/api/characters/<int:character_id>/unpublish")
+@login_required
+def unpublish(character_id: int):
+    return _set_visibility(character_id, "private")
+
+
 @bp.get("/characters/<int:character_id>/avatar.png")
 def avatar(character_id: int):
-    path = avatar_file(_visible(character_id), current_app.config["INSTANCE_DIR"] / "avatars")
+    path = avatar_file(_visible(character_id), _avatars_dir())
     return send_file(path, mimetype="image/png", max_age=3600)
 
 
 def _visible(character_id: int) -> Character:
     character = db_session().get(Character, character_id)
-    owner = current_user.is_authenticated and character and character.creator_id == current_user.id
-    if character is None or (character.visibility == "private" and not owner):
+    if not can_view(character, current_user.id if current_user.is_authenticated else None):
         raise not_found("character")
     return character
+
+
+def _set_visibility(character_id: int, visibility: str):
+    session = db_session()
+    character = owned_character(session, current_user.id, character_id)
+    return jsonify({"character": character_detail(set_visibility(session, character,
+                                                                 visibility))})
+
+
+def _avatars_dir():
+    return current_app.config["INSTANCE_DIR"] / "avatars"
+
+
+def _card_error(exc: CardError) -> KindredError:
+    return KindredError(exc.code, exc.message, 413 if exc.code == "file_too_large" else 400)
+
+
+def _too_large(limit: int) -> KindredError:
+    return KindredError("file_too_large", f"Card files are at most {limit // 2**20} MB "
+                                          f"({limit:,} bytes); this upload is larger.", 413)

@@ -1,9 +1,24 @@
-"""Characters: listing what a user may see, avatars, and the seeded demo cast. No Flask here."""
+"""Characters: listing what a user may see, avatars, card import/export, and the seeded demo
+cast. No Flask here."""
+import copy
+import io
+import re
+import unicodedata
+import uuid
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from sqlmodel import Session, select
 
+from app.db import utcnow
+from app.errors import KindredError, not_found
 from characters.avatars import generate_avatar
+from characters.cards import Card, CardError, export_card, from_dict, parse_card_file
+from characters.cards import fields as card_fields
+from characters.cards.jsontext import check_depth
+from characters.cards.limits import MAX_IMAGE_PIXELS
 from characters.models import Character
 from characters.seed_data import SEED_CHARACTERS
 
@@ -23,8 +38,12 @@ def character_summary(character: Character) -> dict:
 
 
 def character_detail(character: Character) -> dict:
+    book = character.character_book or {}
     return {**character_summary(character),
-            **{f: getattr(character, f) for f in CARD_FIELDS if f not in ("name", "tagline", "tags")}}
+            **{f: getattr(character, f) for f in CARD_FIELDS if f not in ("name", "tagline", "tags")},
+            "creator": character.creator, "character_version": character.character_version,
+            "visibility": character.visibility, "creator_id": character.creator_id,
+            "lorebook_entries": len(book.get("entries") or [])}
 
 
 def avatar_url(character: Character) -> str:
@@ -38,6 +57,197 @@ def avatar_file(character: Character, avatars_dir: Path) -> Path:
         avatars_dir.mkdir(parents=True, exist_ok=True)
         path.write_bytes(generate_avatar(character.name))
     return path
+
+
+VISIBILITIES = ("public", "unlisted", "private")
+# Kindred's own fields travel in the card under this namespaced extensions key, so they survive a
+# trip through other apps; V3-only fields ride under characters.cards.V3_COMPAT_EXTENSION.
+PROFILE_EXTENSION = "kindred/profile"
+PROFILE_DEFAULTS = {"tagline": "", "content_rating": "sfw", "language": "en"}
+CONTENT_RATINGS = ("sfw", "mature")
+AVATAR_MAX_SIDE = 1024
+EXPORT_FORMATS = {"json": ("application/json", ".json"), "png": ("image/png", ".png"),
+                  "charx": ("application/zip", ".charx")}
+
+_CARD_TEXT_FIELDS = ("name", "description", "personality", "scenario", "first_mes", "mes_example",
+                     "creator_notes", "system_prompt", "post_history_instructions", "creator",
+                     "character_version")
+_COLUMN_LIMITS = {"name": 120, "creator": 120, "character_version": 60, "tagline": 200,
+                  "language": 10}
+
+
+@dataclass
+class CardFile:
+    data: bytes
+    filename: str
+    mimetype: str
+
+
+def can_view(character: Optional[Character], user_id: Optional[int]) -> bool:
+    """Private characters are seen by their creator only; public and unlisted by anyone."""
+    if character is None:
+        return False
+    return character.visibility != "private" or (user_id is not None
+                                                 and character.creator_id == user_id)
+
+
+def import_card(session: Session, data: bytes, filename: Optional[str], *, owner_id: Optional[int],
+                avatars_dir: Path, visibility: str = "private") -> Character:
+    """Store a card file (JSON, PNG or CHARX) as a character owned by `owner_id`.
+
+    Every card field is kept, unknown `extensions` keys and the whole `character_book` verbatim,
+    V3-only fields under extensions so they export again. The card's image becomes the avatar,
+    re-encoded (metadata dropped). Raises CardError for a bad file; nothing is stored then."""
+    if visibility not in VISIBILITIES:
+        raise KindredError("bad_visibility",
+                           f"'visibility' must be one of {', '.join(VISIBILITIES)}.")
+    card, image = parse_card_file(data, filename)
+    character = character_from_card(card)
+    character.creator_id, character.visibility = owner_id, visibility
+    avatar = clean_avatar(image) if image is not None else None
+    path = None
+    if avatar is not None:
+        character.avatar_filename = f"card-{uuid.uuid4().hex}.png"
+        avatars_dir.mkdir(parents=True, exist_ok=True)
+        path = avatars_dir / character.avatar_filename
+        path.write_bytes(avatar)
+    try:
+        session.add(character)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if path is not None:
+            path.unlink(missing_ok=True)
+        raise
+    return character
+
+
+def export_character(character: Character, fmt: str, spec: Optional[str],
+                     avatars_dir: Path) -> CardFile:
+    """The character as a card file: `fmt` json, png (both V2 and V3 chunks) or charx (V3 only);
+    `spec` v2 or v3 (default: v3 for charx, v2 otherwise). Raises CardError for a bad choice."""
+    if fmt not in EXPORT_FORMATS:
+        raise CardError("unsupported_export",
+                        f"Unknown export format {str(fmt)[:20]!r}; use 'json', 'png' or 'charx'.")
+    spec = spec or ("v3" if fmt == "charx" else "v2")
+    avatar = avatar_file(character, avatars_dir).read_bytes() if fmt != "json" else None
+    data = export_card(card_from_character(character), fmt, spec, avatar)
+    mimetype, suffix = EXPORT_FORMATS[fmt]
+    return CardFile(data, safe_filename(character.name, f"character-{character.id}") + suffix,
+                    mimetype)
+
+
+def character_from_card(card: Card) -> Character:
+    """A new, unsaved Character holding every field of `card`."""
+    extensions = card.to_v2_dict()["data"]["extensions"]  # V3-only fields folded in
+    profile = _take_profile(extensions)
+    values = {f: getattr(card, f) for f in _CARD_TEXT_FIELDS}
+    values.update(profile, alternate_greetings=list(card.alternate_greetings),
+                  tags=list(card.tags), extensions=extensions,
+                  character_book=copy.deepcopy(card.character_book))
+    for key, limit in _COLUMN_LIMITS.items():
+        if len(values.get(key) or "") > limit:
+            raise CardError("field_too_long", f"The card's '{key}' is {len(values[key])} "
+                                              f"characters long; Kindred accepts at most {limit}.")
+    return Character(**values)
+
+
+def card_from_character(character: Character) -> Card:
+    """The character as a Card; Kindred-only fields that differ from the defaults go under
+    extensions[PROFILE_EXTENSION]."""
+    data = {f: getattr(character, f) or "" for f in _CARD_TEXT_FIELDS}
+    data.update(alternate_greetings=list(character.alternate_greetings or []),
+                tags=list(character.tags or []),
+                extensions=copy.deepcopy(character.extensions or {}),
+                character_book=copy.deepcopy(character.character_book))
+    card = from_dict({"spec": "chara_card_v2", "spec_version": "2.0", "data": data})
+    profile = {key: getattr(character, key) for key, default in PROFILE_DEFAULTS.items()
+               if getattr(character, key) not in (None, default)}
+    if profile:
+        card.extensions[PROFILE_EXTENSION] = profile
+    return card
+
+
+def clean_avatar(image: bytes) -> bytes:
+    """Re-encode an avatar as a plain PNG (no text chunks, EXIF or ICC), at most
+    AVATAR_MAX_SIDE pixels a side. Raises CardError("bad_image")."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image)) as img:
+                if img.width * img.height > MAX_IMAGE_PIXELS:
+                    raise CardError("bad_image", f"The avatar is {img.width}x{img.height} pixels; "
+                                                 f"at most {MAX_IMAGE_PIXELS:,} are accepted.")
+                img.load()
+                mode = "RGBA" if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info \
+                    else "RGB"
+                pixels = img.convert(mode)
+        pixels.thumbnail((AVATAR_MAX_SIDE, AVATAR_MAX_SIDE))
+        clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())  # no info carried
+        out = io.BytesIO()
+        clean.save(out, "PNG")
+        return out.getvalue()
+    except CardError:
+        raise
+    except Exception as exc:  # Pillow raises many types (OSError, SyntaxError, ValueError...)
+        raise CardError("bad_image", "The card's image could not be decoded; use a PNG card "
+                                     "with an intact image, or a JSON card.") from exc
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """ASCII letters, digits, '-' and '_' only, at most 60 characters."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_name).strip("_-")[:60]
+    return cleaned or fallback
+
+
+EDITABLE_FIELDS = _CARD_TEXT_FIELDS + ("tagline", "alternate_greetings", "tags", "content_rating",
+                                      "language", "extensions", "character_book")
+
+
+def owned_character(session: Session, user_id: int, character_id: int) -> Character:
+    """The user's own character; anyone else's (or a missing one) is a 404."""
+    character = session.get(Character, character_id)
+    if character is None or character.creator_id != user_id:
+        raise not_found("character")
+    return character
+
+
+def create_draft(session: Session, owner_id: int, values: dict) -> Character:
+    """A new private character from card fields (`name` required). Raises KindredError."""
+    fields = _editable_values(values)
+    if not fields.get("name", "").strip():
+        raise KindredError("missing_name", "A character needs a non-empty 'name'.")
+    character = Character(**fields, creator_id=owner_id, visibility="private")
+    session.add(character)
+    session.commit()
+    return character
+
+
+def update_character(session: Session, character: Character, values: dict) -> Character:
+    """Change the given card fields only. Raises KindredError for unknown or invalid fields."""
+    fields = _editable_values(values)
+    if "name" in fields and not fields["name"].strip():
+        raise KindredError("missing_name", "'name' cannot be empty.")
+    for key, value in fields.items():
+        setattr(character, key, value)
+    character.updated_at = utcnow()
+    session.add(character)
+    session.commit()
+    return character
+
+
+def set_visibility(session: Session, character: Character, visibility: str) -> Character:
+    """Publish (public or unlisted) or unpublish (private)."""
+    if visibility not in VISIBILITIES:
+        raise KindredError("bad_visibility",
+                           f"'visibility' must be one of {', '.join(VISIBILITIES)}.")
+    character.visibility, character.updated_at = visibility, utcnow()
+    session.add(character)
+    session.commit()
+    return character
 
 
 def seed_characters(session: Session, avatars_dir: Path) -> list[Character]:
@@ -61,3 +271,45 @@ def seed_characters(session: Session, avatars_dir: Path) -> list[Character]:
 
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+
+
+def _take_profile(extensions: dict) -> dict:
+    """Pop Kindred's own fields from a card's extensions when they are well-formed."""
+    profile = extensions.get(PROFILE_EXTENSION)
+    if not isinstance(profile, dict) or not set(profile) <= set(PROFILE_DEFAULTS):
+        return {}
+    valid = all(isinstance(v, str) for v in profile.values()) and \
+        profile.get("content_rating", "sfw") in CONTENT_RATINGS
+    if not valid:
+        return {}
+    del extensions[PROFILE_EXTENSION]
+    return dict(profile)
+
+
+def _editable_values(values: dict) -> dict:
+    """Validate card fields sent by a creator with the card library's own readers."""
+    unknown = sorted(set(values) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise KindredError("unknown_field", f"Unknown field(s) {', '.join(map(repr, unknown))}; "
+                                            f"editable are: {', '.join(EDITABLE_FIELDS)}.")
+    try:
+        fields = {}
+        for key in values:
+            if key in ("alternate_greetings", "tags"):
+                fields[key] = card_fields.text_list(values, key)
+            elif key == "extensions":
+                check_depth(values[key])
+                fields[key] = card_fields.mapping(values, key)
+            elif key == "character_book":
+                check_depth(values[key])
+                fields[key] = card_fields.character_book(values, key)
+            else:
+                fields[key] = card_fields.text(values, key)
+    except CardError as exc:
+        raise KindredError(exc.code, exc.message) from None
+    for key, limit in _COLUMN_LIMITS.items():
+        if len(fields.get(key) or "") > limit:
+            raise KindredError("field_too_long", f"'{key}' is at most {limit} characters.")
+    if fields.get("content_rating", "sfw") not in CONTENT_RATINGS:
+        raise KindredError("bad_field", "'content_rating' must be 'sfw' or 'mature'.")
+    return fields
