@@ -31,8 +31,25 @@ class Config:
     REPETITION_PENALTY = _float("REPETITION_PENALTY", 1.1)
 
     MAX_MESSAGE_CHARS = _int("MAX_MESSAGE_CHARS", 4000)
+    MAX_CARD_UPLOAD_BYTES = _int("MAX_CARD_UPLOAD_BYTES", 20 * 1024 * 1024)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
     SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "20 per hour")
+
+    # Relationships (relationships/): affinity per (user, character), levels, memories.
+    LEVEL_NAMES = os.environ.get("LEVEL_NAMES", "Stranger,Acquaintance,Friend,Close Friend,"
+                                                "Confidant,Soulmate").split(",")
+    LEVEL_THRESHOLDS = [int(x) for x in os.environ.get("LEVEL_THRESHOLDS",
+                                                       "0,20,60,150,300,600").split(",")]
+    AFFINITY_REPLY_POINTS = _int("AFFINITY_REPLY_POINTS", 2)
+    AFFINITY_FIRST_OF_DAY_POINTS = _int("AFFINITY_FIRST_OF_DAY_POINTS", 5)
+    AFFINITY_STREAK_POINTS = _int("AFFINITY_STREAK_POINTS", 3)  # per day of streak, up to 7
+    AFFINITY_CHAPTER_POINTS = _int("AFFINITY_CHAPTER_POINTS", 15)  # a chapter's default reward
+    AFFINITY_DAILY_CAP = _int("AFFINITY_DAILY_CAP", 60)  # chat points per character per UTC day
+    AFFINITY_MIN_WORDS = _int("AFFINITY_MIN_WORDS", 3)
+    AFFINITY_DUPLICATE_RATIO = _float("AFFINITY_DUPLICATE_RATIO", 0.85)
+    MEMORY_TOKEN_BUDGET = _int("MEMORY_TOKEN_BUDGET", 160)
+    MEMORY_MIN_SIMILARITY = _float("MEMORY_MIN_SIMILARITY", 0.25)
+    SUMMARY_TOKEN_BUDGET = _int("SUMMARY_TOKEN_BUDGET", 160)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

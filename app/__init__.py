@@ -43,6 +43,10 @@ def create_app(config_class=Config, inference=None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(characters_bp)
     app.register_blueprint(gacha_bp)
+    from characters.discovery.api import bp as discovery_bp
+    app.register_blueprint(discovery_bp)
+    from relationships.api import bp as relationships_bp
+    app.register_blueprint(relationships_bp)
     app.register_blueprint(main_bp)
     from app import errors_http
     errors_http.register(app)
@@ -65,6 +69,9 @@ def _wire_replies(app: Flask) -> None:
     db = app.extensions["kindred.db"]
     app.extensions["kindred.replies"] = ReplyStreamer(db, app.extensions["kindred.inference"],
                                                       emit, app.config)
+    from relationships.hooks import install as install_relationships
+    app.extensions["kindred.relationships"] = install_relationships(
+        app.extensions["kindred.replies"], db, app.config, emit, app.extensions["kindred.inference"])
     if not app.testing:
         recover_interrupted_replies(db)
 

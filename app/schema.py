@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def load_all_models() -> None:
     import app.models  # noqa: F401
     import characters.models  # noqa: F401
+    import characters.discovery.models  # noqa: F401
     import gacha.models  # noqa: F401
+    import relationships.models  # noqa: F401
 
 
 def upgrade_database(url: str) -> None:

@@ -18,8 +18,12 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_database(Config.DATABASE_URL)
     elif step == "seed":
         from characters.service import seed_characters
+        from gacha.service import seed_gacha
+        from relationships.seed import seed_stories
         with session_scope(make_engine(Config.DATABASE_URL)) as session:
             added = seed_characters(session, Config.INSTANCE_DIR / "avatars")
+            seed_stories(session)
+            seed_gacha(session)
         print(f"seeded {len(added)} new characters")
     else:
         from app.inference import ModelLoadError, load_model  # torch: only for this step

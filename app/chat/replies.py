@@ -40,6 +40,9 @@ class ReplyStreamer:
         self.db, self.inference, self.emit, self.settings = db, inference, emit, settings
         self._live: dict[int, LiveReply] = {}
         self._lock = threading.Lock()
+        # Domain hooks (wired in app/__init__.py): extras for the prompt, work after a reply.
+        self.prompt_extras = None  # (session, conversation, character, history, user_name) -> PromptExtras
+        self.after_reply: list[Callable[[int, int], None]] = []  # (conversation_id, reply_id)
 
     def reserve(self, conversation_id: int, sid: str | None = None) -> LiveReply:
         """Claim the conversation for one reply; a second request while one streams is refused."""
@@ -67,9 +70,11 @@ class ReplyStreamer:
                 history = _path_to(session, parent)
                 character = session.get(Character, conversation.character_id)
                 placeholder = service.add_reply_placeholder(session, conversation, parent)
+                extras = (self.prompt_extras(session, conversation, character, history, user_name)
+                          if self.prompt_extras else None)
                 prompt = build_prompt(character, history, user_name, self.inference,
                                       self.settings["MAX_CONTEXT_TOKENS"],
-                                      self.settings["MAX_NEW_TOKENS"])
+                                      self.settings["MAX_NEW_TOKENS"], extras=extras)
             live.message_id = placeholder.id
             live.job = self.inference.submit(prompt.text, self._params(prompt.stop))
         except Exception:
@@ -134,6 +139,11 @@ class ReplyStreamer:
                                     "stop_reason": live.stop_reason,
                                     "finish_reason": job.finish_reason,
                                     "tokens": job.tokens_generated}, room)
+            for hook in self.after_reply:
+                try:
+                    hook(live.conversation_id, live.message_id)
+                except Exception:  # a failing hook must not take the reply down with it
+                    log.exception("after-reply hook %s failed", getattr(hook, "__name__", hook))
 
     def _params(self, stop: list[str]) -> GenerationParams:
         s = self.settings

@@ -17,7 +17,8 @@ def start_conversation(session: Session, user: User, character_id: int) -> Conve
     conversation = Conversation(user_id=user.id, character_id=character.id)
     session.add(conversation)
     session.flush()
-    greetings = [character.first_mes] + list(character.alternate_greetings or [])
+    from relationships.unlocks import unlocked_greetings  # levels open alternate greetings
+    greetings = [character.first_mes] + unlocked_greetings(session, user.id, character)
     roots = [Message(conversation_id=conversation.id, role="assistant",
                      content=fill_placeholders(text, character.name, user.username))
              for text in greetings if text.strip()]

@@ -23,6 +23,7 @@ def chat_page(page, server):
     created = page.request.post(server.url + "/api/conversations", data={"character_id": 2},
                                 headers={"X-CSRF-Token": signup.json()["csrf_token"]})
     page.goto(f"{server.url}/chat/{created.json()['conversation']['id']}")
+    page.wait_for_selector(".chat[data-joined=true]")
     return page
 
 

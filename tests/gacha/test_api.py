@@ -81,8 +81,9 @@ def test_ten_pull_returns_pulls_wallet_and_pity(app, auth, user, banner_id):
     assert [p["nonce"] for p in body["pulls"]] == list(range(10))
     assert body["wallet"]["gems"] == 0
     assert body["pity"]["hard_pity"] == 90
-    assert body["pity"]["pulls_since_ssr"] == (
-        0 if any(p["rarity"] == "SSR" for p in body["pulls"]) else 10)
+    rarities = [p["rarity"] for p in body["pulls"]]
+    since_ssr = rarities[::-1].index("SSR") if "SSR" in rarities else 10
+    assert body["pity"]["pulls_since_ssr"] == since_ssr
     banners = auth.call("GET", "/api/banners").get_json()["banners"]
     assert banners[0]["pity"] == body["pity"]
 
@@ -226,3 +227,11 @@ def test_the_cli_recomputes_a_pull_from_its_verify_report(app, auth, user, banne
     assert cli.main(["verify", str(path)]) == 1
     path.write_text("{}")
     assert cli.main(["verify", str(path)]) == 2
+
+
+def test_history_export_window_is_checked(auth, user):
+    assert auth.call("GET", "/api/gacha/history.csv?days=365").status_code == 200
+    for days in ("0", "-5", "99999", "soon"):
+        response = auth.call("GET", f"/api/gacha/history.csv?days={days}")
+        assert response.status_code == 400, days
+        assert response.get_json()["error"]["code"] == "invalid_days"

@@ -12,7 +12,10 @@ let streaming = false;
 const socket = io({ transports: ["websocket"] });
 
 socket.on("connect", () => socket.emit("chat:join", { conversation_id: conversationId }));
-socket.on("chat:joined", (data) => setStreaming(data.streaming));
+socket.on("chat:joined", (data) => {
+  if (data.streaming) setStreaming(true);  // a reply started elsewhere (another tab) is running
+  document.querySelector(".chat").dataset.joined = "true";
+});
 socket.on("chat:message", ({ message }) => upsertMessage(message));
 socket.on("chat:token", ({ message_id, text }) => {
   setStreaming(true);
@@ -24,8 +27,7 @@ socket.on("chat:token", ({ message_id, text }) => {
   scrollToEnd();
 });
 socket.on("chat:done", async () => {
-  setStreaming(false);
-  await refresh();
+  await refresh();  // re-renders the stored reply, then re-enables the composer
 });
 socket.on("chat:error", async (error) => {
   showError(error.message);

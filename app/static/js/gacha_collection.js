@@ -1,0 +1,55 @@
+// Collection, shard shop and ledger history.
+const { api, el } = Kindred;
+
+function newKey() {
+  if (window.crypto?.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function say(text, isError = false) {
+  const node = document.getElementById("gacha-message");
+  node.textContent = text;
+  node.className = isError ? "error" : "muted";
+}
+
+function showWallet(wallet) {
+  for (const [currency, amount] of Object.entries(wallet)) {
+    const node = document.querySelector(`#wallet [data-currency="${currency}"]`);
+    if (node) node.textContent = amount;
+  }
+}
+
+async function loadCollection() {
+  const { cards, wallet } = await api("GET", "/api/gacha/collection");
+  showWallet(wallet);
+  const grid = document.getElementById("collection");
+  grid.replaceChildren(...cards.map((card) =>
+    el("article", { class: `collection-card rarity-${card.rarity}${card.count ? " owned" : ""}`, "data-card-id": card.id },
+      el("img", { class: "card-art", src: card.art_url, alt: card.title, loading: "lazy" }),
+      el("p", {}, card.title),
+      el("p", { class: "muted" }, card.count ? `Owned ×${card.count}` : "Not owned yet"),
+      el("button", { class: "buy", disabled: wallet.shards < card.shard_price, onclick: () => buy(card) },
+        `Buy for ${card.shard_price} shards`))));
+}
+
+async function buy(card) {
+  try {
+    const result = await api("POST", `/api/gacha/shop/${card.id}`, { idempotency_key: newKey() });
+    showWallet(result.wallet);
+    say(`Bought ${card.title}.`);
+    await Promise.all([loadCollection(), loadLedger()]);
+  } catch (error) { say(error.message, true); }
+}
+
+async function loadLedger() {
+  const { entries } = await api("GET", "/api/wallet");
+  document.getElementById("ledger").replaceChildren(...entries.map((e) =>
+    el("tr", {},
+      el("td", {}, new Date(e.created_at).toLocaleString()),
+      el("td", {}, e.kind.replace("_", " ")),
+      el("td", {}, e.currency),
+      el("td", { class: e.amount < 0 ? "debit" : "credit" }, (e.amount > 0 ? "+" : "") + e.amount))));
+}
+
+loadCollection().catch((e) => say(e.message, true));
+loadLedger().catch((e) => say(e.message, true));

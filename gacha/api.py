@@ -1,0 +1,156 @@
+"""Gacha routes: wallet and check-in, banners and their published rates, draws, seeds and
+verification, collection and shard shop, history export, card art and the pages.
+Thin: parse, call gacha.service, shape."""
+from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
+                   send_file)
+from flask_login import current_user, login_required
+
+from app.api.request_body import json_body
+from app.auth.csrf import check_csrf
+from app.database import db_session
+from app.errors import KindredError
+from app.main.routes import page_login_required
+from gacha import service
+
+bp = Blueprint("gacha", __name__)
+bp.before_request(check_csrf)
+
+
+@bp.get("/gacha")
+@page_login_required
+def banner_page():
+    return render_template("gacha.html")
+
+
+@bp.get("/gacha/collection")
+@page_login_required
+def collection_page():
+    return render_template("gacha_collection.html")
+
+
+@bp.get("/gacha/banners/<int:banner_id>/rates")
+def rates_page(banner_id: int):
+    banner = service.get_banner(db_session(), banner_id)  # 404 for unknown banners
+    return render_template("gacha_rates.html", banner=banner)
+
+
+@bp.get("/gacha/cards/<int:card_id>.png")
+def card_image(card_id: int):
+    instance = current_app.config["INSTANCE_DIR"]
+    path = service.card_art_file(db_session(), card_id, instance / "gacha-cards",
+                                 instance / "avatars")
+    return send_file(path, mimetype="image/png", max_age=3600)
+
+
+@bp.get("/api/wallet")
+@login_required
+def wallet():
+    session = db_session()
+    return jsonify({"wallet": service.balances(session, current_user.id),
+                    "entries": service.recent_entries(session, current_user.id),
+                    "checked_in_today": service.checked_in_today(session, current_user.id)})
+
+
+@bp.post("/api/checkin")
+@login_required
+def checkin():
+    session = db_session()
+    outcome = service.daily_checkin(session, current_user.id)
+    return jsonify({"granted": outcome.granted, "amount": outcome.amount, "day": outcome.day,
+                    "transaction_id": outcome.transaction.id,
+                    "wallet": service.balances(session, current_user.id)})
+
+
+@bp.get("/api/banners")
+def banners():
+    session = db_session()
+    payloads = []
+    for banner in service.list_banners(session):
+        payload = service.banner_payload(banner)
+        if current_user.is_authenticated:
+            payload["pity"] = _pity(session, banner)
+        payloads.append(payload)
+    return jsonify({"banners": payloads})
+
+
+@bp.get("/api/banners/<int:banner_id>/rates")
+def rates(banner_id: int):
+    return jsonify(service.banner_disclosure(db_session(), banner_id))
+
+
+@bp.post("/api/banners/<int:banner_id>/draw")
+@login_required
+def draw(banner_id: int):
+    body = json_body()
+    session = db_session()
+    outcome = service.draw(session, current_user.id, banner_id, body.get("count"),
+                           body.get("idempotency_key"), client_seed=body.get("client_seed"),
+                           currency=body.get("currency", "gems"))
+    result = {"pulls": service.pulls_payload(session, outcome.pulls),
+              "transaction_id": outcome.transaction.id,
+              "wallet": service.balances(session, current_user.id),
+              "pity": _pity(session, service.get_banner(session, banner_id))}
+    if outcome.replayed:
+        return jsonify({"error": {"code": "idempotency_key_replayed",
+                                  "message": "This idempotency_key was already used for this "
+                                             "draw; nothing was charged again. The original "
+                                             "result is in 'original'."},
+                        "original": result}), 409
+    return jsonify(result)
+
+
+@bp.get("/api/gacha/seed")
+@login_required
+def seed():
+    return jsonify({"seed": service.seed_payload(service.current_seed(db_session(),
+                                                                      current_user.id))})
+
+
+@bp.post("/api/gacha/seed/rotate")
+@login_required
+def rotate_seed():
+    body = json_body()
+    revealed, new = service.rotate_seed(db_session(), current_user.id, body.get("client_seed"))
+    return jsonify({"revealed": service.seed_payload(revealed, reveal=True),
+                    "seed": service.seed_payload(new)})
+
+
+@bp.get("/api/gacha/pulls/<int:pull_id>/verify")
+@login_required
+def verify(pull_id: int):
+    return jsonify(service.verify_pull(db_session(), current_user.id, pull_id))
+
+
+@bp.get("/api/gacha/history.csv")
+@login_required
+def history():
+    days = request.args.get("days", str(service.HISTORY_DAYS))
+    days = int(days) if days.isdecimal() and len(days) <= 5 else 0
+    if not 1 <= days <= service.MAX_HISTORY_DAYS:
+        raise KindredError("invalid_days", f"'days' must be a whole number from 1 to "
+                                           f"{service.MAX_HISTORY_DAYS}.")
+    text = service.history_csv(db_session(), current_user.id, days=days)
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=gacha-history.csv"})
+
+
+@bp.get("/api/gacha/collection")
+@login_required
+def collection():
+    session = db_session()
+    return jsonify({"cards": service.collection(session, current_user.id),
+                    "wallet": service.balances(session, current_user.id)})
+
+
+@bp.post("/api/gacha/shop/<int:card_id>")
+@login_required
+def buy_with_shards(card_id: int):
+    body = json_body()
+    session = db_session()
+    tx = service.exchange_shards(session, current_user.id, card_id, body.get("idempotency_key"))
+    return jsonify({"transaction_id": tx.id, "card_id": card_id,
+                    "wallet": service.balances(session, current_user.id)})
+
+
+def _pity(session, banner) -> dict:
+    return service.pity_payload(service.pity_of(session, current_user.id, banner.id), banner)

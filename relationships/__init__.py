@@ -1,0 +1,1 @@
+"""Relationships: affinity and levels per (user, character), long-term memories, story mode."""

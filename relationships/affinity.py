@@ -1,0 +1,244 @@
+"""Affinity and levels: a ledger of points per (user, character) and the named level they reach.
+
+    award_exchange(session, settings, user_id, character_id, user_message)   after a reply
+    award_chapter(session, settings, user_id, character_id, story_id, chapter, points)
+    levels_from(settings)                                 the configured ladder of named levels
+
+What earns points (amounts and the cap are in config.py):
+- a reply to a meaningful user message (once per user message, so regenerating earns nothing);
+- the first meaningful exchange of the (UTC) day, and a streak bonus for consecutive days;
+- a finished story chapter (once per chapter per story, ever).
+What earns nothing: messages with fewer than AFFINITY_MIN_WORDS words, repetitive ones
+("lol lol lol lol"), near-duplicates of the user's recent messages to this character, and any
+chat points past AFFINITY_DAILY_CAP in one day. Blocked awards stay in the ledger with 0 points
+and a note, so the decision is visible and never re-made.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from difflib import SequenceMatcher
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select, update
+
+from app.db import utcnow
+from app.models import Conversation, Message
+from relationships.models import AffinityEvent, Relationship
+
+CHAT_KINDS = ("reply", "first_of_day", "streak")  # what the daily cap counts
+STREAK_MAX_DAYS = 7
+RECENT_MESSAGES_CHECKED = 30
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
+
+DEFAULT_MEANINGS = [
+    "{{char}} has only just met {{user}}: polite but reserved, keeps personal matters private, "
+    "and does not assume familiarity.",
+    "{{char}} knows {{user}} a little: friendly and curious, still a bit guarded.",
+    "{{char}} and {{user}} are friends: warm and relaxed, jokes, shares opinions and small "
+    "personal stories.",
+    "{{char}} and {{user}} are close friends: trusting, openly caring, remembers what {{user}} "
+    "shared and asks about it.",
+    "{{user}} is {{char}}'s confidant: {{char}} shares secrets, fears and hopes, and expects the "
+    "same openness back.",
+    "{{user}} is {{char}}'s soulmate: the deepest bond; {{char}} is completely open, tender and "
+    "devoted, and speaks as to the person who knows them best.",
+]
+
+
+@dataclass(frozen=True)
+class Levels:
+    names: tuple[str, ...]
+    thresholds: tuple[int, ...]
+
+    def level_for(self, affinity: int) -> int:
+        return max(i for i, at in enumerate(self.thresholds) if affinity >= at)
+
+    def name(self, level: int) -> str:
+        return self.names[level]
+
+    def next_at(self, level: int) -> Optional[int]:
+        return self.thresholds[level + 1] if level + 1 < len(self.thresholds) else None
+
+    def parse(self, value) -> Optional[int]:
+        """A level given as its number or its name (any case); None if it is neither."""
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return min(max(value, 0), len(self.names) - 1)
+        if isinstance(value, str):
+            lowered = [n.lower() for n in self.names]
+            if value.strip().lower() in lowered:
+                return lowered.index(value.strip().lower())
+            if value.strip().isdigit():
+                return self.parse(int(value.strip()))
+        return None
+
+
+@dataclass
+class Award:
+    points: int = 0
+    affinity: int = 0
+    level_before: int = 0
+    level_after: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def leveled_up(self) -> bool:
+        return self.level_after > self.level_before
+
+
+def levels_from(settings) -> Levels:
+    names = tuple(n.strip() for n in settings["LEVEL_NAMES"])
+    thresholds = tuple(int(t) for t in settings["LEVEL_THRESHOLDS"])
+    if len(names) != len(thresholds) or thresholds[0] != 0 or list(thresholds) != sorted(set(thresholds)):
+        raise ValueError("LEVEL_NAMES and LEVEL_THRESHOLDS need the same length, and thresholds "
+                         "must rise strictly from 0.")
+    return Levels(names, thresholds)
+
+
+def relationship(session: Session, user_id: int, character_id: int) -> Relationship:
+    """The (user, character) bond, created at 0 the first time it is asked for."""
+    found = _find(session, user_id, character_id)
+    if found is not None:
+        return found
+    try:
+        session.add(Relationship(user_id=user_id, character_id=character_id))
+        session.commit()
+    except IntegrityError:  # created by a concurrent reply in the meantime
+        session.rollback()
+    return _find(session, user_id, character_id)
+
+
+def peek(session: Session, user_id: int, character_id: int) -> tuple[int, int]:
+    """(affinity, level) without creating anything."""
+    found = _find(session, user_id, character_id)
+    return (found.affinity, found.level) if found else (0, 0)
+
+
+def award_exchange(session: Session, settings, user_id: int, character_id: int,
+                   user_message: Message, now: Optional[datetime] = None) -> Award:
+    """Points for one exchange (the user's message and the character's reply). Commits."""
+    now = now or utcnow()
+    day = now.date().isoformat()
+    bond = relationship(session, user_id, character_id)
+    award = Award(affinity=bond.affinity, level_before=bond.level, level_after=bond.level)
+    ref = f"message:{user_message.id}"
+    if _event_exists(session, bond.id, "reply", ref):
+        return award
+    note = (effort_problem(user_message.content, settings["AFFINITY_MIN_WORDS"])
+            or _duplicate_problem(session, user_id, character_id, user_message,
+                                  settings["AFFINITY_DUPLICATE_RATIO"]))
+    entries = [("reply", ref, 0 if note else settings["AFFINITY_REPLY_POINTS"], note)]
+    changes = {}
+    if not note and bond.last_active_day != day:
+        yesterday = (now.date() - timedelta(days=1)).isoformat()
+        streak = bond.streak_days + 1 if bond.last_active_day == yesterday else 1
+        changes = {"streak_days": streak, "last_active_day": day}
+        entries.append(("first_of_day", f"day:{day}", settings["AFFINITY_FIRST_OF_DAY_POINTS"], ""))
+        if streak > 1:
+            entries.append(("streak", f"day:{day}", settings["AFFINITY_STREAK_POINTS"]
+                            * min(streak - 1, STREAK_MAX_DAYS), ""))
+    room = max(settings["AFFINITY_DAILY_CAP"] - _chat_points_on(session, bond.id, day), 0)
+    capped = []
+    for kind, entry_ref, points, entry_note in entries:
+        granted = min(points, room)
+        room -= granted
+        capped.append((kind, entry_ref, granted,
+                       entry_note or ("daily_cap" if granted < points else "")))
+    return _record(session, settings, bond, award, capped, day, user_message.id, changes)
+
+
+def award_chapter(session: Session, settings, user_id: int, character_id: int, story_id: int,
+                  chapter_key: str, points: int, now: Optional[datetime] = None) -> Award:
+    """A finished story chapter's reward, at most once per (story, chapter). Commits."""
+    now = now or utcnow()
+    bond = relationship(session, user_id, character_id)
+    award = Award(affinity=bond.affinity, level_before=bond.level, level_after=bond.level)
+    ref = f"story:{story_id}:{chapter_key}"
+    if _event_exists(session, bond.id, "chapter", ref):
+        award.notes.append("already_rewarded")
+        return award
+    return _record(session, settings, bond, award, [("chapter", ref, max(points, 0), "")],
+                   now.date().isoformat(), None)
+
+
+def effort_problem(text: str, min_words: int) -> str:
+    """"too_short" or "repetitive" for low-effort messages, "" otherwise."""
+    words = _WORD.findall((text or "").lower())
+    if len(words) < min_words:
+        return "too_short"
+    if len(words) >= 4 and len(set(words)) / len(words) < 0.5:
+        return "repetitive"
+    return ""
+
+
+def normalised(text: str) -> str:
+    return " ".join(_WORD.findall((text or "").lower()))
+
+
+def _duplicate_problem(session: Session, user_id: int, character_id: int, message: Message,
+                       ratio: float) -> str:
+    recent = session.exec(
+        select(Message.content).join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.user_id == user_id, Conversation.character_id == character_id,
+               Message.role == "user", Message.id != message.id)
+        .order_by(Message.id.desc()).limit(RECENT_MESSAGES_CHECKED))
+    mine = normalised(message.content)
+    for earlier in recent:
+        other = normalised(earlier)
+        if other == mine or SequenceMatcher(None, mine, other).ratio() >= ratio:
+            return "duplicate"
+    return ""
+
+
+def _record(session: Session, settings, bond: Relationship, award: Award,
+            entries: list[tuple[str, str, int, str]], day: str, message_id: Optional[int],
+            changes: Optional[dict] = None) -> Award:
+    """Write the ledger entries (each at most once), then set affinity to the ledger's sum,
+    so a concurrent award or a crash in between can never count points twice or lose them."""
+    total = 0
+    for kind, ref, points, note in entries:
+        try:
+            session.add(AffinityEvent(relationship_id=bond.id, kind=kind, ref=ref, points=points,
+                                      note=note, day=day, message_id=message_id))
+            session.commit()
+        except IntegrityError:  # the same award recorded concurrently: count it once
+            session.rollback()
+            continue
+        total += points
+        if note:
+            award.notes.append(note)
+    ledger = (select(sa.func.coalesce(sa.func.sum(AffinityEvent.points), 0))
+              .where(AffinityEvent.relationship_id == bond.id).scalar_subquery())
+    session.exec(update(Relationship).where(Relationship.id == bond.id)
+                 .values(affinity=ledger, updated_at=utcnow(), **(changes or {})))
+    session.commit()
+    session.refresh(bond)
+    new_level = levels_from(settings).level_for(bond.affinity)
+    if new_level > bond.level:  # levels never go down, even if thresholds are raised later
+        bond.level = new_level
+        session.add(bond)
+        session.commit()
+    award.points, award.affinity, award.level_after = total, bond.affinity, bond.level
+    return award
+
+
+def _find(session: Session, user_id: int, character_id: int) -> Optional[Relationship]:
+    return session.exec(select(Relationship).where(Relationship.user_id == user_id,
+                                                   Relationship.character_id == character_id)
+                        ).first()
+
+
+def _event_exists(session: Session, relationship_id: int, kind: str, ref: str) -> bool:
+    return session.exec(select(AffinityEvent.id).where(
+        AffinityEvent.relationship_id == relationship_id, AffinityEvent.kind == kind,
+        AffinityEvent.ref == ref)).first() is not None
+
+
+def _chat_points_on(session: Session, relationship_id: int, day: str) -> int:
+    total = session.exec(select(sa.func.coalesce(sa.func.sum(AffinityEvent.points), 0)).where(
+        AffinityEvent.relationship_id == relationship_id, AffinityEvent.day == day,
+        AffinityEvent.kind.in_(CHAT_KINDS))).one()
+    return int(total)

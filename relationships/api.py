@@ -1,0 +1,166 @@
+"""Relationship routes: the bond with a character, memories, stories, and the memory page."""
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_login import current_user, login_required
+
+from app.api.request_body import json_body
+from app.auth.csrf import check_csrf
+from app.chat import service as chat
+from app.database import db_session
+from app.errors import Conflict, KindredError, not_found
+from app.main.routes import page_login_required
+from characters.models import Character
+from characters.service import can_view
+from relationships import affinity, memory, story, unlocks
+from relationships.affinity import levels_from
+from relationships.hooks import room_for
+from relationships.models import Story
+
+bp = Blueprint("relationships", __name__)
+bp.before_request(check_csrf)
+
+
+@bp.get("/api/relationships/<int:character_id>")
+@login_required
+def get_relationship(character_id: int):
+    session = db_session()
+    return jsonify(unlocks.relationship_state(session, _settings(), current_user.id,
+                                              _visible_character(character_id)))
+
+
+@bp.get("/api/memories")
+@login_required
+def list_memories():
+    session = db_session()
+    character_id = _query_id("character_id")
+    if character_id is not None:
+        _visible_character(character_id)
+    names = {}
+    rows = memory.list_memories(session, current_user.id, character_id)
+    for row in rows:
+        if row.character_id not in names:
+            names[row.character_id] = session.get(Character, row.character_id).name
+    return jsonify({"memories": [memory.memory_payload(m, names[m.character_id]) for m in rows]})
+
+
+@bp.patch("/api/memories/<int:memory_id>")
+@login_required
+def edit_memory(memory_id: int):
+    session = db_session()
+    row = memory.owned_memory(session, current_user.id, memory_id)
+    body = json_body()
+    row = memory.update_memory(session, _hooks().embedder, row, body)
+    return jsonify({"memory": memory.memory_payload(row, session.get(Character, row.character_id).name)})
+
+
+@bp.delete("/api/memories/<int:memory_id>")
+@login_required
+def delete_memory(memory_id: int):
+    session = db_session()
+    memory.delete_memory(session, memory.owned_memory(session, current_user.id, memory_id))
+    return jsonify({"deleted": memory_id})
+
+
+@bp.get("/api/characters/<int:character_id>/stories")
+@login_required
+def list_stories(character_id: int):
+    session = db_session()
+    character = _visible_character(character_id)
+    levels = levels_from(_settings())
+    level = affinity.peek(session, current_user.id, character.id)[1]
+    rows = story.sync_stories(session, character, levels)
+    return jsonify({"stories": [story.story_summary(s, levels, level,
+                                                    unlocks.progress_for(session, current_user.id, s.id))
+                                for s in rows]})
+
+
+@bp.post("/api/stories/<int:story_id>/start")
+@login_required
+def start_story(story_id: int):
+    session = db_session()
+    progress, resumed = story.start_story(session, _settings(), current_user, story_id)
+    return jsonify({"progress": _progress(session, progress), "resumed": resumed,
+                    "conversation_id": progress.conversation_id}), 200 if resumed else 201
+
+
+@bp.get("/api/story-progress")
+@login_required
+def progress_of_conversation():
+    """?conversation_id= -> the story played in that conversation, or null."""
+    session = db_session()
+    conversation_id = _query_id("conversation_id")
+    if conversation_id is None:
+        raise KindredError("bad_request", "Pass ?conversation_id=<positive integer id>.")
+    chat.owned_conversation(session, current_user.id, conversation_id)
+    progress = story.active_progress(session, conversation_id)
+    return jsonify({"progress": _progress(session, progress) if progress else None})
+
+
+@bp.get("/api/story-progress/<int:progress_id>")
+@login_required
+def get_progress(progress_id: int):
+    session = db_session()
+    return jsonify({"progress": _progress(session, story.owned_progress(session, current_user.id,
+                                                                        progress_id))})
+
+
+@bp.post("/api/story-progress/<int:progress_id>/choose")
+@login_required
+def choose(progress_id: int):
+    session = db_session()
+    choice_id = json_body().get("choice_id")
+    progress = story.owned_progress(session, current_user.id, progress_id)
+    if progress.conversation_id is not None and _replies().is_busy(progress.conversation_id):
+        raise Conflict("busy", "A reply is still being written in this story; wait for it or "
+                               "stop it before choosing.")
+    progress, award = story.choose(session, _settings(), current_user, progress_id, choice_id)
+    payload = _progress(session, progress)
+    room = room_for(progress.conversation_id)
+    character = session.get(Character, session.get(Story, progress.story_id).character_id)
+    _hooks().announce(session, current_user.id, character, award, room)
+    _hooks().emit("story:update", {"conversation_id": progress.conversation_id,
+                                   "progress": payload}, room)
+    conversation = chat.owned_conversation(session, current_user.id, progress.conversation_id)
+    return jsonify({"progress": payload, "points": award.points,
+                    "conversation": chat.conversation_payload(session, conversation)})
+
+
+@bp.get("/memories")
+@page_login_required
+def memories_page():
+    return render_template("memories.html")
+
+
+def _progress(session, progress) -> dict:
+    levels = levels_from(_settings())
+    row = session.get(Story, progress.story_id)
+    level = affinity.peek(session, progress.user_id, row.character_id)[1]
+    names = (session.get(Character, row.character_id).name, current_user.username)
+    return story.progress_payload(progress, row, levels, level, names)
+
+
+def _visible_character(character_id: int) -> Character:
+    character = db_session().get(Character, character_id)
+    if not can_view(character, current_user.id):
+        raise not_found("character")
+    return character
+
+
+def _query_id(name: str):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise KindredError("bad_request", f"'{name}' must be a positive integer id.")
+    return int(raw)
+
+
+def _settings():
+    return current_app.config
+
+
+def _hooks():
+    return current_app.extensions["kindred.relationships"]
+
+
+def _replies():
+    return current_app.extensions["kindred.replies"]

@@ -1,0 +1,140 @@
+"""Where relationships meet the chat: what goes into each prompt, and what happens after a reply.
+
+`app/__init__.py` wires one RelationshipHooks into the ReplyStreamer:
+    replies.prompt_extras = hooks.prompt_extras      (called while the prompt is built)
+    replies.after_reply.append(hooks.after_reply)    (called after chat:done, in the reply thread)
+Events go through the `emit(event, payload, room)` callable, like the ReplyStreamer's:
+    relationship:update    {character_id, affinity, level, level_name, level_at, next_level_at,
+                            points, notes}          after every reply (the meter)
+    relationship:level_up  {character_id, level, level_name, unlocked}
+    memory:added           {conversation_id, memories: [...]}
+    story:update           {conversation_id, progress}
+"""
+import logging
+from typing import Callable, Optional
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.chat.prompt import PromptExtras
+from app.db import session_scope
+from app.models import Conversation, Message, User
+from characters.models import Character
+from relationships import affinity, memory, story, unlocks
+from relationships.affinity import Award, levels_from
+from relationships.models import Story
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[str, dict, str], None]
+RECENT_TURNS_FOR_MEMORY = 4
+REWARDED_STATUSES = ("complete", "stopped")
+
+
+def room_for(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+class RelationshipHooks:
+    def __init__(self, db: Engine, settings, emit: Emit, embedder=None,
+                 count_tokens: Optional[Callable[[str], int]] = None):
+        self.db, self.settings, self.emit = db, settings, emit
+        self.embedder, self.count_tokens = embedder, count_tokens
+
+    def prompt_extras(self, session: Session, conversation: Conversation, character: Character,
+                      history: list, user_name: str) -> PromptExtras:
+        """The level and its meaning, remembered facts, the story chapter, older-turn summaries."""
+        levels = levels_from(self.settings)
+        level = affinity.peek(session, conversation.user_id, character.id)[1]
+        sections = [unlocks.level_section(character, levels, level)]
+        recent = [m.content for m in history[-RECENT_TURNS_FOR_MEMORY:] if m.content.strip()]
+        remembered = memory.memories_for_prompt(
+            session, self.embedder, conversation.user_id, character.id, recent, self._count,
+            self.settings["MEMORY_TOKEN_BUDGET"], self.settings["MEMORY_MIN_SIMILARITY"])
+        if remembered:
+            sections.append("What {{char}} remembers about {{user}}:\n"
+                            + "\n".join(f"- {m.content}" for m in remembered))
+        progress = story.active_progress(session, conversation.id)
+        if progress is not None and progress.status == "active":
+            chapter = story.chapter_prompt(session.get(Story, progress.story_id), progress)
+            if chapter:
+                sections.append(chapter)
+        names = {"user": user_name, "assistant": character.name}
+        return PromptExtras(
+            system_sections=sections, lore_allowed=unlocks.lore_filter(levels, level),
+            summarize=lambda turns, budget: memory.summarize_turns(turns, self._count, budget, names),
+            summary_budget=self.settings["SUMMARY_TOKEN_BUDGET"])
+
+    def after_reply(self, conversation_id: int, reply_id: int) -> None:
+        """Affinity, memories and story goals for one finished reply. Never raises."""
+        try:
+            self._after_reply(conversation_id, reply_id)
+        except Exception:
+            log.exception("relationship hooks failed for reply %s", reply_id)
+
+    def announce(self, session: Session, user_id: int, character: Character, award: Award,
+                 room: str) -> None:
+        """relationship:update, and relationship:level_up when a level was reached."""
+        levels = levels_from(self.settings)
+        self.emit("relationship:update", {
+            "character_id": character.id, "affinity": award.affinity, "level": award.level_after,
+            "level_name": levels.name(award.level_after),
+            "level_at": levels.thresholds[award.level_after],
+            "next_level_at": levels.next_at(award.level_after),
+            "points": award.points, "notes": award.notes}, room)
+        if award.leveled_up:
+            self.emit("relationship:level_up", {
+                "character_id": character.id, "level": award.level_after,
+                "level_name": levels.name(award.level_after),
+                "unlocked": unlocks.newly_unlocked(session, character, levels, award.level_before,
+                                                   award.level_after)}, room)
+
+    def _after_reply(self, conversation_id: int, reply_id: int) -> None:
+        room = room_for(conversation_id)
+        with session_scope(self.db) as session:
+            reply = session.get(Message, reply_id)
+            if reply is None or reply.status not in REWARDED_STATUSES or not reply.content.strip():
+                return
+            asked = session.get(Message, reply.parent_id) if reply.parent_id else None
+            if asked is None or asked.role != "user":
+                return
+            conversation = session.get(Conversation, conversation_id)
+            character = session.get(Character, conversation.character_id)
+            user = session.get(User, conversation.user_id)
+            award = affinity.award_exchange(session, self.settings, user.id, character.id, asked)
+            progress = story.active_progress(session, conversation_id)
+            story_award = None
+            if progress is not None and progress.status == "active":
+                story_award = story.reach_goal(session, self.settings, progress,
+                                               [asked.content, reply.content])
+            if story_award is not None:
+                award = Award(points=award.points + story_award.points,
+                              affinity=story_award.affinity, level_before=award.level_before,
+                              level_after=story_award.level_after,
+                              notes=award.notes + story_award.notes)
+            self.announce(session, user.id, character, award, room)
+            if story_award is not None:
+                levels = levels_from(self.settings)
+                level = affinity.peek(session, user.id, character.id)[1]
+                payload = story.progress_payload(progress, session.get(Story, progress.story_id),
+                                                 levels, level, (character.name, user.username))
+                self.emit("story:update", {"conversation_id": conversation_id,
+                                           "progress": payload}, room)
+            remembered = memory.remember_from_message(session, self.embedder, user.id,
+                                                      character.id, asked, user.username)
+            if remembered:
+                self.emit("memory:added", {"conversation_id": conversation_id, "memories": [
+                    memory.memory_payload(m, character.name) for m in remembered]}, room)
+
+    def _count(self, text: str) -> int:
+        return self.count_tokens(text) if self.count_tokens else len(text.split())
+
+
+def install(replies, db: Engine, settings, emit: Emit, inference) -> RelationshipHooks:
+    """Hook relationships into a ReplyStreamer; the embedder is the discovery one (all-MiniLM-L6-v2,
+    loaded on first use)."""
+    from characters.discovery.embeddings import default_embedder
+    hooks = RelationshipHooks(db, settings, emit, default_embedder(), inference.count_tokens)
+    replies.prompt_extras = hooks.prompt_extras
+    replies.after_reply.append(hooks.after_reply)
+    return hooks

@@ -1,0 +1,265 @@
+"""Long-term memories: facts the user shared, per (user, character), each linked to its message.
+
+    remember_from_message(session, embedder, user_id, character_id, message, user_name)
+    list_memories / owned_memory / update_memory / delete_memory    the memory page's API
+    memories_for_prompt(session, embedder, ..., recent_texts, count_tokens, budget)
+    summarize_turns(turns, count_tokens, budget, ...)   older history, when it no longer fits
+
+Extraction is a cheap rule-based filter (no model call): first-person statements of durable facts
+("my dog is called Miso", "I love hiking", "I live in Lyon", "I'm allergic to cats"), rewritten in
+the third person with the user's name. Questions, hypotheticals and passing moods are skipped.
+The 135M local model proved too weak to rewrite facts reliably, so it is not asked.
+Retrieval ranks memories by cosine similarity (all-MiniLM-L6-v2) to the recent messages; pinned
+ones always go first. Summaries are extractive: the first sentence of each dropped turn, newest
+kept first, within a token budget (the small model cannot summarise faithfully).
+"""
+import logging
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+from sqlmodel import Session, select
+
+from app.db import utcnow
+from app.errors import KindredError, not_found
+from relationships.affinity import normalised
+from relationships.models import Memory
+
+log = logging.getLogger(__name__)
+
+MAX_MEMORY_CHARS = 300
+SAME_FACT_RATIO = 0.9
+
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+_CLAUSES = re.compile(r",?\s+(?:and|but|also)\s+(?=(?:my|I)\b)|;\s*")
+_SKIP = re.compile(r"^\s*(if|when|maybe|perhaps|do|does|did|can|could|would|should|what|why|"
+                   r"how|who|where|is|are)\b|\b(if i|i wish|i guess|i think|i wonder)\b", re.I)
+_MY_FACT = re.compile(r"\bmy ((?:[a-z'-]+ ){0,3}?[a-z'-]+) (is|are|was|were|'s) (.{2,150})", re.I)
+_I_FACT = re.compile(
+    r"\bI\s+(love|like|adore|enjoy|hate|dislike|prefer|have|own|live|work|study|play|collect|"
+    r"grew up|was born|speak|can't stand|am)\s+(.{2,150})|\bI('m)\s+(.{2,150})", re.I)
+_I_AM_DURABLE = re.compile(r"^(a|an|from|allergic|afraid|scared|married|single|vegan|vegetarian|"
+                           r"learning|studying|training|\d+ years? old|the )", re.I)
+_THIRD_PERSON = {"love": "loves", "like": "likes", "adore": "adores", "enjoy": "enjoys",
+                 "hate": "hates", "dislike": "dislikes", "prefer": "prefers", "have": "has",
+                 "own": "owns", "live": "lives", "work": "works", "study": "studies",
+                 "play": "plays", "collect": "collects", "grew up": "grew up",
+                 "was born": "was born", "speak": "speaks", "can't stand": "can't stand",
+                 "am": "is", "'m": "is"}
+_PRONOUNS = [(re.compile(r"\bmy\b", re.I), "their"), (re.compile(r"\bmine\b", re.I), "theirs"),
+             (re.compile(r"\bmyself\b", re.I), "themselves"), (re.compile(r"\bme\b", re.I), "them"),
+             (re.compile(r"\bI'm\b", re.I), "they're"), (re.compile(r"\bI\b"), "they")]
+
+
+@dataclass(frozen=True)
+class Fact:
+    content: str
+    subject: str  # "dog" in "my dog is ...": a newer fact about it replaces the older one
+    excerpt: str  # the sentence it came from
+
+
+def extract_facts(text: str, user_name: str) -> list[Fact]:
+    """Durable first-person facts in `text`, in the third person."""
+    facts = []
+    clauses = [c for s in _SENTENCES.findall(text or "") for c in _CLAUSES.split(s)]
+    for sentence in (c.strip() for c in clauses):
+        if not sentence or sentence.endswith("?") or _SKIP.search(sentence):
+            continue
+        fact = _my_fact(sentence, user_name) or _i_fact(sentence, user_name)
+        if fact and all(f.content.lower() != fact.content.lower() for f in facts):
+            facts.append(fact)
+    return facts
+
+
+def remember_from_message(session: Session, embedder, user_id: int, character_id: int,
+                          message, user_name: str) -> list[Memory]:
+    """Store the facts of one user message (skipping ones already known). Commits."""
+    facts = extract_facts(message.content, user_name)
+    if not facts:
+        return []
+    known = list_memories(session, user_id, character_id)
+    stored = []
+    for fact in facts:
+        if any(_same_fact(fact.content, m.content) for m in known):
+            continue
+        replaced = next((m for m in known if fact.subject and m.subject == fact.subject
+                         and not m.pinned and not m.edited), None)
+        memory = replaced or Memory(user_id=user_id, character_id=character_id)
+        memory.content, memory.subject = fact.content[:MAX_MEMORY_CHARS], fact.subject
+        memory.source_message_id = message.id
+        memory.source_conversation_id = message.conversation_id
+        memory.source_excerpt, memory.updated_at = fact.excerpt[:300], utcnow()
+        session.add(memory)
+        stored.append(memory)
+        if replaced is None:
+            known.append(memory)
+    _embed(embedder, stored)
+    session.commit()
+    return stored
+
+
+def list_memories(session: Session, user_id: int, character_id: Optional[int] = None) -> list[Memory]:
+    query = select(Memory).where(Memory.user_id == user_id)
+    if character_id is not None:
+        query = query.where(Memory.character_id == character_id)
+    return list(session.exec(query.order_by(Memory.pinned.desc(), Memory.id.desc())))
+
+
+def owned_memory(session: Session, user_id: int, memory_id) -> Memory:
+    memory = session.get(Memory, memory_id) if _is_id(memory_id) else None
+    if memory is None or memory.user_id != user_id:
+        raise not_found("memory")
+    return memory
+
+
+def update_memory(session: Session, embedder, memory: Memory, changes: dict) -> Memory:
+    """`changes` may hold `content` (non-empty text) and `pinned` (true/false). Commits."""
+    unknown = sorted(set(changes) - {"content", "pinned"})
+    if unknown or not changes:
+        raise KindredError("bad_request", "Send 'content' (text) and/or 'pinned' (true/false)"
+                                          + (f"; unknown: {', '.join(unknown)}." if unknown else "."))
+    if "pinned" in changes and not isinstance(changes["pinned"], bool):
+        raise KindredError("bad_request", "'pinned' must be true or false.")
+    if "content" in changes:
+        content = changes["content"]
+        if not isinstance(content, str) or not content.strip():
+            raise KindredError("bad_request", "'content' must be non-empty text.")
+        if len(content.strip()) > MAX_MEMORY_CHARS:
+            raise KindredError("bad_request", f"A memory is at most {MAX_MEMORY_CHARS} characters.")
+    if "content" in changes and changes["content"].strip() != memory.content:
+        memory.content, memory.edited = changes["content"].strip(), True
+        _embed(embedder, [memory])
+    if "pinned" in changes:
+        memory.pinned = changes["pinned"]
+    memory.updated_at = utcnow()
+    session.add(memory)
+    session.commit()
+    return memory
+
+
+def delete_memory(session: Session, memory: Memory) -> None:
+    session.delete(memory)
+    session.commit()
+
+
+def memories_for_prompt(session: Session, embedder, user_id: int, character_id: int,
+                        recent_texts: Sequence[str], count_tokens: Callable[[str], int],
+                        budget: int, min_similarity: float) -> list[Memory]:
+    """Pinned memories first (newest first), then the others most similar to the recent
+    messages, while they fit in `budget` tokens."""
+    memories = list_memories(session, user_id, character_id)
+    pinned = [m for m in memories if m.pinned]
+    others = [m for m in memories if not m.pinned]
+    ranked = [m for m, score in _rank(embedder, others, recent_texts) if score >= min_similarity]
+    chosen, used = [], 0
+    for memory in pinned + ranked:
+        cost = count_tokens(f"- {memory.content}\n")
+        if used + cost <= budget:
+            chosen.append(memory)
+            used += cost
+    return chosen
+
+
+def summarize_turns(turns: Sequence[dict], count_tokens: Callable[[str], int], budget: int,
+                    names: dict[str, str]) -> str:
+    """An extractive summary of `turns` ({role, content}, oldest first): one line per turn with
+    its first sentence, keeping the most recent lines that fit in `budget` tokens."""
+    lines = []
+    for turn in turns:
+        first = next(iter(s.strip() for s in _SENTENCES.findall(turn["content"]) if s.strip()), "")
+        if first:
+            lines.append(f"{names.get(turn['role'], turn['role'])}: {first[:200]}")
+    kept, used = [], 0
+    for line in reversed(lines):
+        cost = count_tokens(line + "\n")
+        if used + cost > budget:
+            break
+        kept.append(line)
+        used += cost
+    return "\n".join(reversed(kept))
+
+
+def memory_payload(memory: Memory, character_name: str = "") -> dict:
+    return {"id": memory.id, "character_id": memory.character_id,
+            "character_name": character_name, "content": memory.content,
+            "pinned": memory.pinned, "edited": memory.edited,
+            "source": {"message_id": memory.source_message_id,
+                       "conversation_id": memory.source_conversation_id,
+                       "excerpt": memory.source_excerpt},
+            "created_at": memory.created_at.isoformat(),
+            "updated_at": memory.updated_at.isoformat()}
+
+
+def _my_fact(sentence: str, user_name: str) -> Optional[Fact]:
+    match = _MY_FACT.search(sentence)
+    if not match:
+        return None
+    subject, verb, rest = match.group(1), match.group(2), match.group(3).strip(" .!")
+    verb = "is" if verb == "'s" else verb
+    return Fact(f"{user_name}'s {subject} {verb} {_third_person(rest)}", subject.lower(), sentence)
+
+
+def _i_fact(sentence: str, user_name: str) -> Optional[Fact]:
+    match = _I_FACT.search(sentence)
+    if not match:
+        return None
+    verb = (match.group(1) or match.group(3)).lower()
+    rest = (match.group(2) or match.group(4)).strip(" .!")
+    if verb in ("am", "'m") and not _I_AM_DURABLE.match(rest):
+        return None  # "I'm tired" is a mood, not a memory
+    return Fact(f"{user_name} {_THIRD_PERSON[verb]} {_third_person(rest)}", "", sentence)
+
+
+def _third_person(text: str) -> str:
+    for pattern, replacement in _PRONOUNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _same_fact(a: str, b: str) -> bool:
+    a, b = normalised(a), normalised(b)
+    return a == b or SequenceMatcher(None, a, b).ratio() >= SAME_FACT_RATIO
+
+
+def _embed(embedder, memories: list[Memory]) -> None:
+    if not memories or embedder is None:
+        return
+    try:
+        vectors = embedder.encode([m.content for m in memories])
+    except Exception:  # retrieval falls back to word overlap; the memory itself is kept
+        log.exception("could not embed %d memories", len(memories))
+        return
+    for memory, vector in zip(memories, vectors):
+        memory.embedding = np.asarray(vector, dtype="<f4").tobytes()
+        memory.embedding_model = embedder.name
+
+
+def _rank(embedder, memories: list[Memory], recent_texts: Sequence[str]) -> list[tuple[Memory, float]]:
+    """(memory, best similarity to any recent text), best first."""
+    texts = [t for t in recent_texts if t and t.strip()]
+    if not memories or not texts:
+        return []
+    scores = None
+    embedded = [m for m in memories if m.embedding and embedder is not None
+                and m.embedding_model == embedder.name]
+    if embedded:
+        try:
+            queries = embedder.encode(list(texts))
+            matrix = np.stack([np.frombuffer(m.embedding, dtype="<f4") for m in embedded])
+            best = (matrix @ np.asarray(queries, dtype=np.float32).T).max(axis=1)
+            scores = {m.id: float(s) for m, s in zip(embedded, best)}
+        except Exception:
+            log.exception("memory retrieval by embedding failed; using word overlap")
+    scores = scores or {}
+    words = [set(normalised(t).split()) for t in texts]
+    for memory in memories:
+        if memory.id not in scores:
+            mine = set(normalised(memory.content).split())
+            scores[memory.id] = max(len(mine & w) / max(len(mine), 1) for w in words)
+    return sorted(((m, scores[m.id]) for m in memories), key=lambda pair: -pair[1])
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63

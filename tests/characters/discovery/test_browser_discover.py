@@ -1,0 +1,96 @@
+"""A user in a real browser (Playwright + Debian Chromium) on /discover against the real server:
+pick interests, swipe right with the arrow key, swipe left by dragging with the mouse, undo, and
+find each of those recorded by the API."""
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests.support import require
+from tests.support.live_server import live_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+TIMEOUT_MS = 90_000  # the first deal loads all-MiniLM-L6-v2 in the server
+SCREENSHOT = Path("/tmp/kindred-discover.png")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(CHROMIUM.exists(), "Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_model_dir):
+    with live_server(tmp_path_factory.mktemp("discover-server"), model_path=str(tiny_model_dir),
+                     max_new_tokens=8) as running:
+        yield running
+        running.assert_no_tracebacks()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    opened.script_errors = []
+    opened.on("pageerror", lambda error: opened.script_errors.append(str(error)))
+    yield opened
+    context.close()
+
+
+def test_onboarding_then_key_swipe_drag_swipe_and_undo(page, server):
+    from playwright.sync_api import expect
+
+    signup = page.request.post(server.url + "/api/auth/signup", data={
+        "username": f"swiper_{secrets.token_hex(4)}", "password": "correct horse battery"})
+    assert signup.status == 201, signup.text()
+    page.goto(server.url + "/discover")
+
+    expect(page.locator("#onboarding")).to_be_visible()
+    for tag in ("fantasy", "cozy"):
+        chip = page.locator(f'.interest-chip[data-tag="{tag}"]')
+        chip.click()
+        expect(chip).to_have_attribute("aria-pressed", "true")
+    page.click("#onboarding-done")
+    expect(page.locator("#onboarding")).to_be_hidden()
+    interests = page.request.get(server.url + "/api/me/interests").json()
+    assert sorted(interests["tags"]) == ["cozy", "fantasy"] and interests["onboarded"]
+
+    top = page.locator("#deck .swipe-card.top")
+    expect(top).to_be_visible()
+    expect(top.locator(".reason")).not_to_be_empty()
+    expect(top.locator(".greeting-preview")).not_to_be_empty()
+    first = int(top.get_attribute("data-character-id"))
+    page.screenshot(path=str(SCREENSHOT))
+
+    page.keyboard.press("ArrowRight")
+    expect(top).not_to_have_attribute("data-character-id", str(first))
+    assert latest_swipe(page, server) == (first, "right", False)
+    expect(page.locator("#swipe-status")).to_contain_text("You liked")
+
+    second = int(top.get_attribute("data-character-id"))
+    box = top.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 260, y + 10, steps=12)
+    page.mouse.up()
+    expect(top).not_to_have_attribute("data-character-id", str(second))
+    assert latest_swipe(page, server) == (second, "left", False)
+
+    page.click("#undo")
+    expect(top).to_have_attribute("data-character-id", str(second))
+    assert latest_swipe(page, server) == (second, "left", True)
+    assert page.script_errors == []
+
+
+def latest_swipe(page, server):
+    swipes = page.request.get(server.url + "/api/swipes?limit=1").json()["swipes"]
+    return (swipes[0]["character_id"], swipes[0]["direction"], swipes[0]["undone"])
