@@ -13,6 +13,12 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _pairs(name: str, default: str) -> dict[str, str]:
+    """"A=1,B=two" -> {"A": "1", "B": "two"} (empty items are skipped)."""
+    items = (item.split("=", 1) for item in os.environ.get(name, default).split(",") if "=" in item)
+    return {key.strip(): value.strip() for key, value in items if key.strip()}
+
+
 class Config:
     INSTANCE_DIR = Path(os.environ.get("KINDRED_INSTANCE_DIR", BASE_DIR / "instance"))
     SECRET_KEY = os.environ.get("SECRET_KEY")  # None: a key is generated once into instance/
@@ -29,9 +35,17 @@ class Config:
     TOP_P = _float("TOP_P", 0.9)
     TOP_K = _int("TOP_K", 40)
     REPETITION_PENALTY = _float("REPETITION_PENALTY", 1.1)
+    # Inference engine: weight quantisation (none = fp32, exactly Hugging Face's numbers),
+    # memory for conversations' KV caches kept warm between turns, and replies decoded together.
+    INFERENCE_QUANT = os.environ.get("INFERENCE_QUANT", "int8")
+    KV_CACHE_MB = _int("KV_CACHE_MB", 512)
+    INFERENCE_MAX_BATCH = _int("INFERENCE_MAX_BATCH", 16)
 
     MAX_MESSAGE_CHARS = _int("MAX_MESSAGE_CHARS", 4000)
     MAX_CARD_UPLOAD_BYTES = _int("MAX_CARD_UPLOAD_BYTES", 20 * 1024 * 1024)
+    DISCOVERY_PASS_COOLDOWN_HOURS = _float("DISCOVERY_PASS_COOLDOWN_HOURS", 168)
+    DISCOVERY_DEAL_TTL_HOURS = _float("DISCOVERY_DEAL_TTL_HOURS", 24)
+    DISCOVERY_REFRESH_SECONDS = _float("DISCOVERY_REFRESH_SECONDS", 5)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
     SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "20 per hour")
 
@@ -50,6 +64,19 @@ class Config:
     MEMORY_TOKEN_BUDGET = _int("MEMORY_TOKEN_BUDGET", 160)
     MEMORY_MIN_SIMILARITY = _float("MEMORY_MIN_SIMILARITY", 0.25)
     SUMMARY_TOKEN_BUDGET = _int("SUMMARY_TOKEN_BUDGET", 160)
+
+    # Gacha economy (gacha/) and where it meets relationships: gems earned by playing, gifts,
+    # cards claimed at a level, and the admins who may grant currency (premium only this way).
+    GEMS_FIRST_CHAT_OF_DAY = _int("GEMS_FIRST_CHAT_OF_DAY", 20)  # once per UTC day, any character
+    GEMS_STREAK_DAY = _int("GEMS_STREAK_DAY", 10)  # once per UTC day that continues a chat streak
+    GEMS_STORY_CHAPTER = _int("GEMS_STORY_CHAPTER", 30)  # a finished chapter, once ever
+    GEMS_STORY_CHAPTERS_PER_DAY = _int("GEMS_STORY_CHAPTERS_PER_DAY", 5)  # paid chapters a day
+    GIFT_AFFINITY = {rarity: int(points) for rarity, points in
+                     _pairs("GIFT_AFFINITY", "N=2,R=5,SR=15,SSR=40").items()}
+    AFFINITY_GIFT_DAILY_CAP = _int("AFFINITY_GIFT_DAILY_CAP", 60)  # per character per UTC day
+    CARD_CLAIM_LEVELS = _pairs("CARD_CLAIM_LEVELS", "SR=Close Friend,SSR=Confidant")
+    KINDRED_ADMINS = [name.strip().lower() for name in
+                      os.environ.get("KINDRED_ADMINS", "").split(",") if name.strip()]
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -6,8 +6,8 @@
     POST /api/swipes/undo
     GET|PUT /api/me/interests {tags: [...]}
     GET|PUT /api/me/discovery {show_mature, blocked_creator_ids}
-Settings (app.config, all optional): DISCOVERY_PASS_COOLDOWN_HOURS (168),
-DISCOVERY_DEAL_TTL_HOURS (24), DISCOVERY_REFRESH_SECONDS (5)."""
+Settings in config.py: DISCOVERY_PASS_COOLDOWN_HOURS, DISCOVERY_DEAL_TTL_HOURS,
+DISCOVERY_REFRESH_SECONDS."""
 from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -112,9 +112,9 @@ def discovery() -> Discovery:
 def build_discovery(config, embedder=None) -> Discovery:
     return Discovery(
         embedder=embedder,
-        pass_cooldown=timedelta(hours=config.get("DISCOVERY_PASS_COOLDOWN_HOURS", 168)),
-        deal_ttl=timedelta(hours=config.get("DISCOVERY_DEAL_TTL_HOURS", 24)),
-        refresh_seconds=config.get("DISCOVERY_REFRESH_SECONDS", 5.0))
+        pass_cooldown=timedelta(hours=config["DISCOVERY_PASS_COOLDOWN_HOURS"]),
+        deal_ttl=timedelta(hours=config["DISCOVERY_DEAL_TTL_HOURS"]),
+        refresh_seconds=config["DISCOVERY_REFRESH_SECONDS"])
 
 
 def _int_arg(name: str, default: int) -> int:
