@@ -1,5 +1,6 @@
-"""Gacha routes: wallet and check-in, banners and their published rates, draws, seeds and
-verification, collection and shard shop, history export, card art and the pages.
+"""Gacha routes: wallet, ledger history and check-in, admin grants, banners and their published
+rates, draws, seeds and verification, collection and shard shop, history export, card art and
+the pages. (Gifts and level claims move cards too; their routes are in relationships/api.py.)
 Thin: parse, call gacha.service, shape."""
 from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
                    send_file)
@@ -28,6 +29,12 @@ def collection_page():
     return render_template("gacha_collection.html")
 
 
+@bp.get("/gacha/ledger")
+@page_login_required
+def ledger_page():
+    return render_template("gacha_ledger.html")
+
+
 @bp.get("/gacha/banners/<int:banner_id>/rates")
 def rates_page(banner_id: int):
     banner = service.get_banner(db_session(), banner_id)  # 404 for unknown banners
@@ -48,7 +55,39 @@ def wallet():
     session = db_session()
     return jsonify({"wallet": service.balances(session, current_user.id),
                     "entries": service.recent_entries(session, current_user.id),
-                    "checked_in_today": service.checked_in_today(session, current_user.id)})
+                    "checked_in_today": service.checked_in_today(session, current_user.id),
+                    "is_admin": _is_admin()})
+
+
+@bp.get("/api/wallet/ledger")
+@login_required
+def ledger():
+    """?currency=gems|premium|shards&limit=1..200&before=<entry id> -> entries, newest first,
+    each with the balance right after it; `next_before` pages further back."""
+    limit = _int_arg("limit", service.LEDGER_PAGE)
+    before = _int_arg("before", None)
+    return jsonify(service.ledger_history(db_session(), current_user.id,
+                                          currency=request.args.get("currency") or None,
+                                          limit=limit, before_id=before))
+
+
+@bp.post("/api/admin/grant")
+@login_required
+def admin_grant():
+    """{username, currency: gems|premium, amount, idempotency_key, reason?}; admins only
+    (KINDRED_ADMINS). The same key for the same user returns the first grant unchanged."""
+    if not _is_admin():
+        raise KindredError("admin_only", "Only admins (KINDRED_ADMINS) may grant currency.",
+                           status=403)
+    body = json_body()
+    session = db_session()
+    user_id = service.user_id_by_name(session, body.get("username"))
+    tx = service.admin_grant(session, user_id, body.get("currency"), body.get("amount"),
+                             body.get("idempotency_key"),
+                             reason=f"{body.get('reason') or ''} (by {current_user.username})".strip())
+    return jsonify({"transaction_id": tx.id, "user_id": user_id,
+                    "currency": tx.details["currency"], "amount": tx.details["amount"],
+                    "wallet": service.balances(session, user_id)})
 
 
 @bp.post("/api/checkin")
@@ -150,6 +189,19 @@ def buy_with_shards(card_id: int):
     tx = service.exchange_shards(session, current_user.id, card_id, body.get("idempotency_key"))
     return jsonify({"transaction_id": tx.id, "card_id": card_id,
                     "wallet": service.balances(session, current_user.id)})
+
+
+def _is_admin() -> bool:
+    return service.is_admin(current_user.username, current_app.config["KINDRED_ADMINS"])
+
+
+def _int_arg(name: str, default):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdecimal() or len(raw) > 10:
+        raise KindredError(f"invalid_{name}", f"'{name}' must be a positive whole number.")
+    return int(raw)
 
 
 def _pity(session, banner) -> dict:

@@ -7,10 +7,19 @@ The report holds the revealed server seed, its published hash, the client seed, 
 pity state before the pull, and the banner's rules and pool. This recomputes the pull from those
 with the pure core alone (gacha.fairness, gacha.rates, gacha.draw) and compares it with what the
 server recorded. Exit status 0 = verified, 1 = mismatch, 2 = unusable input.
+
+Grant currency as an admin (the only way premium enters the economy), on the configured
+database (DATABASE_URL):
+
+    python -m gacha.cli grant alice 500 --currency premium --key support-ticket-81 --reason "refund"
+
+--key makes a retry safe: the same key for the same user never grants twice (default: a new
+random key, printed). Exit status 0 = granted (or already granted with that key), 2 = refused.
 """
 import argparse
 import json
 import sys
+import uuid
 
 from gacha.draw import PityState, Pool, draw_one
 from gacha.fairness import seed_matches_hash
@@ -22,7 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="recompute a pull from a verify report")
     verify.add_argument("report", help="JSON from GET /api/gacha/pulls/<id>/verify, or -")
+    grant = commands.add_parser("grant", help="grant gems or premium to a user (admin)")
+    grant.add_argument("username")
+    grant.add_argument("amount", type=int)
+    grant.add_argument("--currency", default="gems", choices=["gems", "premium"])
+    grant.add_argument("--key", help="idempotency key (default: a new random one)")
+    grant.add_argument("--reason", default="granted from the command line")
+    grant.add_argument("--database-url", help="default: DATABASE_URL from config.py")
     args = parser.parse_args(argv)
+    if args.command == "grant":
+        return grant_command(args)
     try:
         text = sys.stdin.read() if args.report == "-" else open(args.report).read()
         checks = verify_report(json.loads(text))
@@ -32,6 +50,32 @@ def main(argv: list[str] | None = None) -> int:
     for name, ok in checks.items():
         print(f"{'ok  ' if ok else 'FAIL'} {name}")
     return 0 if all(checks.values()) else 1
+
+
+def grant_command(args) -> int:
+    from sqlmodel import Session
+
+    from app.db import make_engine
+    from app.errors import KindredError
+    from config import Config
+    from gacha import service
+
+    key = args.key or f"cli-{uuid.uuid4()}"
+    engine = make_engine(args.database_url or Config.DATABASE_URL)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            user_id = service.user_id_by_name(session, args.username)
+            tx = service.admin_grant(session, user_id, args.currency, args.amount, key,
+                                     reason=args.reason)
+            balance = service.balance(session, user_id, args.currency)
+    except KindredError as exc:
+        print(f"not granted: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"transaction {tx.id}: {tx.details['amount']} {tx.details['currency']} to "
+          f"{args.username} (key {key}); balance now {balance} {args.currency}")
+    return 0
 
 
 def verify_report(report: dict) -> dict[str, bool]:

@@ -17,7 +17,8 @@ import characters.models  # noqa: F401  (characters)
 from app.db import UTCDateTime, utcnow
 
 CURRENCIES = ("gems", "premium", "shards")
-TRANSACTION_KINDS = ("checkin", "draw", "admin_grant", "shard_exchange")
+TRANSACTION_KINDS = ("checkin", "draw", "admin_grant", "shard_exchange", "play_reward",
+                     "gift", "card_claim")  # gift and card_claim move cards, not currency
 CARD_RARITIES = ("N", "R", "SR", "SSR")
 
 

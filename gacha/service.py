@@ -1,5 +1,6 @@
-"""The gacha economy on top of the pure core: ledger, check-in, draws, seeds, verification,
-collection and shard shop, history export, and the seeded cards and banner. No Flask here.
+"""The gacha economy on top of the pure core: ledger, check-in, gems earned by playing, admin
+grants, draws, seeds, verification, collection, shard shop, gifts and level claims, ledger and
+draw history, and the seeded cards and banner. No Flask here.
 
 Every write for a user is one database transaction that first locks the user's wallet row
 (`SELECT ... FOR UPDATE` on PostgreSQL; `BEGIN IMMEDIATE`, i.e. the single SQLite writer lock,
@@ -21,13 +22,14 @@ from sqlmodel import Session, select
 
 from app.db import utcnow
 from app.errors import Conflict, KindredError, not_found
+from app.models import User
 from characters.models import Character
 from characters.service import avatar_file
 from gacha.art import card_art
 from gacha.disclosure import disclosure
 from gacha.draw import PityState, Pool, draw_many, draw_one
 from gacha.fairness import MAX_CLIENT_SEED_LENGTH, new_server_seed, seed_hash, seed_matches_hash
-from gacha.models import (Banner, Card, CollectionItem, LedgerAccount, LedgerEntry,
+from gacha.models import (CURRENCIES, Banner, Card, CollectionItem, LedgerAccount, LedgerEntry,
                           LedgerTransaction, Pity, Pull, ServerSeed, Wallet)
 from gacha.rates import RARITIES, BannerRules
 
@@ -45,6 +47,10 @@ MAX_GRANT = 10**9
 HISTORY_DAYS = 90             # default export window; pulls are never deleted
 MAX_HISTORY_DAYS = 3650
 DEFAULT_BANNER_NAME = "First Light"
+# Why gems were earned by playing; relationships posts them (see relationships/rewards.py).
+EARN_REASONS = ("first_chat_of_day", "chat_streak", "story_chapter")
+LEDGER_PAGE = 50
+MAX_LEDGER_PAGE = 200
 
 VERIFY_FORMULA = ("roll = int(HMAC-SHA256(key=server_seed, msg=f'{client_seed}:{nonce}'"
                   "[':{sub_index}']).hexdigest()[:13], 16) / 2**52; sub_index 0 picks the "
@@ -60,6 +66,21 @@ class DrawOutcome:
     transaction: LedgerTransaction
     pulls: list[Pull]
     pity: Pity
+    replayed: bool = False
+
+
+@dataclass
+class Earning:
+    transaction: LedgerTransaction | None  # None: nothing paid (amount 0 or daily limit reached)
+    granted: bool                          # paid by this call (False: paid before, or not at all)
+    amount: int
+
+
+@dataclass
+class CardMove:
+    """A card that left (gift) or entered (claim) a collection outside draws and the shop."""
+    transaction: LedgerTransaction
+    card: Card
     replayed: bool = False
 
 
@@ -155,6 +176,101 @@ def admin_grant(session: Session, user_id: int, currency: str, amount: int,
             return existing
         return _post(session, user_id, "admin_grant", key, details,
                      [(currency, "admin_grants", amount)])
+
+
+def earn_gems(session: Session, user_id: int, reason: str, event_key: str, amount: int,
+              details: dict | None = None, daily_limit: int | None = None,
+              now: datetime | None = None) -> Earning:
+    """Gems earned by playing (first chat of the day, a chat streak, a finished story chapter),
+    posted at most once per (user, reason, event_key). The key comes from the event that earned
+    them (relationships passes its affinity event's ref), so a replayed or retried event never
+    pays twice. `daily_limit` caps how many payments for `reason` a user gets per UTC day.
+    Relationships calls this; it is not an HTTP endpoint."""
+    if reason not in EARN_REASONS:
+        raise KindredError("invalid_reason", f"Gems are earned for {', '.join(EARN_REASONS)}.")
+    if type(amount) is not int or not 0 <= amount <= MAX_GRANT:
+        raise KindredError("invalid_amount", f"Earned amounts are whole numbers from 0 to {MAX_GRANT}.")
+    key = f"earn:{reason}:{_valid_key(event_key)}"
+    now = now or utcnow()
+    with user_transaction(session, user_id):
+        existing = _transaction_by_key(session, user_id, key)
+        if existing is not None:
+            return Earning(existing, False, existing.details.get("amount", 0))
+        if amount == 0:
+            return Earning(None, False, 0)
+        if daily_limit is not None and _earned_today(session, user_id, reason, now) >= daily_limit:
+            return Earning(None, False, 0)
+        tx = _post(session, user_id, "play_reward", key,
+                   {"reason": reason, "amount": amount, **(details or {})},
+                   [("gems", "play_rewards", amount)], now=now)
+    return Earning(tx, True, amount)
+
+
+def is_admin(username: str, admins) -> bool:
+    """Admins are configured by username (KINDRED_ADMINS), compared case-insensitively."""
+    return isinstance(username, str) and username.strip().lower() in set(admins or ())
+
+
+def user_id_by_name(session: Session, username) -> int:
+    if not isinstance(username, str) or not username.strip():
+        raise KindredError("invalid_username", "'username' must be the name of an existing user.")
+    found = session.exec(select(User.id).where(User.username_key == username.strip().lower())).first()
+    if found is None:
+        raise not_found("user")
+    return found
+
+
+def ledger_history(session: Session, user_id: int, currency: str | None = None,
+                   limit: int = LEDGER_PAGE, before_id: int | None = None) -> dict:
+    """The user's ledger entries, newest first, each with the balance of its currency right
+    after it (a running sum over the append-only ledger). Page with `before_id`."""
+    if currency is not None and currency not in CURRENCIES:
+        raise KindredError("invalid_currency", f"'currency' must be one of {', '.join(CURRENCIES)}.")
+    if type(limit) is not int or not 1 <= limit <= MAX_LEDGER_PAGE:
+        raise KindredError("invalid_limit", f"'limit' must be a whole number from 1 to {MAX_LEDGER_PAGE}.")
+    if before_id is not None and not _valid_id(before_id):
+        raise KindredError("invalid_before", "'before' must be a positive entry id.")
+    running = sa.func.sum(LedgerEntry.amount).over(partition_by=LedgerEntry.account_id,
+                                                   order_by=LedgerEntry.id)
+    entries = (select(LedgerEntry.id.label("id"), LedgerEntry.amount.label("amount"),
+                      running.label("balance_after"), LedgerAccount.currency.label("currency"),
+                      LedgerEntry.transaction_id.label("transaction_id"))
+               .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+               .where(LedgerAccount.user_id == user_id).subquery())
+    query = (select(entries, LedgerTransaction)
+             .join(LedgerTransaction, LedgerTransaction.id == entries.c.transaction_id)
+             .order_by(entries.c.id.desc()).limit(limit))
+    if currency is not None:
+        query = query.where(entries.c.currency == currency)
+    if before_id is not None:
+        query = query.where(entries.c.id < before_id)
+    rows = [{"id": entry_id, "transaction_id": tx.id, "kind": tx.kind,
+             "description": describe_transaction(tx), "currency": entry_currency,
+             "amount": int(amount), "balance_after": int(balance_after),
+             "created_at": tx.created_at.isoformat()}
+            for entry_id, amount, balance_after, entry_currency, _tx_id, tx
+            in session.execute(query)]
+    return {"entries": rows, "balances": balances(session, user_id),
+            "next_before": rows[-1]["id"] if len(rows) == limit else None}
+
+
+def describe_transaction(tx: LedgerTransaction) -> str:
+    """One line a user understands, from the transaction's kind and recorded details."""
+    details = tx.details or {}
+    if tx.kind == "draw":
+        request = details.get("request", {})
+        return f"{request.get('count')}-pull on banner {details.get('banner_id')}"
+    if tx.kind == "checkin":
+        return f"Daily check-in {details.get('day', '')}".strip()
+    if tx.kind == "admin_grant":
+        return "Granted by an admin" + (f": {details['reason']}" if details.get("reason") else "")
+    if tx.kind == "shard_exchange":
+        return f"Shard shop: card {details.get('card_id')}"
+    if tx.kind == "play_reward":
+        return {"first_chat_of_day": "First chat of the day",
+                "chat_streak": f"Chat streak ({details.get('day', '')})",
+                "story_chapter": "Story chapter finished"}.get(details.get("reason"), "Reward")
+    return tx.kind.replace("_", " ")
 
 
 # --- draws --------------------------------------------------------------------------------
@@ -253,6 +369,86 @@ def exchange_shards(session: Session, user_id: int, card_id: int,
         _add_to_collection(session, user_id, card.id, item, now)
         return _post(session, user_id, "shard_exchange", key, details,
                      [("shards", "shard_shop", -price)], now=now)
+
+
+def give_card(session: Session, user_id: int, card_id, character_id: int, idempotency_key: str,
+              now: datetime | None = None) -> CardMove:
+    """Give one owned copy of a card to its own character (relationships turns it into affinity):
+    the copy leaves the collection and a "gift" transaction records it, together or not at all.
+    Unknown card: 404; another character's card: 400; no copy owned: 409. The same key again
+    returns the first gift (replayed=True) and changes nothing."""
+    key = f"gift:{_valid_key(idempotency_key)}"
+    card = card_of_character(session, card_id, character_id)
+    details = {"card_id": card.id, "character_id": card.character_id}
+    now = now or utcnow()
+    with user_transaction(session, user_id):
+        existing = _transaction_by_key(session, user_id, key)
+        if existing is not None:
+            _same_request(existing, "gift", details)
+            return CardMove(existing, card, replayed=True)
+        item = _collection_rows(session, user_id, [card.id]).get(card.id)
+        if item is None or item.count < 1:
+            raise Conflict("card_not_owned", f"You have no copy of '{card.title}' to give; draw "
+                                             "it or buy it with shards first.")
+        item.count -= 1
+        item.updated_at = now
+        tx = _post(session, user_id, "gift", key, details, [], now=now)
+    return CardMove(tx, card)
+
+
+def gift_made(session: Session, user_id: int, idempotency_key: str) -> LedgerTransaction | None:
+    """The gift already made with this key, if any (to tell a retry from a new gift)."""
+    return _transaction_by_key(session, user_id, f"gift:{_valid_key(idempotency_key)}")
+
+
+def claim_card(session: Session, user_id: int, card_id, reason: str,
+               now: datetime | None = None) -> CardMove:
+    """One free copy of a card, at most once per user and card, ever (relationships grants it
+    when a level unlocks the card). A second claim returns the first (replayed=True)."""
+    card = session.get(Card, card_id) if _valid_id(card_id) else None
+    if card is None:
+        raise not_found("card")
+    key = f"claim:{card.id}"
+    now = now or utcnow()
+    with user_transaction(session, user_id):
+        existing = _transaction_by_key(session, user_id, key)
+        if existing is not None:
+            return CardMove(existing, card, replayed=True)
+        item = _collection_rows(session, user_id, [card.id]).get(card.id)
+        _add_to_collection(session, user_id, card.id, item, now)
+        tx = _post(session, user_id, "card_claim", key,
+                   {"card_id": card.id, "reason": str(reason)[:200]}, [], now=now)
+    return CardMove(tx, card)
+
+
+def claimed_card_ids(session: Session, user_id: int, card_ids) -> set[int]:
+    keys = {f"claim:{card_id}": card_id for card_id in card_ids}
+    if not keys:
+        return set()
+    found = session.exec(select(LedgerTransaction.idempotency_key).where(
+        LedgerTransaction.user_id == user_id, LedgerTransaction.idempotency_key.in_(keys)))
+    return {keys[key] for key in found}
+
+
+def card_of_character(session: Session, card_id, character_id: int) -> Card:
+    card = session.get(Card, card_id) if _valid_id(card_id) else None
+    if card is None:
+        raise not_found("card")
+    if card.character_id != character_id:
+        raise KindredError("wrong_character", f"'{card.title}' is a card of character "
+                                              f"{card.character_id}; a card can only be given "
+                                              "to its own character.")
+    return card
+
+
+def cards_of_character(session: Session, character_id: int) -> list[Card]:
+    return list(session.exec(select(Card).where(Card.character_id == character_id)
+                             .order_by(Card.id)))
+
+
+def owned_count(session: Session, user_id: int, card_id: int) -> int:
+    item = session.get(CollectionItem, (user_id, card_id))
+    return item.count if item else 0
 
 
 def pity_of(session: Session, user_id: int, banner_id: int) -> PityState:
@@ -580,6 +776,15 @@ def _same_request(existing: LedgerTransaction, kind: str, request: dict,
         raise Conflict("idempotency_key_reused",
                        "This idempotency_key was already used for a different request; "
                        "send a new key for a new request.")
+
+
+def _earned_today(session: Session, user_id: int, reason: str, now: datetime) -> int:
+    start = datetime.combine(now.astimezone(timezone.utc).date(), datetime.min.time(), timezone.utc)
+    return int(session.exec(select(sa.func.count()).select_from(LedgerTransaction).where(
+        LedgerTransaction.user_id == user_id, LedgerTransaction.kind == "play_reward",
+        LedgerTransaction.idempotency_key.like(f"earn:{reason}:%"),
+        LedgerTransaction.created_at >= start,
+        LedgerTransaction.created_at < start + timedelta(days=1))).one())
 
 
 def _outcome_of(session: Session, tx: LedgerTransaction, user_id: int, banner_id: int) -> DrawOutcome:

@@ -2,12 +2,16 @@
 
     award_exchange(session, settings, user_id, character_id, user_message)   after a reply
     award_chapter(session, settings, user_id, character_id, story_id, chapter, points)
+    award_gift(session, settings, user_id, character_id, ref, points)     a card given (cards.py)
     levels_from(settings)                                 the configured ladder of named levels
 
 What earns points (amounts and the cap are in config.py):
 - a reply to a meaningful user message (once per user message, so regenerating earns nothing);
 - the first meaningful exchange of the (UTC) day, and a streak bonus for consecutive days;
-- a finished story chapter (once per chapter per story, ever).
+- a finished story chapter (once per chapter per story, ever);
+- a gacha card given to its character (points by rarity, at most AFFINITY_GIFT_DAILY_CAP a day).
+The first chat of the day, a streak day and a finished chapter also pay gems into the gacha
+ledger (relationships/rewards.py), keyed by the affinity event, so they are paid once.
 What earns nothing: messages with fewer than AFFINITY_MIN_WORDS words, repetitive ones
 ("lol lol lol lol"), near-duplicates of the user's recent messages to this character, and any
 chat points past AFFINITY_DAILY_CAP in one day. Blocked awards stay in the ledger with 0 points
@@ -25,9 +29,11 @@ from sqlmodel import Session, select, update
 
 from app.db import utcnow
 from app.models import Conversation, Message
+from relationships import rewards
 from relationships.models import AffinityEvent, Relationship
 
 CHAT_KINDS = ("reply", "first_of_day", "streak")  # what the daily cap counts
+GIFT_KIND = "gift"  # counted against its own cap, AFFINITY_GIFT_DAILY_CAP
 STREAK_MAX_DAYS = 7
 RECENT_MESSAGES_CHECKED = 30
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
@@ -83,6 +89,7 @@ class Award:
     level_before: int = 0
     level_after: int = 0
     notes: list[str] = field(default_factory=list)
+    gems: int = 0  # gems paid into the gacha ledger by this award
 
     @property
     def leveled_up(self) -> bool:
@@ -125,7 +132,10 @@ def award_exchange(session: Session, settings, user_id: int, character_id: int,
     bond = relationship(session, user_id, character_id)
     award = Award(affinity=bond.affinity, level_before=bond.level, level_after=bond.level)
     ref = f"message:{user_message.id}"
-    if _event_exists(session, bond.id, "reply", ref):
+    if _event_exists(session, bond.id, "reply", ref):  # a retry: only pay what may be missing
+        award.gems = rewards.pay_for_events(session, settings, user_id,
+                                            _paid_events_of_message(session, bond.id, user_message.id),
+                                            now)
         return award
     note = (effort_problem(user_message.content, settings["AFFINITY_MIN_WORDS"])
             or _duplicate_problem(session, user_id, character_id, user_message,
@@ -147,7 +157,10 @@ def award_exchange(session: Session, settings, user_id: int, character_id: int,
         room -= granted
         capped.append((kind, entry_ref, granted,
                        entry_note or ("daily_cap" if granted < points else "")))
-    return _record(session, settings, bond, award, capped, day, user_message.id, changes)
+    award = _record(session, settings, bond, award, capped, day, user_message.id, changes)
+    award.gems = rewards.pay_for_events(session, settings, user_id,
+                                        _paid_events_of_message(session, bond.id, user_message.id), now)
+    return award
 
 
 def award_chapter(session: Session, settings, user_id: int, character_id: int, story_id: int,
@@ -159,9 +172,44 @@ def award_chapter(session: Session, settings, user_id: int, character_id: int, s
     ref = f"story:{story_id}:{chapter_key}"
     if _event_exists(session, bond.id, "chapter", ref):
         award.notes.append("already_rewarded")
+    else:
+        award = _record(session, settings, bond, award, [("chapter", ref, max(points, 0), "")],
+                        now.date().isoformat(), None)
+    award.gems = rewards.pay_for_events(session, settings, user_id,
+                                        _events(session, bond.id, "chapter", ref), now)
+    return award
+
+
+def award_gift(session: Session, settings, user_id: int, character_id: int, ref: str,
+               points: int, now: Optional[datetime] = None) -> Award:
+    """Points for a card given to the character (`ref` names the gift, e.g. its gacha ledger
+    transaction), at most once per ref, and at most AFFINITY_GIFT_DAILY_CAP points per character
+    per UTC day; past the cap the gift is recorded with 0 points and note "daily_cap". Commits."""
+    now = now or utcnow()
+    day = now.date().isoformat()
+    bond = relationship(session, user_id, character_id)
+    award = Award(affinity=bond.affinity, level_before=bond.level, level_after=bond.level)
+    if _event_exists(session, bond.id, GIFT_KIND, ref):
+        award.notes.append("already_rewarded")
         return award
-    return _record(session, settings, bond, award, [("chapter", ref, max(points, 0), "")],
-                   now.date().isoformat(), None)
+    points = max(points, 0)
+    granted = min(points, gift_room(session, settings, user_id, character_id, now))
+    return _record(session, settings, bond, award,
+                   [(GIFT_KIND, ref, granted, "daily_cap" if granted < points else "")], day, None)
+
+
+def gift_room(session: Session, settings, user_id: int, character_id: int,
+              now: Optional[datetime] = None) -> int:
+    """Affinity points gifts can still earn with this character today (UTC)."""
+    day = (now or utcnow()).date().isoformat()
+    found = _find(session, user_id, character_id)
+    given = 0
+    if found is not None:
+        given = int(session.exec(select(sa.func.coalesce(sa.func.sum(AffinityEvent.points), 0))
+                                 .where(AffinityEvent.relationship_id == found.id,
+                                        AffinityEvent.day == day,
+                                        AffinityEvent.kind == GIFT_KIND)).one())
+    return max(settings["AFFINITY_GIFT_DAILY_CAP"] - given, 0)
 
 
 def effort_problem(text: str, min_words: int) -> str:
@@ -235,6 +283,19 @@ def _event_exists(session: Session, relationship_id: int, kind: str, ref: str) -
     return session.exec(select(AffinityEvent.id).where(
         AffinityEvent.relationship_id == relationship_id, AffinityEvent.kind == kind,
         AffinityEvent.ref == ref)).first() is not None
+
+
+def _events(session: Session, relationship_id: int, kind: str, ref: str) -> list[AffinityEvent]:
+    return list(session.exec(select(AffinityEvent).where(
+        AffinityEvent.relationship_id == relationship_id, AffinityEvent.kind == kind,
+        AffinityEvent.ref == ref)))
+
+
+def _paid_events_of_message(session: Session, relationship_id: int,
+                            message_id: int) -> list[AffinityEvent]:
+    return list(session.exec(select(AffinityEvent).where(
+        AffinityEvent.relationship_id == relationship_id, AffinityEvent.message_id == message_id,
+        AffinityEvent.kind.in_(rewards.PAID_KINDS)).order_by(AffinityEvent.id)))
 
 
 def _chat_points_on(session: Session, relationship_id: int, day: str) -> int:

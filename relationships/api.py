@@ -1,4 +1,7 @@
-"""Relationship routes: the bond with a character, memories, stories, and the memory page."""
+"""Relationship routes: the bond with a character, gifts and level-unlocked cards, memories,
+stories, and the memory page."""
+import uuid
+
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
@@ -10,7 +13,8 @@ from app.errors import Conflict, KindredError, not_found
 from app.main.routes import page_login_required
 from characters.models import Character
 from characters.service import can_view
-from relationships import affinity, memory, story, unlocks
+from gacha import service as gacha
+from relationships import affinity, cards, memory, story, unlocks
 from relationships.affinity import levels_from
 from relationships.hooks import room_for
 from relationships.models import Story
@@ -25,6 +29,47 @@ def get_relationship(character_id: int):
     session = db_session()
     return jsonify(unlocks.relationship_state(session, _settings(), current_user.id,
                                               _visible_character(character_id)))
+
+
+@bp.post("/api/relationships/<int:character_id>/gift")
+@login_required
+def give_card(character_id: int):
+    """{card_id, idempotency_key?} -> one owned copy of the character's own card is given; the
+    affinity it earns, and relationship:level_up (HTTP and Socket.IO) if a level is reached."""
+    session = db_session()
+    character = _visible_character(character_id)
+    body = json_body()
+    gift = cards.give_card(session, _settings(), current_user.id, character, body.get("card_id"),
+                           body.get("idempotency_key") or f"auto-{uuid.uuid4()}")
+    level_up = _hooks().announce_to_user(session, current_user.id, character, gift.award)
+    levels = levels_from(_settings())
+    result = {"gift": {"transaction_id": gift.transaction_id,
+                       "card": gacha.card_payload(gift.card, character),
+                       "owned": gacha.owned_count(session, current_user.id, gift.card.id)},
+              "points": gift.award.points, "notes": gift.award.notes,
+              "affinity": gift.award.affinity, "level": gift.award.level_after,
+              "level_name": levels.name(gift.award.level_after),
+              "next_level_at": levels.next_at(gift.award.level_after), "level_up": level_up}
+    if gift.replayed:
+        return jsonify({"error": {"code": "idempotency_key_replayed",
+                                  "message": "This idempotency_key was already used for this "
+                                             "gift; nothing was given again. The original "
+                                             "result is in 'original'."},
+                        "original": result}), 409
+    return jsonify(result)
+
+
+@bp.post("/api/relationships/<int:character_id>/claim")
+@login_required
+def claim_card(character_id: int):
+    """{card_id} -> the free copy of a card the user's level with the character unlocks."""
+    session = db_session()
+    character = _visible_character(character_id)
+    move = cards.claim_card(session, _settings(), current_user.id, character,
+                            json_body().get("card_id"))
+    return jsonify({"card": gacha.card_payload(move.card, character),
+                    "transaction_id": move.transaction.id,
+                    "owned": gacha.owned_count(session, current_user.id, move.card.id)}), 201
 
 
 @bp.get("/api/memories")

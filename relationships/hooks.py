@@ -5,7 +5,7 @@
     replies.after_reply.append(hooks.after_reply)    (called after chat:done, in the reply thread)
 Events go through the `emit(event, payload, room)` callable, like the ReplyStreamer's:
     relationship:update    {character_id, affinity, level, level_name, level_at, next_level_at,
-                            points, notes}          after every reply (the meter)
+                            points, notes, gems}    after every reply and gift (the meter)
     relationship:level_up  {character_id, level, level_name, unlocked}
     memory:added           {conversation_id, memories: [...]}
     story:update           {conversation_id, progress}
@@ -14,7 +14,7 @@ import logging
 from typing import Callable, Optional
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.chat.prompt import PromptExtras
 from app.db import session_scope
@@ -75,19 +75,38 @@ class RelationshipHooks:
     def announce(self, session: Session, user_id: int, character: Character, award: Award,
                  room: str) -> None:
         """relationship:update, and relationship:level_up when a level was reached."""
-        levels = levels_from(self.settings)
-        self.emit("relationship:update", {
-            "character_id": character.id, "affinity": award.affinity, "level": award.level_after,
-            "level_name": levels.name(award.level_after),
-            "level_at": levels.thresholds[award.level_after],
-            "next_level_at": levels.next_at(award.level_after),
-            "points": award.points, "notes": award.notes}, room)
+        self.emit("relationship:update", self.update_payload(character, award), room)
         if award.leveled_up:
-            self.emit("relationship:level_up", {
-                "character_id": character.id, "level": award.level_after,
+            self.emit("relationship:level_up", self.level_up_payload(session, character, award),
+                      room)
+
+    def announce_to_user(self, session: Session, user_id: int, character: Character,
+                         award: Award) -> Optional[dict]:
+        """The same events for an award made outside a chat (a gift): to every conversation
+        room of this user with this character. Returns the level_up payload, if any."""
+        level_up = self.level_up_payload(session, character, award) if award.leveled_up else None
+        update = self.update_payload(character, award)
+        for conversation_id in session.exec(select(Conversation.id).where(
+                Conversation.user_id == user_id, Conversation.character_id == character.id)):
+            self.emit("relationship:update", update, room_for(conversation_id))
+            if level_up is not None:
+                self.emit("relationship:level_up", level_up, room_for(conversation_id))
+        return level_up
+
+    def update_payload(self, character: Character, award: Award) -> dict:
+        levels = levels_from(self.settings)
+        return {"character_id": character.id, "affinity": award.affinity,
+                "level": award.level_after, "level_name": levels.name(award.level_after),
+                "level_at": levels.thresholds[award.level_after],
+                "next_level_at": levels.next_at(award.level_after),
+                "points": award.points, "notes": award.notes, "gems": award.gems}
+
+    def level_up_payload(self, session: Session, character: Character, award: Award) -> dict:
+        levels = levels_from(self.settings)
+        return {"character_id": character.id, "level": award.level_after,
                 "level_name": levels.name(award.level_after),
                 "unlocked": unlocks.newly_unlocked(session, character, levels, award.level_before,
-                                                   award.level_after)}, room)
+                                                   award.level_after, self.settings)}
 
     def _after_reply(self, conversation_id: int, reply_id: int) -> None:
         room = room_for(conversation_id)
@@ -111,7 +130,8 @@ class RelationshipHooks:
                 award = Award(points=award.points + story_award.points,
                               affinity=story_award.affinity, level_before=award.level_before,
                               level_after=story_award.level_after,
-                              notes=award.notes + story_award.notes)
+                              notes=award.notes + story_award.notes,
+                              gems=award.gems + story_award.gems)
             self.announce(session, user.id, character, award, room)
             if story_award is not None:
                 levels = levels_from(self.settings)

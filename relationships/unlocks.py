@@ -7,6 +7,8 @@ Creators gate content in the card (namespaced extensions, so it round-trips in c
 - stories and chapters: their "required_level" (see relationships/story.py);
 - per-level behaviour notes: extensions["kindred/levels"], either a list indexed by level or an
   object keyed by level number or name, e.g. {"Stranger": "Never mention the war."}.
+The app gates the character's gacha cards too: CARD_CLAIM_LEVELS (config) names the level at
+which a free copy of its SR/SSR cards can be claimed (relationships/cards.py).
 """
 from typing import Callable, Optional
 
@@ -15,7 +17,8 @@ from sqlmodel import Session, select
 from app.chat.placeholders import fill_placeholders
 from characters.models import Character
 from config import Config
-from relationships import affinity
+from gacha import service as gacha
+from relationships import affinity, cards
 from relationships.affinity import DEFAULT_MEANINGS, Levels, levels_from
 from relationships.models import StoryProgress
 from relationships.story import STORIES_EXTENSION, sync_stories  # noqa: F401
@@ -29,20 +32,28 @@ def relationship_state(session: Session, settings, user_id: int, character: Char
     """{affinity, level, level_name, level_at, next_level_at, unlocked, locked, ...}"""
     levels = levels_from(settings)
     points, level = affinity.peek(session, user_id, character.id)
-    items = gated_items(session, character, levels)
+    items = gated_items(session, character, levels, settings)
+    claimed = gacha.claimed_card_ids(session, user_id, [i["card_id"] for i in items
+                                                        if i["type"] == "card"])
+    for item in items:
+        if item["type"] == "card":
+            item["claimed"] = item["card_id"] in claimed
+            item["claim_url"] = f"/api/relationships/{character.id}/claim"
     return {"character_id": character.id, "affinity": points, "level": level,
             "level_name": levels.name(level), "level_at": levels.thresholds[level],
             "next_level_at": levels.next_at(level),
             "next_level_name": levels.name(level + 1) if level + 1 < len(levels.names) else None,
             "max_level": len(levels.names) - 1,
             "unlocked": [i for i in items if i["level"] <= level],
-            "locked": [i if i["type"] in ("story", "chapter") else {**i, "label": "?"}
+            "locked": [i if i["type"] in ("story", "chapter", "card") else {**i, "label": "?"}
                        for i in items if i["level"] > level]}
 
 
-def gated_items(session: Session, character: Character, levels: Levels) -> list[dict]:
-    """Everything this character keeps behind a level above 0, lowest level first."""
-    items = []
+def gated_items(session: Session, character: Character, levels: Levels,
+                settings=None) -> list[dict]:
+    """Everything this character keeps behind a level above 0, lowest level first; with
+    `settings`, also its gacha cards that a level lets the user claim (type "card")."""
+    items = cards.card_items(session, settings, character, levels) if settings else []
     extensions = character.extensions or {}
     for index, required in enumerate(_greeting_levels(character, levels)):
         if required > 0:
@@ -68,8 +79,9 @@ def gated_items(session: Session, character: Character, levels: Levels) -> list[
 
 
 def newly_unlocked(session: Session, character: Character, levels: Levels, before: int,
-                   after: int) -> list[dict]:
-    return [i for i in gated_items(session, character, levels) if before < i["level"] <= after]
+                   after: int, settings=None) -> list[dict]:
+    return [i for i in gated_items(session, character, levels, settings)
+            if before < i["level"] <= after]
 
 
 def unlocked_greetings(session: Session, user_id: int, character: Character,

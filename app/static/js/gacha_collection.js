@@ -1,4 +1,4 @@
-// Collection, shard shop and ledger history.
+// Collection, shard shop, gifts to a card's character, and recent ledger entries.
 const { api, el } = Kindred;
 
 function newKey() {
@@ -29,7 +29,22 @@ async function loadCollection() {
       el("p", {}, card.title),
       el("p", { class: "muted" }, card.count ? `Owned ×${card.count}` : "Not owned yet"),
       el("button", { class: "buy", disabled: wallet.shards < card.shard_price, onclick: () => buy(card) },
-        `Buy for ${card.shard_price} shards`))));
+        `Buy for ${card.shard_price} shards`),
+      card.count ? el("button", { class: "gift", onclick: () => gift(card) },
+        `Gift to ${card.character_name}`) : null)));
+}
+
+async function gift(card) {
+  try {
+    const result = await api("POST", `/api/relationships/${card.character_id}/gift`,
+      { card_id: card.id, idempotency_key: newKey() });
+    let text = `${card.character_name} loved ${card.title}: +${result.points} affinity ` +
+      `(${result.affinity}, ${result.level_name}).`;
+    if (result.notes.includes("daily_cap")) text += " Today's gift limit is reached.";
+    if (result.level_up) text += ` Level up: you are now ${result.level_up.level_name}!`;
+    say(text);
+    await Promise.all([loadCollection(), loadLedger()]);
+  } catch (error) { say(error.message, true); }
 }
 
 async function buy(card) {
