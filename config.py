@@ -46,6 +46,8 @@ class Config:
     DISCOVERY_PASS_COOLDOWN_HOURS = _float("DISCOVERY_PASS_COOLDOWN_HOURS", 168)
     DISCOVERY_DEAL_TTL_HOURS = _float("DISCOVERY_DEAL_TTL_HOURS", 24)
     DISCOVERY_REFRESH_SECONDS = _float("DISCOVERY_REFRESH_SECONDS", 5)
+    # Re-embed a character for discovery after publish/edit (background thread; 0 turns it off).
+    EMBED_ON_PUBLISH = os.environ.get("EMBED_ON_PUBLISH", "1") == "1"
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
     SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "20 per hour")
 

@@ -28,6 +28,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
     limiter.init_app(app)
     # Handlers must be registered before init_app so every app (tests make many) gets them.
     from app.chat import events  # noqa: F401
+    from characters import events as _studio_events  # noqa: F401  (studio:draft)
     socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
     socketio.init_app(app, async_mode="threading", message_queue=redis_url)  # same origin only
 
@@ -69,6 +70,8 @@ def _wire_replies(app: Flask) -> None:
     db = app.extensions["kindred.db"]
     app.extensions["kindred.replies"] = ReplyStreamer(db, app.extensions["kindred.inference"],
                                                       emit, app.config)
+    from characters.inspector import install as install_inspector
+    install_inspector(app.extensions["kindred.replies"], db, app.extensions["kindred.inference"])
     from relationships.hooks import install as install_relationships
     app.extensions["kindred.relationships"] = install_relationships(
         app.extensions["kindred.replies"], db, app.config, emit, app.extensions["kindred.inference"])

@@ -15,6 +15,18 @@ def load_all_models() -> None:
     import relationships.models  # noqa: F401
 
 
+# Objects managed by raw SQL in migrations, not by the models (SQLite's FTS5 search table and its
+# shadow tables, PostgreSQL's GIN search index; see migrations/versions/0005_creators.py):
+# autogenerate must leave them alone.
+UNMODELLED_PREFIXES = ("character_search", "ix_characters_search")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic include_object hook: skip the unmodelled tables and indexes."""
+    return not (type_ in ("table", "index") and reflected and compare_to is None
+                and str(name).startswith(UNMODELLED_PREFIXES))
+
+
 def upgrade_database(url: str) -> None:
     """Bring the database at `url` to the newest migration (idempotent)."""
     cfg = AlembicConfig(str(ROOT / "alembic.ini"))

@@ -12,6 +12,7 @@ from characters.cards import CardError
 from characters.cards.limits import MAX_FILE_BYTES
 from characters.models import Character
 from app.api.request_body import json_body
+from characters.versions import publish_character
 from characters.service import (avatar_file, can_view, character_detail,
                                 character_summary, create_draft, export_character, import_card,
                                 list_public_characters, owned_character, set_visibility,
@@ -88,9 +89,10 @@ def create_character():
 @login_required
 def edit_character(character_id: int):
     session = db_session()
-    character = owned_character(session, current_user.id, character_id)
-    return jsonify({"character": character_detail(update_character(session, character,
-                                                                   json_body()))})
+    character = update_character(session, owned_character(session, current_user.id,
+                                                           character_id), json_body())
+    refresh_embedding_later(character)
+    return jsonify({"character": character_detail(character)})
 
 
 @bp.post("/api/characters/<int:character_id>/publish")
@@ -102,7 +104,11 @@ def publish(character_id: int):
     if visibility not in ("public", "unlisted"):
         raise KindredError("bad_visibility", "Publish as 'public' or 'unlisted'; use "
                                              "POST .../unpublish to make it private again.")
-    return _set_visibility(character_id, visibility)
+    session = db_session()
+    character = owned_character(session, current_user.id, character_id)
+    version = publish_character(session, character, visibility)
+    refresh_embedding_later(character)
+    return jsonify({"character": character_detail(character), "version": version.version})
 
 
 @bp.post("/api/characters/<int:character_id>/unpublish")
@@ -142,3 +148,6 @@ def _card_error(exc: CardError) -> KindredError:
 def _too_large(limit: int) -> KindredError:
     return KindredError("file_too_large", f"Card files are at most {limit // 2**20} MB "
                                           f"({limit:,} bytes); this upload is larger.", 413)
+
+
+from characters.creator_api import refresh_embedding_later  # noqa: E402  (routes on this bp)

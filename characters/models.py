@@ -38,3 +38,56 @@ class Character(SQLModel, table=True):
     creator_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CharacterVersion(SQLModel, table=True):
+    """One published version: a snapshot of the card fields at publish (or restore) time."""
+    __tablename__ = "character_versions"
+    __table_args__ = (sa.UniqueConstraint("character_id", "version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    character_id: int = Field(foreign_key="characters.id", index=True, ondelete="CASCADE")
+    version: int
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    visibility: str = Field(default="public", max_length=20)
+    restored_from: Optional[int] = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CharacterFollow(SQLModel, table=True):
+    __tablename__ = "character_follows"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    character_id: int = Field(foreign_key="characters.id", primary_key=True, index=True,
+                              ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CharacterLike(SQLModel, table=True):
+    __tablename__ = "character_likes"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    character_id: int = Field(foreign_key="characters.id", primary_key=True, index=True,
+                              ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CreatorFollow(SQLModel, table=True):
+    __tablename__ = "creator_follows"
+
+    follower_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    creator_id: int = Field(foreign_key="users.id", primary_key=True, index=True,
+                            ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PromptReport(SQLModel, table=True):
+    """What the prompt of one reply contained (for the prompt inspector): lorebook entries that
+    fired and the tokens each part took. No chat text is stored here."""
+    __tablename__ = "prompt_reports"
+
+    message_id: int = Field(foreign_key="messages.id", primary_key=True, ondelete="CASCADE")
+    character_id: int = Field(foreign_key="characters.id", index=True, ondelete="CASCADE")
+    character_version: Optional[int] = Field(default=None)
+    report: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -5,7 +5,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from app.db import make_engine
-from app.schema import load_all_models
+from app.schema import include_object, load_all_models
 from config import Config
 
 load_all_models()
@@ -17,7 +17,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -35,7 +35,7 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True)
+                      render_as_batch=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

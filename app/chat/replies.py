@@ -43,6 +43,7 @@ class ReplyStreamer:
         # Domain hooks (wired in app/__init__.py): extras for the prompt, work after a reply.
         self.prompt_extras = None  # (session, conversation, character, history, user_name) -> PromptExtras
         self.after_reply: list[Callable[[int, int], None]] = []  # (conversation_id, reply_id)
+        self.prompt_built: list[Callable] = []  # (reply_id, character, prompt): the inspector
 
     def reserve(self, conversation_id: int, sid: str | None = None) -> LiveReply:
         """Claim the conversation for one reply; a second request while one streams is refused."""
@@ -80,6 +81,11 @@ class ReplyStreamer:
         except Exception:
             self.release(live)
             raise
+        for hook in self.prompt_built:
+            try:
+                hook(live.message_id, character, prompt)
+            except Exception:
+                log.exception("prompt hook %s failed", getattr(hook, "__name__", hook))
         threading.Thread(target=self._stream, args=(live,), daemon=True,
                          name=f"reply-{live.conversation_id}").start()
 
