@@ -129,3 +129,14 @@ def test_the_cli_never_imports_the_model_stack():
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_flask_cards_import_command_imports_a_folder(config, cards):
+    env = {**os.environ, "DATABASE_URL": config.DATABASE_URL,
+           "KINDRED_INSTANCE_DIR": str(config.INSTANCE_DIR)}
+    result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "app.cli",
+                             "cards", "import", str(cards), "--owner", "Alice"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1  # broken.png fails, the others import
+    assert "FAILED  broken.png" in result.stdout and "2 imported, 1 failed" in result.stdout
+    assert {c.name for c in characters_in(config)} == {"Seraphina", "Bram the Ferryman"}
