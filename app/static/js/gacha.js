@@ -2,24 +2,6 @@
 const { api, el } = Kindred;
 const RARITY_ORDER = { N: 0, R: 1, SR: 2, SSR: 3 };
 
-function newKey() {
-  if (window.crypto?.randomUUID) return crypto.randomUUID();
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function say(text, isError = false) {
-  const node = document.getElementById("gacha-message");
-  node.textContent = text;
-  node.className = isError ? "error" : "muted";
-}
-
-function showWallet(wallet) {
-  for (const [currency, amount] of Object.entries(wallet)) {
-    const node = document.querySelector(`#wallet [data-currency="${currency}"]`);
-    if (node) node.textContent = amount;
-  }
-}
-
 async function loadWallet() {
   const data = await api("GET", "/api/wallet");
   showWallet(data.wallet);

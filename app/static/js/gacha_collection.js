@@ -1,24 +1,6 @@
 // Collection, shard shop, gifts to a card's character, and recent ledger entries.
 const { api, el } = Kindred;
 
-function newKey() {
-  if (window.crypto?.randomUUID) return crypto.randomUUID();
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function say(text, isError = false) {
-  const node = document.getElementById("gacha-message");
-  node.textContent = text;
-  node.className = isError ? "error" : "muted";
-}
-
-function showWallet(wallet) {
-  for (const [currency, amount] of Object.entries(wallet)) {
-    const node = document.querySelector(`#wallet [data-currency="${currency}"]`);
-    if (node) node.textContent = amount;
-  }
-}
-
 async function loadCollection() {
   const { cards, wallet } = await api("GET", "/api/gacha/collection");
   showWallet(wallet);

@@ -2,12 +2,6 @@
 const { api, el } = Kindred;
 let nextBefore = null;
 
-function say(text, isError = false) {
-  const node = document.getElementById("gacha-message");
-  node.textContent = text;
-  node.className = isError ? "error" : "muted";
-}
-
 function row(entry) {
   return el("tr", { "data-entry-id": entry.id },
     el("td", {}, new Date(entry.created_at).toLocaleString()),

@@ -6,24 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import require
+from tests.support.browser import TIMEOUT_MS, browser, page  # noqa: F401  (fixtures)
 from tests.support.live_server import live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-TIMEOUT_MS = 90_000  # the first deal loads all-MiniLM-L6-v2 in the server
 SCREENSHOT = Path("/tmp/kindred-discover.png")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(CHROMIUM.exists(), "Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +18,6 @@ def server(tmp_path_factory, tiny_model_dir):
                      max_new_tokens=8) as running:
         yield running
         running.assert_no_tracebacks()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    opened = context.new_page()
-    opened.script_errors = []
-    opened.on("pageerror", lambda error: opened.script_errors.append(str(error)))
-    yield opened
-    context.close()
 
 
 def test_onboarding_then_key_swipe_drag_swipe_and_undo(page, server):
