@@ -23,7 +23,7 @@ from characters.discovery.embeddings import Embedder, default_embedder, embed_ta
 from characters.discovery.models import (DIRECTIONS, LIKE_DIRECTIONS, CharacterStats, DealtCard,
                                          DiscoveryPreferences, Swipe, UserInterest)
 from characters.discovery.recommender import Catalog, Recommender, Settings, UserProfile
-from characters.models import Character
+from characters.models import Character, CharacterFollow
 from characters.service import avatar_url
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,8 @@ class Discovery:
 
     def swipe(self, session: Session, user: User, character_id: int, direction: str,
               now: Optional[datetime] = None) -> SwipeOutcome:
-        """Record a swipe on a dealt card. "up" also starts a conversation. Refuses, changing
+        """Record a swipe on a dealt card. "right" and "up" follow the character; "up" also starts
+        a conversation (undo keeps both). Refuses, changing
         nothing, a bad direction, an unknown character, a card not dealt, a second swipe."""
         now = now or utcnow()
         if direction not in DIRECTIONS:
@@ -124,6 +125,8 @@ class Discovery:
             raise Conflict("already_swiped", f"You already swiped on {character.name}.")
         liked = direction in LIKE_DIRECTIONS
         _bump_stats(session, character_id, likes=int(liked), passes=int(not liked))
+        if liked and session.get(CharacterFollow, (user.id, character_id)) is None:
+            session.add(CharacterFollow(user_id=user.id, character_id=character_id))  # like = follow
         conversation_id = None
         if direction == "up":
             from app.chat.service import start_conversation  # commits the swipe with it

@@ -57,9 +57,12 @@ def test_right_swipe_is_201_and_a_liked_character_is_never_dealt_again(auth):
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["swipe"]["direction"] == "right" and body["conversation_id"] is None
+    assert auth.call("GET", f"/api/characters/{liked}/engagement").get_json()["following"]
+    passed = cards[1]["character_id"]
     for card in cards[1:]:
         assert swipe(auth, card["character_id"], "left").status_code == 201
     assert deck(auth, n=10) == []  # everyone is liked or recently passed
+    assert not auth.call("GET", f"/api/characters/{passed}/engagement").get_json()["following"]
 
 
 def test_super_like_likes_and_starts_a_conversation(auth):
