@@ -18,6 +18,7 @@ test: setup
 
 bench: setup
 	$(PY) -m bench.chat_latency
+	$(PY) -m bench.inference
 	$(PY) -m bench.discovery
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js instance/.model-ready

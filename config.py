@@ -35,9 +35,9 @@ class Config:
     TOP_P = _float("TOP_P", 0.9)
     TOP_K = _int("TOP_K", 40)
     REPETITION_PENALTY = _float("REPETITION_PENALTY", 1.1)
-    # Inference engine: weight quantisation (none = fp32, exactly Hugging Face's numbers),
+    # Inference engine: weight quantisation (int4 | int8 | none = fp32, Hugging Face's own numbers),
     # memory for conversations' KV caches kept warm between turns, and replies decoded together.
-    INFERENCE_QUANT = os.environ.get("INFERENCE_QUANT", "int8")
+    INFERENCE_QUANT = os.environ.get("INFERENCE_QUANT", "int4")
     KV_CACHE_MB = _int("KV_CACHE_MB", 512)
     INFERENCE_MAX_BATCH = _int("INFERENCE_MAX_BATCH", 16)
 

@@ -77,7 +77,8 @@ class ReplyStreamer:
                                       self.settings["MAX_CONTEXT_TOKENS"],
                                       self.settings["MAX_NEW_TOKENS"], extras=extras)
             live.message_id = placeholder.id
-            live.job = self.inference.submit(prompt.text, self._params(prompt.stop))
+            live.job = self.inference.submit(prompt.text, self._params(prompt.stop),
+                                             cache_key=room_for(live.conversation_id))
         except Exception:
             self.release(live)
             raise

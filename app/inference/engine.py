@@ -1,4 +1,10 @@
-"""The inference engine: one worker thread owns the model; jobs queue to it and stream text back."""
+"""The inference engine: one worker thread owns the model and serves all running jobs together.
+
+Each turn of the worker prefills one chunk of a new prompt, then decodes one token for every job
+that has one to feed, in a single batched forward (continuous batching). A job's KV cache is kept
+after it ends under its `cache_key` (the conversation), so the next turn computes only the tokens
+after the longest common prefix; kept caches are evicted least recently used past a memory budget.
+"""
 import itertools
 import logging
 import queue
@@ -7,15 +13,18 @@ from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
 import torch
-from transformers import DynamicCache
 
+from app.inference.kvcache import CacheStore, KVCache
+from app.inference.llama import Llama
 from app.inference.loader import LoadedModel
-from app.inference.sampling import sample_next_token
+from app.inference.sampling import CANDIDATES, candidates_suffice, sample_next_token
 from app.inference.streaming import StopStringStreamer
+from config import Config
 
 log = logging.getLogger(__name__)
 
 FINISH_STOP, FINISH_LENGTH, FINISH_CANCELLED, FINISH_ERROR = "stop", "length", "cancelled", "error"
+PREFILL_CHUNK = 512  # prompt tokens per worker turn, so running replies keep flowing meanwhile
 
 
 @dataclass
@@ -35,13 +44,15 @@ class Job:
     _ids = itertools.count(1)
     _END = object()
 
-    def __init__(self, prompt_ids: list[int], params: GenerationParams):
+    def __init__(self, prompt_ids: list[int], params: GenerationParams, cache_key: str | None = None):
         self.id = next(self._ids)
         self.prompt_ids = prompt_ids
         self.params = params
+        self.cache_key = cache_key
         self.finish_reason: str | None = None
         self.error: BaseException | None = None
         self.tokens_generated = 0
+        self.reused_tokens = 0  # prompt tokens found in the conversation's cache
         self._cancelled = threading.Event()
         self._chunks: queue.Queue = queue.Queue()
         self._done = threading.Event()
@@ -69,7 +80,7 @@ class Job:
 class InferenceEngine(Protocol):
     """What the chat service needs; a remote worker pool can implement the same."""
 
-    def submit(self, prompt: str, params: GenerationParams) -> Job: ...
+    def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None) -> Job: ...
     def cancel(self, job: Job) -> None: ...
     def count_tokens(self, text: str) -> int: ...
     def render_chat(self, messages: list[dict]) -> str: ...
@@ -78,24 +89,33 @@ class InferenceEngine(Protocol):
 
 
 class LocalEngine:
-    """In-process engine: a queue of jobs served one at a time by the thread that owns the model."""
+    """In-process engine; settings left as None come from `Config`."""
 
-    def __init__(self, loaded: LoadedModel, threads: int = 1):
+    def __init__(self, loaded: LoadedModel, threads: int = 1, quant: str | None = None,
+                 kv_cache_mb: int | None = None, max_batch: int | None = None):
         self.loaded = loaded
         self.model, self.tokenizer = loaded.model, loaded.tokenizer
         self.threads = threads
+        self.quant = quant or Config.INFERENCE_QUANT
+        self.kv_cache_bytes = (kv_cache_mb if kv_cache_mb is not None else Config.KV_CACHE_MB) << 20
+        self.max_batch = max_batch or Config.INFERENCE_MAX_BATCH
         self.eos_ids = _eos_token_ids(loaded)
+        self.runner: Llama | None = None
+        self.caches: CacheStore | None = None
         self._queue: queue.Queue = queue.Queue()
+        self._ready: queue.Queue = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="inference-worker", daemon=True)
         self._worker.start()
+        if (error := self._ready.get()) is not None:
+            raise error
 
     @property
     def context_window(self) -> int:
         return self.loaded.context_window
 
-    def submit(self, prompt: str, params: GenerationParams) -> Job:
+    def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None) -> Job:
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        job = Job(ids, params)
+        job = Job(ids, params, cache_key)
         self._queue.put(job)
         return job
 
@@ -113,51 +133,150 @@ class LocalEngine:
         self._queue.put(None)
         self._worker.join(timeout=10)
 
+    # The worker thread, from here on.
+
     def _run(self) -> None:
+        # All torch work happens on this thread, quantisation included: OpenMP stops spin-waiting
+        # (and decode runs ~1.7x slower) once a second thread owns a team of OpenMP threads.
         torch.set_num_threads(self.threads)
-        while (job := self._queue.get()) is not None:
+        try:
+            self.runner = Llama(self.model, self.quant)
+            self.caches = CacheStore(self.runner.new_cache, self.kv_cache_bytes)
+        except Exception as exc:
+            return self._ready.put(exc)
+        self._ready.put(None)
+        running: list[_Sequence] = []
+        while self._admit(running):
+            self._step(running)
+            running = [seq for seq in running if not seq.finished]
+        for seq in running:
+            self._end(seq, FINISH_CANCELLED)
+        while not self._queue.empty():
+            if (job := self._queue.get()) is not None:
+                job._finish(FINISH_CANCELLED)
+
+    def _admit(self, running: list["_Sequence"]) -> bool:
+        """Start queued jobs while there is room, waiting if nothing runs; False once closed."""
+        while len(running) < self.max_batch:
+            try:
+                job = self._queue.get(block=not running)
+            except queue.Empty:
+                break
+            if job is None:
+                return False
             if job.cancelled:
                 job._finish(FINISH_CANCELLED)
                 continue
             try:
-                job._finish(self._generate(job))
-            except Exception as exc:  # the worker must survive any one job's failure
-                log.exception("generation failed for job %s", job.id)
+                running.append(self._start(job))
+            except Exception as exc:
+                log.exception("could not start job %s", job.id)
                 job._finish(FINISH_ERROR, exc)
+        return True
 
-    @torch.inference_mode()
-    def _generate(self, job: Job) -> str:
-        params = job.params
-        streamer = StopStringStreamer(self.tokenizer, params.stop)
-        generator = torch.Generator().manual_seed(params.seed) if params.seed is not None else None
-        cache = DynamicCache()
-        seen = torch.tensor(job.prompt_ids, dtype=torch.long)
-        logits = self._forward(job.prompt_ids, cache)
-        for _ in range(params.max_new_tokens):
-            if job.cancelled:
-                return self._flush(job, streamer, FINISH_CANCELLED)
-            token = sample_next_token(logits, seen, params, generator)
-            if token in self.eos_ids:
-                return self._flush(job, streamer, FINISH_STOP)
-            job.tokens_generated += 1
-            text, hit_stop = streamer.push(token)
-            if text:
-                job._emit(text)
-            if hit_stop:
-                return FINISH_STOP
-            seen = torch.cat([seen, torch.tensor([token])])
-            logits = self._forward([token], cache)
-        return self._flush(job, streamer, FINISH_LENGTH)
+    def _start(self, job: Job) -> "_Sequence":
+        ids, window = job.prompt_ids, self.context_window
+        if not 0 < len(ids) < window:
+            raise ValueError(f"The prompt has {len(ids)} tokens; it must have between 1 and "
+                             f"{window - 1} (the model's context window is {window}).")
+        return _Sequence(job, StopStringStreamer(self.tokenizer, job.params.stop))
 
-    def _forward(self, ids: list[int], cache: DynamicCache) -> torch.Tensor:
-        out = self.model(input_ids=torch.tensor([ids]), cache=cache, use_cache=True, logits_to_keep=1)
-        return out.logits[0, -1]
+    def _step(self, running: list["_Sequence"]) -> None:
+        for seq in running:
+            if seq.job.cancelled:
+                self._end(seq, FINISH_CANCELLED)
+        if filling := next((s for s in running if s.pending and not s.finished), None):
+            self._guarded([filling], self._prefill_chunk)
+        if ready := [s for s in running if s.next_token is not None and not s.finished]:
+            self._guarded(ready, self._decode)
 
-    @staticmethod
-    def _flush(job: Job, streamer: StopStringStreamer, reason: str) -> str:
-        if tail := streamer.flush():
-            job._emit(tail)
-        return reason
+    def _guarded(self, batch: list["_Sequence"], work) -> None:
+        try:
+            with torch.inference_mode():
+                work(batch)
+        except Exception as exc:  # the worker must survive any failure; its caches are suspect
+            log.exception("generation failed for jobs %s", [s.job.id for s in batch])
+            for seq in batch:
+                self._end(seq, FINISH_ERROR, exc)
+
+    def _prefill_chunk(self, batch: list["_Sequence"]) -> None:
+        seq, = batch
+        if seq.cache is None:  # taken only now, so prompts prefilled before can lend their prefix
+            job = seq.job
+            capacity = min(len(job.prompt_ids) + max(job.params.max_new_tokens, 1),
+                           self.context_window)
+            seq.cache, job.reused_tokens = self.caches.take(job.cache_key, job.prompt_ids, capacity)
+            seq.pending = job.prompt_ids[job.reused_tokens:]
+        chunk, seq.pending = seq.pending[:PREFILL_CHUNK], seq.pending[PREFILL_CHUNK:]
+        hidden = self.runner.forward(chunk, [(seq.cache, len(chunk))])
+        if not seq.pending:
+            self._sample(batch, hidden)
+
+    def _decode(self, batch: list["_Sequence"]) -> None:
+        self._sample(batch, self.runner.forward([s.next_token for s in batch],
+                                                [(s.cache, 1) for s in batch]))
+
+    def _sample(self, batch: list["_Sequence"], hidden: torch.Tensor) -> None:
+        """Logits of the best CANDIDATES tokens when every job's settings allow, else of all."""
+        if all(candidates_suffice(s.job.params) for s in batch):
+            ids, logits = self.runner.top_logits(hidden, CANDIDATES)
+        else:
+            ids, logits = [None] * len(batch), self.runner.logits(hidden)
+        for seq, row_ids, row in zip(batch, ids, logits):
+            self._accept(seq, row, row_ids)
+
+    def _accept(self, seq: "_Sequence", logits: torch.Tensor, ids: torch.Tensor | None) -> None:
+        """Sample the next token and stream it, or end the job."""
+        job, params = seq.job, seq.job.params
+        seq.next_token = None
+        if job.cancelled:
+            return self._end(seq, FINISH_CANCELLED)
+        if job.tokens_generated >= params.max_new_tokens:
+            return self._end(seq, FINISH_LENGTH)
+        token = sample_next_token(logits, seq.seen[:seq.seen_count], params, seq.generator, ids)
+        if token in self.eos_ids:
+            return self._end(seq, FINISH_STOP)
+        job.tokens_generated += 1
+        text, hit_stop = seq.streamer.push(token)
+        if text:
+            job._emit(text)
+        if hit_stop:
+            return self._end(seq, FINISH_STOP)
+        if job.tokens_generated >= params.max_new_tokens or seq.cache.length >= self.context_window:
+            return self._end(seq, FINISH_LENGTH)
+        seq.see(token)
+
+    def _end(self, seq: "_Sequence", reason: str, error: BaseException | None = None) -> None:
+        if seq.finished:
+            return
+        seq.finished = True
+        if reason != FINISH_ERROR and (tail := seq.streamer.flush()):
+            seq.job._emit(tail)
+        if seq.cache is not None:
+            self.caches.give_back(seq.job.cache_key, seq.cache, keep=reason != FINISH_ERROR)
+        seq.job._finish(reason, error)
+
+
+class _Sequence:
+    """A running job inside the worker: its cache, the prompt still to compute, the next token."""
+
+    def __init__(self, job: Job, streamer: StopStringStreamer):
+        self.job, self.streamer = job, streamer
+        self.cache: KVCache | None = None  # taken at the first prefill chunk
+        self.pending = job.prompt_ids  # prompt tokens still to compute
+        self.next_token: int | None = None  # sampled and streamed, not yet fed to the model
+        self.finished = False
+        seed = job.params.seed
+        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        ids = job.prompt_ids
+        self.seen = torch.empty(len(ids) + max(job.params.max_new_tokens, 0), dtype=torch.long)
+        self.seen[:len(ids)] = torch.tensor(ids)
+        self.seen_count = len(ids)
+
+    def see(self, token: int) -> None:
+        self.seen[self.seen_count] = token
+        self.seen_count += 1
+        self.next_token = token
 
 
 def _eos_token_ids(loaded: LoadedModel) -> set[int]:

