@@ -205,7 +205,7 @@ def test_chat_with_imported_seraphina_streams_a_reply_with_her_lore(app, auth, s
     prompts = []
     real_submit = inference.submit
     monkeypatch.setattr(inference, "submit",
-                        lambda text, params: prompts.append(text) or real_submit(text, params))
+                        lambda text, params, **kw: prompts.append(text) or real_submit(text, params, **kw))
     response = auth.call("POST", "/api/characters/import",
                          data={"file": (io.BytesIO(SERAPHINA.read_bytes()), "Seraphina.png")},
                          content_type="multipart/form-data")
