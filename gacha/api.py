@@ -10,6 +10,7 @@ from app.api.request_body import json_body
 from app.auth.csrf import check_csrf
 from app.database import db_session
 from app.errors import KindredError
+from app.errors_http import replayed_response
 from app.main.routes import page_login_required
 from gacha import service
 
@@ -130,11 +131,7 @@ def draw(banner_id: int):
               "wallet": service.balances(session, current_user.id),
               "pity": _pity(session, service.get_banner(session, banner_id))}
     if outcome.replayed:
-        return jsonify({"error": {"code": "idempotency_key_replayed",
-                                  "message": "This idempotency_key was already used for this "
-                                             "draw; nothing was charged again. The original "
-                                             "result is in 'original'."},
-                        "original": result}), 409
+        return replayed_response("draw", "charged", result)
     return jsonify(result)
 
 

@@ -10,6 +10,7 @@ from app.auth.csrf import check_csrf
 from app.chat import service as chat
 from app.database import db_session
 from app.errors import Conflict, KindredError, not_found
+from app.errors_http import replayed_response
 from app.main.routes import page_login_required
 from characters.models import Character
 from characters.service import can_view
@@ -51,11 +52,7 @@ def give_card(character_id: int):
               "level_name": levels.name(gift.award.level_after),
               "next_level_at": levels.next_at(gift.award.level_after), "level_up": level_up}
     if gift.replayed:
-        return jsonify({"error": {"code": "idempotency_key_replayed",
-                                  "message": "This idempotency_key was already used for this "
-                                             "gift; nothing was given again. The original "
-                                             "result is in 'original'."},
-                        "original": result}), 409
+        return replayed_response("gift", "given", result)
     return jsonify(result)
 
 
