@@ -4,10 +4,12 @@
 - int8: int8 per output channel (torch._weight_int8pack_mm).
 - int4: 4 bits in groups of 32 inputs with a scale and a zero point
   (torch._weight_int4pack_mm_for_cpu). SmolLM2's GGUF is Q4_1 in blocks of 32: this keeps its grid.
-Quantised modes run bf16 activations (the packed kernels are ~50x slower with fp32 ones here) and
-also use the model's own weights, which the caller casts to bf16: from DENSE_ROWS rows on (prefill,
-big batches) oneDNN's bf16 matmul is ~3x faster than the packed kernels; below it (decode) the
-packed weights win, being 2-4x fewer bytes to stream from memory.
+Quantised modes run bf16 activations (the packed kernels are ~50x slower with fp32 ones) and
+also use the model's own weights: from DENSE_ROWS rows on (prefill, big batches) a dense matmul
+is ~3x faster than the packed kernels; below it (decode) the packed weights win, being 2-4x fewer
+bytes to stream from memory. The dense weights are bf16 where the CPU multiplies bf16 natively
+(AVX512-BF16, AMX); without it (AVX2) oneDNN's bf16 matmul is 6-8x slower than fp32, so they stay
+fp32 (see dense_dtype).
 """
 import torch
 import torch.nn.functional as F
@@ -19,6 +21,12 @@ DENSE_ROWS = 16
 
 def activation_dtype(mode: str) -> torch.dtype:
     return torch.float32 if mode == "none" else torch.bfloat16
+
+
+def dense_dtype(mode: str) -> torch.dtype:
+    """What the model's own weights should be kept in for the dense (many-row) matmuls."""
+    native_bf16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return torch.bfloat16 if mode != "none" and native_bf16 else torch.float32
 
 
 class Linear:
@@ -34,7 +42,7 @@ class Linear:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.packed is not None and x.shape[0] < DENSE_ROWS:
             return self.packed(x)
-        outs = [F.linear(x, w) for w in self.weights]
+        outs = [F.linear(x.to(w.dtype), w) for w in self.weights]
         return outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)
 
 
