@@ -227,10 +227,13 @@ def create_draft(session: Session, owner_id: int, values: dict) -> Character:
 
 
 def update_character(session: Session, character: Character, values: dict) -> Character:
-    """Change the given card fields only. Raises KindredError for unknown or invalid fields."""
+    """Change the given card fields only. Raises KindredError for unknown or invalid fields,
+    and `bad_story` for changed extensions["kindred/stories"] that would not load."""
     fields = _editable_values(values)
     if "name" in fields and not fields["name"].strip():
         raise KindredError("missing_name", "'name' cannot be empty.")
+    if "extensions" in fields:
+        _check_changed_extensions(character, fields["extensions"])
     for key, value in fields.items():
         setattr(character, key, value)
     character.updated_at = utcnow()
@@ -284,6 +287,16 @@ def _take_profile(extensions: dict) -> dict:
         return {}
     del extensions[PROFILE_EXTENSION]
     return dict(profile)
+
+
+def _check_changed_extensions(character: Character, extensions: dict) -> None:
+    """Extensions other domains read are checked when a creator changes them, so an edit that
+    would not load is refused with the reason (nothing stored) instead of skipped at play time.
+    Imported cards and new drafts are kept verbatim; their broken stories are skipped and logged."""
+    from relationships.story import STORIES_EXTENSION, check_stories  # story.py imports this module
+    if STORIES_EXTENSION in extensions and \
+            extensions[STORIES_EXTENSION] != (character.extensions or {}).get(STORIES_EXTENSION):
+        check_stories(extensions[STORIES_EXTENSION])
 
 
 def _editable_values(values: dict) -> dict:

@@ -1,5 +1,5 @@
 """Relationship routes: the bond with a character, gifts and level-unlocked cards, memories,
-stories, and the memory page."""
+stories, what the studio's relationship editor loads, and the memory page."""
 import uuid
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -13,7 +13,7 @@ from app.errors import Conflict, KindredError, not_found
 from app.errors_http import replayed_response
 from app.main.routes import page_login_required
 from characters.models import Character
-from characters.service import can_view
+from characters.service import can_view, owned_character
 from gacha import service as gacha
 from relationships import affinity, cards, memory, story, unlocks
 from relationships.affinity import levels_from
@@ -164,6 +164,26 @@ def choose(progress_id: int):
     conversation = chat.owned_conversation(session, current_user.id, progress.conversation_id)
     return jsonify({"progress": payload, "points": award.points,
                     "conversation": chat.conversation_payload(session, conversation)})
+
+
+@bp.get("/api/studio/relationship-setup")
+@login_required
+def relationship_setup():
+    """?character_id= (optional) -> the configured levels and, for the creator's own character,
+    its extensions (notes and stories as stored) with what keeps a stored story from loading:
+    what the studio's relationship editor needs to fill itself and merge on save."""
+    session = db_session()
+    levels = levels_from(_settings())
+    result = {"levels": [{"level": i, "name": name, "at": at}
+                         for i, (name, at) in enumerate(zip(levels.names, levels.thresholds))],
+              "extensions": None, "story_problems": []}
+    character_id = _query_id("character_id")
+    if character_id is not None:
+        extensions = owned_character(session, current_user.id, character_id).extensions or {}
+        result["extensions"] = extensions
+        if story.STORIES_EXTENSION in extensions:
+            result["story_problems"] = story.story_problems(extensions[story.STORIES_EXTENSION], levels)
+    return jsonify(result)
 
 
 @bp.get("/memories")

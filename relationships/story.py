@@ -5,6 +5,7 @@
     choose(session, settings, user_id, progress_id, choice_id)   take a branch
     reach_goal(session, settings, progress, texts)            chapter goal met in the chat
     chapter_prompt(...)                                        what the character is told
+    check_stories(value, settings)      refuse a creator's edit whose stories would not load
 
 Stories live in the card, under extensions["kindred/stories"], so they export and import with it:
 
@@ -34,6 +35,7 @@ from app.errors import Conflict, KindredError, not_found
 from app.models import Conversation, Message
 from characters.models import Character
 from characters.service import can_view
+from config import Config
 from relationships import affinity
 from relationships.affinity import Levels, levels_from
 from relationships.models import Story, StoryProgress
@@ -103,6 +105,36 @@ def normalise_story(item: Any, levels: Levels) -> dict:
     if story["start"] not in ids:
         raise ValueError(f"'start' names unknown chapter {story['start']!r}")
     return story
+
+
+def check_stories(value: Any, settings=None) -> None:
+    """Refuse a kindred/stories value a creator wants to store when any story in it would not
+    load in full (sync_stories would skip it): KindredError `bad_story` (400) naming the story,
+    the chapter and the problem. Level names come from `settings` (default: config.Config)."""
+    problems = story_problems(value, levels_from(settings or vars(Config)))
+    if problems:
+        raise KindredError("bad_story", f"{'; '.join(problems)}. Nothing was saved: fix the "
+                                        f"{'story' if len(problems) == 1 else 'stories'} and save again.")
+
+
+def story_problems(value: Any, levels: Levels) -> list[str]:
+    """What is wrong with a kindred/stories value, one message per faulty story, each naming
+    the story (position and id) and, where it lies in one, the chapter; [] when all is well."""
+    if not isinstance(value, list):
+        return [f"'{STORIES_EXTENSION}' must be a list of stories"]
+    problems, seen = [], set()
+    for index, item in enumerate(value):
+        where = _story_label(index, item)
+        try:
+            _check_chapters(item, levels)
+            key = normalise_story(item, levels)["id"]
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if key in seen:
+            problems.append(f"{where}: story id {key!r} is already used by another story")
+        seen.add(key)
+    return problems
 
 
 def visible_story(session: Session, user_id: int, story_id, levels: Levels) -> Story:
@@ -347,6 +379,38 @@ def _chapter(item: Any, levels: Levels) -> dict:
     if len({c["id"] for c in chapter["choices"]}) != len(chapter["choices"]):
         raise ValueError(f"chapter {chapter['id']!r}: choice ids must be unique")
     return copy.deepcopy(chapter)
+
+
+def _story_label(index: int, item: Any) -> str:
+    key = item.get("id") if isinstance(item, dict) else None
+    return f"story {index + 1}" + (f" ({key!r:.40})" if isinstance(key, str) and key else "")
+
+
+def _check_chapters(item: Any, levels: Levels) -> None:
+    """The chapter-level checks of normalise_story, with the chapter named in each message."""
+    chapters = item.get("chapters") if isinstance(item, dict) else None
+    if not isinstance(chapters, list):
+        return  # normalise_story says what is wrong
+    parsed = []
+    for index, raw in enumerate(chapters):
+        try:
+            parsed.append(_chapter(raw, levels))
+        except ValueError as exc:
+            key = raw.get("id") if isinstance(raw, dict) else None
+            label = f"chapter {key!r:.40}" if isinstance(key, str) and _KEY.match(key) \
+                else f"chapter {index + 1}"
+            message = str(exc)
+            raise ValueError(message if message.startswith("chapter ") else f"{label}: {message}") from None
+    ids = [c["id"] for c in parsed]
+    for key in ids:
+        if ids.count(key) > 1:
+            raise ValueError(f"chapter id {key!r} is used by {ids.count(key)} chapters; "
+                             "chapter ids must be unique")
+    for chapter in parsed:
+        for choice in chapter["choices"]:
+            if choice["next"] is not None and choice["next"] not in ids:
+                raise ValueError(f"chapter {chapter['id']!r}: choice {choice['id']!r} leads to "
+                                 f"unknown chapter {choice['next']!r}")
 
 
 def _key(value, what: str) -> str:

@@ -1,5 +1,6 @@
 // The creator studio: edit every card field and the lorebook, draft with the local model from one
 // line, preview-chat with the draft, publish, restore versions, upload an avatar, see the stats.
+// Per-level notes and stories are edited by studio_relationship.js (StudioRelationship).
 const { api, el } = Kindred;
 const root = document.getElementById("studio");
 const form = document.getElementById("studio-form");
@@ -17,7 +18,8 @@ let previewConversation = null;
 
 async function load() {
   loadMine();
-  if (!characterId) { renderEntries([]); return; }
+  const relationship = StudioRelationship.load(characterId);
+  if (!characterId) { renderEntries([]); await relationship; return; }
   const { character, version } = await api("GET", `/api/characters/${characterId}/studio`);
   fillForm(character);
   showState(character.visibility, version);
@@ -26,6 +28,7 @@ async function load() {
   renderExportLinks();
   loadVersions();
   loadStats();
+  await relationship;
 }
 
 function fillForm(character) {
@@ -52,24 +55,44 @@ function collect() {
 
 async function save() {
   hideError();
+  say("");
   if (!form.elements.name.value.trim()) throw new Error("Give your character a name first.");
   const body = collect();
-  const saved = characterId
-    ? await api("PATCH", `/api/characters/${characterId}`, body)
-    : await api("POST", "/api/characters", body);
-  if (!characterId) {
+  let saved;
+  if (characterId) {
+    // the card's other extension keys come back as loaded; only notes and stories change
+    if (StudioRelationship.ready()) body.extensions = StudioRelationship.extensions();
+    saved = await patchCharacter(body);
+  } else {
+    saved = await api("POST", "/api/characters", body);
     characterId = saved.character.id;
     root.dataset.characterId = characterId;
     history.replaceState(null, "", `/studio/${characterId}`);
     renderExportLinks();
     loadMine();
     loadStats();
+    if (StudioRelationship.hasContent()) {  // a new draft is stored as sent; an edit is checked
+      saved = await patchCharacter({ extensions: StudioRelationship.extensions() }).catch((error) => {
+        error.message = `The draft is saved, but not its relationship notes and stories: ${error.message}`;
+        throw error;
+      });
+    }
   }
   showState(saved.character.visibility);
   document.getElementById("studio-title").textContent = saved.character.name;
   document.getElementById("avatar-preview").src = `${saved.character.avatar_url}?t=${Date.now()}`;
+  if (StudioRelationship.ready()) await StudioRelationship.load(characterId);
   say("Saved.");
   return saved.character;
+}
+
+async function patchCharacter(body) {
+  try {
+    return await api("PATCH", `/api/characters/${characterId}`, body);
+  } catch (error) {
+    StudioRelationship.showSaveError(error);
+    throw error;
+  }
 }
 
 // Lorebook entries
@@ -174,6 +197,7 @@ async function restore(version) {
   const { character, version: now } = await api("POST", `/api/characters/${characterId}/versions/${version}/restore`);
   const { character: full } = await api("GET", `/api/characters/${characterId}/studio`);
   fillForm(full);
+  await StudioRelationship.load(characterId);
   showState(character.visibility, now);
   say(`Restored version ${version}.`);
   loadVersions();
