@@ -25,9 +25,10 @@ import torch  # noqa: E402
 
 from app.chat.prompt import build_prompt  # noqa: E402
 from app.inference import GenerationParams, LocalEngine, load_model  # noqa: E402
-from app.inference.llama import Llama  # noqa: E402
+from app.inference.llama import Llama
 from app.inference.loader import packaged_gguf_path  # noqa: E402
 from app.inference.perplexity import perplexity  # noqa: E402
+from app.inference.quant import dense_dtype  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.seed_data import SEED_CHARACTERS  # noqa: E402
 from config import Config  # noqa: E402
@@ -266,7 +267,8 @@ def _machine(threads: int) -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
                   .splitlines() if line.startswith("model name")), platform.processor())
     return (f"machine: {model}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} "
-            f"GiB, {platform.machine()}; torch {torch.__version__}, {threads} threads")
+            f"GiB, {platform.machine()} ({torch.backends.cpu.get_cpu_capability()}, native bf16: "
+            f"{dense_dtype('int4') == torch.bfloat16}); torch {torch.__version__}, {threads} threads")
 
 
 def _load() -> str:
