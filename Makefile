@@ -20,6 +20,7 @@ bench: setup
 	$(PY) -m bench.chat_latency
 	$(PY) -m bench.inference
 	$(PY) -m bench.discovery
+	$(PY) -m bench.memory_extraction
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js instance/.model-ready
 	$(PY) -m app.setup migrate

@@ -65,6 +65,7 @@ class Config:
     AFFINITY_DUPLICATE_RATIO = _float("AFFINITY_DUPLICATE_RATIO", 0.85)
     MEMORY_TOKEN_BUDGET = _int("MEMORY_TOKEN_BUDGET", 160)
     MEMORY_MIN_SIMILARITY = _float("MEMORY_MIN_SIMILARITY", 0.25)
+    MEMORY_EXTRACTION = os.environ.get("MEMORY_EXTRACTION", "model")  # model | rules
     SUMMARY_TOKEN_BUDGET = _int("SUMMARY_TOKEN_BUDGET", 160)
 
     # Gacha economy (gacha/) and where it meets relationships: gems earned by playing, gifts,

@@ -37,9 +37,10 @@ def room_for(conversation_id: int) -> str:
 
 class RelationshipHooks:
     def __init__(self, db: Engine, settings, emit: Emit, embedder=None,
-                 count_tokens: Optional[Callable[[str], int]] = None):
+                 count_tokens: Optional[Callable[[str], int]] = None, scorer=None):
         self.db, self.settings, self.emit = db, settings, emit
         self.embedder, self.count_tokens = embedder, count_tokens
+        self.scorer = scorer  # the inference engine: judges memories when MEMORY_EXTRACTION=model
 
     def prompt_extras(self, session: Session, conversation: Conversation, character: Character,
                       history: list, user_name: str) -> PromptExtras:
@@ -140,8 +141,9 @@ class RelationshipHooks:
                                                  levels, level, (character.name, user.username))
                 self.emit("story:update", {"conversation_id": conversation_id,
                                            "progress": payload}, room)
+            scorer = self.scorer if self.settings.get("MEMORY_EXTRACTION") == "model" else None
             remembered = memory.remember_from_message(session, self.embedder, user.id,
-                                                      character.id, asked, user.username)
+                                                      character.id, asked, user.username, scorer)
             if remembered:
                 self.emit("memory:added", {"conversation_id": conversation_id, "memories": [
                     memory.memory_payload(m, character.name) for m in remembered]}, room)
@@ -154,7 +156,8 @@ def install(replies, db: Engine, settings, emit: Emit, inference) -> Relationshi
     """Hook relationships into a ReplyStreamer; the embedder is the discovery one (all-MiniLM-L6-v2,
     loaded on first use)."""
     from characters.discovery.embeddings import default_embedder
-    hooks = RelationshipHooks(db, settings, emit, default_embedder(), inference.count_tokens)
+    hooks = RelationshipHooks(db, settings, emit, default_embedder(), inference.count_tokens,
+                              scorer=inference)
     replies.prompt_extras = hooks.prompt_extras
     replies.after_reply.append(hooks.after_reply)
     return hooks

@@ -1,20 +1,30 @@
 """Long-term memories: facts the user shared, per (user, character), each linked to its message.
 
-    remember_from_message(session, embedder, user_id, character_id, message, user_name)
+    remember_from_message(session, embedder, user_id, character_id, message, user_name, scorer)
+    extract_facts(text, user_name, scorer)      the facts of one message, in the third person
     list_memories / owned_memory / update_memory / delete_memory    the memory page's API
     memories_for_prompt(session, embedder, ..., recent_texts, count_tokens, budget)
     summarize_turns(turns, count_tokens, budget, ...)   older history, when it no longer fits
 
-Extraction is a cheap rule-based filter (no model call): first-person statements of durable facts
-("my dog is called Miso", "I love hiking", "I live in Lyon", "I'm allergic to cats"), rewritten in
-the third person with the user's name. Questions, hypotheticals and passing moods are skipped.
-The 135M local model proved too weak to rewrite facts reliably, so it is not asked.
+Extraction starts with a cheap filter (no model): the first-person statements of a message
+("my dog is called Miso", "I'm tired"), leaving out questions, hypotheticals and *role-play
+actions*. A message without one costs nothing more. Then either
+- rules (MEMORY_EXTRACTION=rules): regexes keep durable-looking patterns ("I love ...",
+  "my X is ...", "I'm allergic ..."), or
+- the local model (MEMORY_EXTRACTION=model, `scorer` = the inference engine): a few-shot prompt
+  asks whether each statement is a lasting fact about the user, and the statement is kept when
+  log P("yes") - log P("no") of the next token passes JUDGE_MARGIN (one prefill per statement,
+  no generation). If the engine fails or is busy past MODEL_TIMEOUT_SECONDS, rules decide.
+Either way the stored text is a rule rewrite in the third person with the user's name: the
+135M model's own rewrites were not faithful enough (see docs/performance.md), and
+`python -m bench.memory_extraction` measures both paths on hand-labelled messages.
 Retrieval ranks memories by cosine similarity (all-MiniLM-L6-v2) to the recent messages; pinned
 ones always go first. Summaries are extractive: the first sentence of each dropped turn, newest
 kept first, within a token budget (the small model cannot summarise faithfully).
 """
 import logging
 import re
+import time
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Callable, Optional, Sequence
@@ -31,6 +41,23 @@ log = logging.getLogger(__name__)
 
 MAX_MEMORY_CHARS = 300
 SAME_FACT_RATIO = 0.9
+MODEL_TIMEOUT_SECONDS = 10.0  # per message: past it (the worker is busy), rules decide
+JUDGE_MARGIN = -0.3  # log P(yes) - log P(no) a statement needs: tuned on the bench's dev split
+JUDGE_CACHE_KEY = "memory:judge"  # the few-shot prefix stays warm in the engine's KV caches
+JUDGE_SYSTEM = (
+    "You read one statement a user wrote in a chat and answer yes or no: does it tell a lasting "
+    "fact about the user, worth remembering for weeks (name, age, family, pets, home, job, "
+    "studies, health, diet, skills, lasting likes, dislikes and habits)? Moods, what they are "
+    "doing now or next, remarks about the chat or the character, role-play and small talk are "
+    "not lasting facts.")
+JUDGE_EXAMPLES = [  # none of these is in bench/memory_cases.json
+    ("My brother is called Leo.", "yes"), ("I'm hungry.", "no"),
+    ("I work as a plumber in Leeds.", "yes"), ("I love that idea!", "no"),
+    ("I have never liked olives.", "yes"), ("I'll be back in five minutes.", "no"),
+    ("I'm diabetic.", "yes"), ("I'm sorry, I didn't get that.", "no"),
+    ("I've been playing guitar since I was twelve.", "yes"), ("My tea is too hot.", "no"),
+    ("My parents live in Porto.", "yes"), ("I like how you think.", "no"),
+]
 
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 _CLAUSES = re.compile(r",?\s+(?:and|but|also)\s+(?=(?:my|I)\b)|;\s*")
@@ -48,6 +75,17 @@ _THIRD_PERSON = {"love": "loves", "like": "likes", "adore": "adores", "enjoy": "
                  "play": "plays", "collect": "collects", "grew up": "grew up",
                  "was born": "was born", "speak": "speaks", "can't stand": "can't stand",
                  "am": "is", "'m": "is"}
+_ACTION = re.compile(r"\*[^*]*\*")  # *I sit down*: role-play, not the user's life
+# I or my: a clause whose only first person is "me" ("tell me more") says nothing about the user
+_FIRST_PERSON = re.compile(r"\b(I|my)\b", re.I)
+_ADVERBS = {"just", "also", "still", "never", "always", "usually", "often", "really", "actually",
+            "even", "only", "already", "sometimes", "mostly", "basically", "totally"}
+_SUBJECT = re.compile(r"\b(my|I)('m|'ve|'d|'ll)?\b\s*", re.I)
+_CONTRACTED = {"'m": "is", "'ve": "has", "'d": "would", "'ll": "will"}
+_IRREGULAR = {"am": "is", "have": "has", "do": "does", "go": "goes", "don't": "doesn't",
+              "haven't": "hasn't"}
+_UNCHANGED = {"can", "can't", "cannot", "could", "will", "would", "should", "must", "might", "may",
+              "won't", "was", "wasn't", "had", "did", "didn't", "used"}  # modals and past tenses
 _PRONOUNS = [(re.compile(r"\bmy\b", re.I), "their"), (re.compile(r"\bmine\b", re.I), "theirs"),
              (re.compile(r"\bmyself\b", re.I), "themselves"), (re.compile(r"\bme\b", re.I), "them"),
              (re.compile(r"\bI'm\b", re.I), "they're"), (re.compile(r"\bI\b"), "they")]
@@ -60,23 +98,25 @@ class Fact:
     excerpt: str  # the sentence it came from
 
 
-def extract_facts(text: str, user_name: str) -> list[Fact]:
-    """Durable first-person facts in `text`, in the third person."""
-    facts = []
-    clauses = [c for s in _SENTENCES.findall(text or "") for c in _CLAUSES.split(s)]
-    for sentence in (c.strip() for c in clauses):
-        if not sentence or sentence.endswith("?") or _SKIP.search(sentence):
-            continue
-        fact = _my_fact(sentence, user_name) or _i_fact(sentence, user_name)
-        if fact and all(f.content.lower() != fact.content.lower() for f in facts):
-            facts.append(fact)
-    return facts
+def extract_facts(text: str, user_name: str, scorer=None) -> list[Fact]:
+    """Durable first-person facts in `text`, in the third person. With a `scorer` (the inference
+    engine: score_choices and render_chat) the local model judges each first-person statement;
+    without one, or when it fails or is busy, the rules do."""
+    statements = first_person_statements(text)
+    if scorer is not None and statements:
+        try:
+            kept = judge_statements(scorer, statements)
+            return _distinct(_rewrite(s, user_name) for s in kept)
+        except Exception as exc:  # one line, no traceback: this is an expected fallback
+            log.warning("memory extraction by the model failed (%s: %s); using rules",
+                        type(exc).__name__, exc)
+    return _distinct(_my_fact(s, user_name) or _i_fact(s, user_name) for s in statements)
 
 
 def remember_from_message(session: Session, embedder, user_id: int, character_id: int,
-                          message, user_name: str) -> list[Memory]:
+                          message, user_name: str, scorer=None) -> list[Memory]:
     """Store the facts of one user message (skipping ones already known). Commits."""
-    facts = extract_facts(message.content, user_name)
+    facts = extract_facts(message.content, user_name, scorer)
     if not facts:
         return []
     known = list_memories(session, user_id, character_id)
@@ -98,6 +138,38 @@ def remember_from_message(session: Session, embedder, user_id: int, character_id
     _embed(embedder, stored)
     session.commit()
     return stored
+
+
+def first_person_statements(text: str) -> list[str]:
+    """The cheap filter: clauses about the writer (I, I'm, my...) that are not questions,
+    hypotheticals or *role-play actions*."""
+    text = _ACTION.sub(" ", (text or "").replace("\u2019", "'"))
+    clauses = (c.strip() for s in _SENTENCES.findall(text) for c in _CLAUSES.split(s))
+    return [c for c in clauses if c and not c.endswith("?") and not _SKIP.search(c)
+            and _FIRST_PERSON.search(c)]
+
+
+def judge_statements(scorer, statements: list[str]) -> list[str]:
+    """The statements the local model calls lasting facts about the user."""
+    deadline = time.monotonic() + MODEL_TIMEOUT_SECONDS
+    kept = []
+    for statement in statements:
+        yes, no = scorer.score_choices(judge_prompt(scorer, statement), ["yes", "no"],
+                                       cache_key=JUDGE_CACHE_KEY,
+                                       timeout=max(deadline - time.monotonic(), 0.01))
+        if yes - no > JUDGE_MARGIN:
+            kept.append(statement)
+    return kept
+
+
+def judge_prompt(scorer, statement: str) -> str:
+    """The few-shot prompt in the model's chat template; only the last turn differs."""
+    messages = [{"role": "system", "content": JUDGE_SYSTEM}]
+    for example, answer in JUDGE_EXAMPLES:
+        messages += [{"role": "user", "content": f"Statement: {example}"},
+                     {"role": "assistant", "content": answer}]
+    messages.append({"role": "user", "content": f"Statement: {statement[:MAX_MEMORY_CHARS]}"})
+    return scorer.render_chat(messages)
 
 
 def list_memories(session: Session, user_id: int, character_id: Optional[int] = None) -> list[Memory]:
@@ -210,6 +282,54 @@ def _i_fact(sentence: str, user_name: str) -> Optional[Fact]:
     if verb in ("am", "'m") and not _I_AM_DURABLE.match(rest):
         return None  # "I'm tired" is a mood, not a memory
     return Fact(f"{user_name} {_THIRD_PERSON[verb]} {_third_person(rest)}", "", sentence)
+
+
+def _rewrite(statement: str, user_name: str) -> Fact:
+    """A statement the model kept, in the third person: by the rules' patterns when one fits,
+    else with the user's name in place of the first I/my and the verb after it conjugated."""
+    fact = _my_fact(statement, user_name) or _i_fact(statement, user_name)
+    if fact:
+        return fact
+    text = statement.strip(" .!")
+    match = _SUBJECT.search(text)
+    if match is None:
+        return Fact(_third_person(text), "", statement)
+    word, contraction, rest = match.group(1).lower(), match.group(2), text[match.end():]
+    if word == "my":
+        subject = f"{user_name}'s "
+    elif contraction:
+        subject = f"{user_name} {_CONTRACTED[contraction.lower()]} "
+    else:
+        subject, rest = f"{user_name} ", _conjugate_first_verb(rest)
+    return Fact(text[:match.start()] + subject + _third_person(rest), "", statement)
+
+
+def _conjugate_first_verb(text: str) -> str:
+    """"really love it" -> "really loves it": the first word that is not an adverb."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        lower = word.lower()
+        if lower in _ADVERBS:
+            continue
+        if lower in _IRREGULAR:
+            words[i] = _IRREGULAR[lower]
+        elif lower.isalpha() and lower not in _UNCHANGED and not lower.endswith("ed"):
+            if lower.endswith(("s", "sh", "ch", "x", "z", "o")):
+                words[i] = word + "es"
+            elif lower.endswith("y") and lower[-2:-1] not in ("a", "e", "i", "o", "u"):
+                words[i] = word[:-1] + "ies"
+            else:
+                words[i] = word + "s"
+        break
+    return " ".join(words)
+
+
+def _distinct(facts) -> list[Fact]:
+    kept = []
+    for fact in facts:
+        if fact and all(f.content.lower() != fact.content.lower() for f in kept):
+            kept.append(fact)
+    return kept
 
 
 def _third_person(text: str) -> str:

@@ -17,6 +17,7 @@ import torch
 from app.inference.kvcache import CacheStore, KVCache
 from app.inference.llama import Llama
 from app.inference.loader import LoadedModel
+from app.inference.quant import DENSE_ROWS
 from app.inference.sampling import CANDIDATES, candidates_suffice, sample_next_token
 from app.inference.streaming import StopStringStreamer
 from config import Config
@@ -84,6 +85,8 @@ class InferenceEngine(Protocol):
     def cancel(self, job: Job) -> None: ...
     def count_tokens(self, text: str) -> int: ...
     def render_chat(self, messages: list[dict]) -> str: ...
+    def score_choices(self, prompt: str, choices: list[str], cache_key: str | None = None,
+                      timeout: float | None = None) -> list[float]: ...
     @property
     def context_window(self) -> int: ...
 
@@ -129,6 +132,26 @@ class LocalEngine:
         return self.tokenizer.apply_chat_template(messages, tokenize=False,
                                                   add_generation_prompt=True)
 
+    def score_choices(self, prompt: str, choices: list[str], cache_key: str | None = None,
+                      timeout: float | None = None) -> list[float]:
+        """Log-probability of each choice's first token right after `prompt`: one prefill on the
+        worker thread, between decode steps (a prompt sharing a kept cache's prefix computes only
+        the rest, at least DENSE_ROWS tokens). Raises TimeoutError if the worker has not answered
+        within `timeout` seconds (it is busy)."""
+        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        firsts = [self.tokenizer(c, add_special_tokens=False)["input_ids"][:1] for c in choices]
+        if not 0 < len(ids) <= PREFILL_CHUNK or not all(firsts):
+            raise ValueError(f"Scoring takes a prompt of 1 to {PREFILL_CHUNK} tokens (this one has "
+                             f"{len(ids)}) and non-empty choices.")
+        request = _Scoring(ids, [f[0] for f in firsts], cache_key)
+        self._queue.put(request)
+        if not request.done.wait(timeout):
+            request._cancelled = True
+            raise TimeoutError(f"the inference worker did not score within {timeout} s")
+        if request.error is not None:
+            raise request.error
+        return request.scores
+
     def close(self) -> None:
         self._queue.put(None)
         self._worker.join(timeout=10)
@@ -167,6 +190,11 @@ class LocalEngine:
             if job.cancelled:
                 job._finish(FINISH_CANCELLED)
                 continue
+            if isinstance(job, _Scoring):
+                self._score(job)
+                if running:
+                    break  # one scoring prefill per turn while replies are decoding
+                continue
             try:
                 running.append(self._start(job))
             except Exception as exc:
@@ -180,6 +208,26 @@ class LocalEngine:
             raise ValueError(f"The prompt has {len(ids)} tokens; it must have between 1 and "
                              f"{window - 1} (the model's context window is {window}).")
         return _Sequence(job, StopStringStreamer(self.tokenizer, job.params.stop))
+
+    def _score(self, request: "_Scoring") -> None:
+        cache = None
+        try:
+            with torch.inference_mode():
+                ids = request.ids
+                cache, reused = self.caches.take(request.cache_key, ids, len(ids))
+                # at least DENSE_ROWS rows: scores come from the prefill arithmetic, the same
+                # whatever was cached before and whatever the decode kernels do
+                reused = min(reused, max(len(ids) - DENSE_ROWS, 0))
+                del cache.ids[reused:]
+                hidden = self.runner.forward(ids[reused:], [(cache, len(ids) - reused)])
+                logprobs = torch.log_softmax(self.runner.logits(hidden)[0], dim=-1)
+            request._finish(None, [logprobs[i].item() for i in request.choice_ids])
+        except Exception as exc:
+            log.exception("scoring failed")
+            request._finish(FINISH_ERROR, error=exc)
+        finally:
+            if cache is not None:
+                self.caches.give_back(request.cache_key, cache, keep=request.error is None)
 
     def _step(self, running: list["_Sequence"]) -> None:
         for seq in running:
@@ -255,6 +303,28 @@ class LocalEngine:
         if seq.cache is not None:
             self.caches.give_back(seq.job.cache_key, seq.cache, keep=reason != FINISH_ERROR)
         seq.job._finish(reason, error)
+
+
+class _Scoring:
+    """A score_choices request waiting for the worker; duck-types as a Job in the queue."""
+
+    def __init__(self, ids: list[int], choice_ids: list[int], cache_key: str | None):
+        self.ids, self.choice_ids, self.cache_key = ids, choice_ids, cache_key
+        self.scores: list[float] = []
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self._cancelled = False  # the caller stopped waiting
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def _finish(self, reason: str | None, scores: list[float] | None = None,
+                error: BaseException | None = None) -> None:
+        if reason == FINISH_CANCELLED:
+            error = RuntimeError("the inference engine closed before scoring")
+        self.scores, self.error = scores or [], error
+        self.done.set()
 
 
 class _Sequence:

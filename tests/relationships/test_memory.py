@@ -28,6 +28,7 @@ def test_only_durable_first_person_facts_are_extracted(text, facts):
 
 
 def test_facts_are_remembered_after_a_reply_with_their_source_message(app, socket_client, auth):
+    app.config["MEMORY_EXTRACTION"] = "rules"  # the model's path: test_memory_model.py
     conversation = auth.start_conversation()
     socket_client.emit("chat:send", {"conversation_id": conversation["id"],
                                      "content": "My dog is called Miso. I love hiking."})
