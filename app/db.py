@@ -7,12 +7,15 @@ from sqlalchemy import event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# SQLite has one writer at a time; on a busy 2-core machine eight threads drawing at once kept one
+# waiting past 10 s. Waiting longer beats failing the user's action.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                   "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
