@@ -93,14 +93,17 @@ def normalise_story(item: Any, levels: Levels) -> dict:
     chapters = item.get("chapters")
     if not isinstance(chapters, list) or not chapters:
         raise ValueError("a story needs a non-empty 'chapters' list")
-    story["chapters"] = [_chapter(c, levels) for c in chapters]
+    story["chapters"] = [_named_chapter(index, c, levels) for index, c in enumerate(chapters)]
     ids = [c["id"] for c in story["chapters"]]
-    if len(set(ids)) != len(ids):
-        raise ValueError("chapter ids must be unique")
+    for key in ids:
+        if ids.count(key) > 1:
+            raise ValueError(f"chapter id {key!r} is used by {ids.count(key)} chapters; "
+                             "chapter ids must be unique")
     for chapter in story["chapters"]:
         for choice in chapter["choices"]:
             if choice["next"] is not None and choice["next"] not in ids:
-                raise ValueError(f"choice {choice['id']!r} leads to unknown chapter {choice['next']!r}")
+                raise ValueError(f"chapter {chapter['id']!r}: choice {choice['id']!r} leads to "
+                                 f"unknown chapter {choice['next']!r}")
     story["start"] = item.get("start") or ids[0]
     if story["start"] not in ids:
         raise ValueError(f"'start' names unknown chapter {story['start']!r}")
@@ -126,7 +129,6 @@ def story_problems(value: Any, levels: Levels) -> list[str]:
     for index, item in enumerate(value):
         where = _story_label(index, item)
         try:
-            _check_chapters(item, levels)
             key = normalise_story(item, levels)["id"]
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
@@ -386,31 +388,17 @@ def _story_label(index: int, item: Any) -> str:
     return f"story {index + 1}" + (f" ({key!r:.40})" if isinstance(key, str) and key else "")
 
 
-def _check_chapters(item: Any, levels: Levels) -> None:
-    """The chapter-level checks of normalise_story, with the chapter named in each message."""
-    chapters = item.get("chapters") if isinstance(item, dict) else None
-    if not isinstance(chapters, list):
-        return  # normalise_story says what is wrong
-    parsed = []
-    for index, raw in enumerate(chapters):
-        try:
-            parsed.append(_chapter(raw, levels))
-        except ValueError as exc:
-            key = raw.get("id") if isinstance(raw, dict) else None
-            label = f"chapter {key!r:.40}" if isinstance(key, str) and _KEY.match(key) \
-                else f"chapter {index + 1}"
-            message = str(exc)
-            raise ValueError(message if message.startswith("chapter ") else f"{label}: {message}") from None
-    ids = [c["id"] for c in parsed]
-    for key in ids:
-        if ids.count(key) > 1:
-            raise ValueError(f"chapter id {key!r} is used by {ids.count(key)} chapters; "
-                             "chapter ids must be unique")
-    for chapter in parsed:
-        for choice in chapter["choices"]:
-            if choice["next"] is not None and choice["next"] not in ids:
-                raise ValueError(f"chapter {chapter['id']!r}: choice {choice['id']!r} leads to "
-                                 f"unknown chapter {choice['next']!r}")
+def _named_chapter(index: int, raw: Any, levels: Levels) -> dict:
+    """_chapter, with the chapter (its id, else its position) named in what is wrong."""
+    try:
+        return _chapter(raw, levels)
+    except ValueError as exc:
+        key = raw.get("id") if isinstance(raw, dict) else None
+        label = f"chapter {key!r:.40}" if isinstance(key, str) and _KEY.match(key) \
+            else f"chapter {index + 1}"
+        message = str(exc)
+        raise ValueError(message if message.startswith("chapter ") else f"{label}: {message}") \
+            from None
 
 
 def _key(value, what: str) -> str:
