@@ -22,7 +22,8 @@ bench: setup
 	$(PY) -m bench.discovery
 	$(PY) -m bench.memory_extraction
 
-setup: $(VENV)/.installed app/static/vendor/socket.io.min.js instance/.model-ready
+setup: $(VENV)/.installed app/static/vendor/socket.io.min.js instance/.model-ready \
+       instance/.native-ready
 	$(PY) -m app.setup migrate
 	$(PY) -m app.setup seed
 
@@ -43,6 +44,11 @@ app/static/vendor/socket.io.min.js: package.json package-lock.json
 # De-quantise the packaged GGUF once into instance/models (safetensors) so starts take seconds.
 instance/.model-ready: $(VENV)/.installed
 	$(PY) -m app.setup model
+	touch $@
+
+# Compile the engine's C++ decode step once for this machine (torch's extension builder, ~30 s).
+instance/.native-ready: $(VENV)/.installed app/inference/csrc/decode.cpp
+	$(PY) -m app.setup native
 	touch $@
 
 clean:

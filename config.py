@@ -40,6 +40,9 @@ class Config:
     INFERENCE_QUANT = os.environ.get("INFERENCE_QUANT", "int4")
     KV_CACHE_MB = _int("KV_CACHE_MB", 512)
     INFERENCE_MAX_BATCH = _int("INFERENCE_MAX_BATCH", 16)
+    # Decode steps of the quantised engine in C++ (app/inference/native.py), built once per machine.
+    NATIVE_DECODE = os.environ.get("NATIVE_DECODE", "1") == "1"
+    NATIVE_BUILD_DIR = Path(os.environ.get("NATIVE_BUILD_DIR", INSTANCE_DIR / "native"))
 
     MAX_MESSAGE_CHARS = _int("MAX_MESSAGE_CHARS", 4000)
     MAX_CARD_UPLOAD_BYTES = _int("MAX_CARD_UPLOAD_BYTES", 20 * 1024 * 1024)

@@ -1,4 +1,4 @@
-"""Set-up steps run by the Makefile: `python -m app.setup migrate|seed|model`."""
+"""Set-up steps run by the Makefile: `python -m app.setup migrate|seed|model|native`."""
 import argparse
 import logging
 import sys
@@ -10,7 +10,7 @@ from config import Config
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.setup")
-    parser.add_argument("step", choices=["migrate", "seed", "model"])
+    parser.add_argument("step", choices=["migrate", "seed", "model", "native"])
     step = parser.parse_args(argv).step
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     Config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -25,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
             seed_stories(session)
             seed_gacha(session)
         print(f"seeded {len(added)} new characters")
+    elif step == "native":
+        from app.inference.native import NativeUnavailable, build  # torch: only for this step
+        try:
+            build()
+        except NativeUnavailable as exc:  # the engine decodes in Python then: slower, not broken
+            print(f"kindred: {exc}; the engine will use its Python decode step", file=sys.stderr)
+        else:
+            print(f"C++ decode step ready in {Config.NATIVE_BUILD_DIR}")
     else:
         from app.inference import ModelLoadError, load_model  # torch: only for this step
         try:

@@ -17,6 +17,7 @@ import torch
 from app.inference.kvcache import CacheStore, KVCache
 from app.inference.llama import Llama
 from app.inference.loader import LoadedModel
+from app.inference.native import load_or_none
 from app.inference.quant import DENSE_ROWS
 from app.inference.sampling import CANDIDATES, candidates_suffice, sample_next_token
 from app.inference.streaming import StopStringStreamer
@@ -95,13 +96,15 @@ class LocalEngine:
     """In-process engine; settings left as None come from `Config`."""
 
     def __init__(self, loaded: LoadedModel, threads: int = 1, quant: str | None = None,
-                 kv_cache_mb: int | None = None, max_batch: int | None = None):
+                 kv_cache_mb: int | None = None, max_batch: int | None = None,
+                 native: bool | None = None):
         self.loaded = loaded
         self.model, self.tokenizer = loaded.model, loaded.tokenizer
         self.threads = threads
         self.quant = quant or Config.INFERENCE_QUANT
         self.kv_cache_bytes = (kv_cache_mb if kv_cache_mb is not None else Config.KV_CACHE_MB) << 20
         self.max_batch = max_batch or Config.INFERENCE_MAX_BATCH
+        self.native = Config.NATIVE_DECODE if native is None else native
         self.eos_ids = _eos_token_ids(loaded)
         self.runner: Llama | None = None
         self.caches: CacheStore | None = None
@@ -163,7 +166,8 @@ class LocalEngine:
         # (and decode runs ~1.7x slower) once a second thread owns a team of OpenMP threads.
         torch.set_num_threads(self.threads)
         try:
-            self.runner = Llama(self.model, self.quant)
+            decode_step = load_or_none() if self.native and self.quant != "none" else None
+            self.runner = Llama(self.model, self.quant, decode_step)
             self.caches = CacheStore(self.runner.new_cache, self.kv_cache_bytes)
         except Exception as exc:
             return self._ready.put(exc)

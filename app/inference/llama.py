@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from app.inference.kvcache import KVCache
 from app.inference.loader import ModelLoadError
-from app.inference.quant import DENSE_ROWS, Linear, activation_dtype, dense_dtype
+from app.inference.quant import DENSE_ROWS, INT4_GROUP, Linear, activation_dtype, dense_dtype
 
 Segment = tuple[KVCache, int]  # (cache the rows extend, number of rows)
 
@@ -20,7 +20,9 @@ class UnsupportedModel(ModelLoadError):
 
 class Llama:
     @torch.no_grad()  # not inference_mode: the model's weights stay usable by its own generate()
-    def __init__(self, hf_model, quant: str = "none"):
+    def __init__(self, hf_model, quant: str = "none", native=None):
+        """`native`: the C++ decode step (app/inference/native.py) for decode steps on the packed
+        weights; None computes them here."""
         config = hf_model.config
         _check_supported(hf_model)
         self.quant, self.dtype = quant, activation_dtype(quant)
@@ -41,11 +43,14 @@ class Llama:
         positions = torch.arange(self.max_positions)[None]  # the model's own rotary tables,
         cos, sin = inner.rotary_emb(self.embed[:1].float(), positions)  # so any rope scaling holds
         half = self.head_dim // 2
-        self.cos = cos[0]
+        self.cos = cos[0].contiguous()
         # rotate_half(x) * sin == x.roll(half) * [-sin_low, sin_high]
         self.sin = torch.cat([-sin[0, :, :half], sin[0, :, half:]], dim=-1)
         if dense_dtype(quant) != torch.float32:  # packed from fp32 above (see quant)
             hf_model.to(dense_dtype(quant))
+        self.native = native if quant != "none" else None
+        if self.native is not None:
+            self.native_weights = [t for layer in self.layers for t in layer.native_weights()]
 
     def new_cache(self, capacity: int) -> KVCache:
         # fp32 even when the matmuls run in bf16: CPU attention is about 8x slower in bf16.
@@ -55,11 +60,17 @@ class Llama:
     def forward(self, tokens: list[int], segments: list[Segment], all_rows: bool = False):
         """Append `tokens` to the caches (in segment order); return the final hidden state of each
         segment's last row, [len(segments), hidden], or of every row with `all_rows`."""
-        positions = torch.tensor([c.length + i for c, n in segments for i in range(n)])
         x = F.embedding(torch.tensor(tokens), self.embed).float()
-        cos, sin = self.cos[positions].unsqueeze(1), self.sin[positions].unsqueeze(1)
-        for index, layer in enumerate(self.layers):
-            x = layer(x, index, cos, sin, segments, self)
+        if self.native is not None and len(tokens) == len(segments) < DENSE_ROWS:
+            x = self.native.decode_layers(
+                x, [cache.length for cache, _ in segments], self.cos, self.sin, self.native_weights,
+                [cache.k for cache, _ in segments], [cache.v for cache, _ in segments],
+                self.n_heads, self.n_kv_heads, self.root_eps.item(), INT4_GROUP)
+        else:
+            positions = torch.tensor([c.length + i for c, n in segments for i in range(n)])
+            cos, sin = self.cos[positions].unsqueeze(1), self.sin[positions].unsqueeze(1)
+            for index, layer in enumerate(self.layers):
+                x = layer(x, index, cos, sin, segments, self)
         row = 0
         for cache, count in segments:
             cache.ids.extend(tokens[row:row + count])
@@ -111,6 +122,11 @@ class _Layer:
         self.o = Linear([attn.o_proj.weight], quant)
         self.gate_up = Linear([mlp.gate_proj.weight, mlp.up_proj.weight], quant)
         self.down = Linear([mlp.down_proj.weight], quant)
+
+    def native_weights(self) -> list[torch.Tensor]:
+        """In the order csrc/decode.cpp reads them."""
+        return [self.attn_unit_norm, *self.qkv.packed.tensors, *self.o.packed.tensors,
+                self.mlp_unit_norm, *self.gate_up.packed.tensors, *self.down.packed.tensors]
 
     def __call__(self, x, index: int, cos, sin, segments: list[Segment], model: Llama):
         heads, kv_heads, dim = model.n_heads, model.n_kv_heads, model.head_dim

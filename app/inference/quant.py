@@ -55,6 +55,11 @@ class _Int8:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return torch._weight_int8pack_mm(x, self.q, self.scale)
 
+    @property
+    def tensors(self) -> list[torch.Tensor]:
+        """(weights, scales) as the C++ decode step takes them: a 1-d scale means int8."""
+        return [self.q, self.scale]
+
     def select(self, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         """Outputs `rows` [n, k] only, for each of x's n rows: [n, k] in fp32."""
         weights = self.q[rows].float()  # [n, k, in]
@@ -75,3 +80,8 @@ class _Int4:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return torch._weight_int4pack_mm_for_cpu(x, self.packed, INT4_GROUP, self.scales_and_zeros)
+
+    @property
+    def tensors(self) -> list[torch.Tensor]:
+        """(weights, scales) as the C++ decode step takes them: 3-d scales and zeros mean int4."""
+        return [self.packed, self.scales_and_zeros]

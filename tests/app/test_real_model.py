@@ -73,6 +73,17 @@ def test_quantised_weights_keep_perplexity_within_3_percent_of_fp32(quant, story
     assert reference < 60 and quantised <= reference * 1.03
 
 
+def test_the_native_decode_step_keeps_the_python_steps_perplexity(story_ids):
+    """Token by token through the C++ step and through the Python one: the same quality."""
+    from app.inference.native import build
+    ids = story_ids[:384]
+    python = perplexity(Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4"), ids, step=1)
+    fast = Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4", native=build())
+    native = perplexity(fast, ids, step=1)
+    print(f"\ndecode-path perplexity: python {python:.4f}, C++ {native:.4f}")
+    assert python < 60 and abs(native - python) <= 0.01 * python
+
+
 def test_the_4bit_candidates_always_hold_the_best_token_of_the_8bit_output_layer(story_ids):
     model = Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4")
     cache = model.new_cache(len(story_ids))
