@@ -48,13 +48,16 @@ class Llama:
         self.sin = torch.cat([-sin[0, :, :half], sin[0, :, half:]], dim=-1)
         if dense_dtype(quant) != torch.float32:  # packed from fp32 above (see quant)
             hf_model.to(dense_dtype(quant))
+        # Quantised engines keep keys and values in fp16 (as llama.cpp does): half the memory per
+        # conversation and half the bytes decode attention reads. Attention itself runs in fp32
+        # (on the CPU it is several times slower in bf16 or fp16).
+        self.cache_dtype = torch.float32 if quant == "none" else torch.float16
         self.native = native if quant != "none" else None
         if self.native is not None:
             self.native_weights = [t for layer in self.layers for t in layer.native_weights()]
 
     def new_cache(self, capacity: int) -> KVCache:
-        # fp32 even when the matmuls run in bf16: CPU attention is about 8x slower in bf16.
-        return KVCache(len(self.layers), self.n_kv_heads, self.head_dim, capacity, torch.float32)
+        return KVCache(len(self.layers), self.n_kv_heads, self.head_dim, capacity, self.cache_dtype)
 
     @torch.inference_mode()
     def forward(self, tokens: list[int], segments: list[Segment], all_rows: bool = False):
@@ -151,15 +154,16 @@ def _attend(q, k, v, index: int, segments: list[Segment]) -> torch.Tensor:
         qs, ks, vs = (q, k, v) if len(segments) == 1 else (q[rows], k[rows], v[rows])
         if count == 1:  # decode: one new position, attending to every one before it
             keys[:, :, start], values[:, :, start] = ks, vs
-            out = F.scaled_dot_product_attention(qs.unsqueeze(2), keys[:, :, :end],
-                                                 values[:, :, :end], enable_gqa=True)
+            out = F.scaled_dot_product_attention(qs.unsqueeze(2), keys[:, :, :end].to(qs.dtype),
+                                                 values[:, :, :end].to(qs.dtype), enable_gqa=True)
             outs.append(out.view(1, -1))
         else:
             keys[0, :, start:end], values[0, :, start:end] = ks.transpose(0, 1), vs.transpose(0, 1)
             # after a cached prefix, row i sees positions up to start + i
             mask = None if start == 0 else torch.ones(count, end, dtype=torch.bool).tril(start)
-            out = F.scaled_dot_product_attention(qs.transpose(0, 1).unsqueeze(0), keys[:, :, :end],
-                                                 values[:, :, :end], attn_mask=mask,
+            out = F.scaled_dot_product_attention(qs.transpose(0, 1).unsqueeze(0),
+                                                 keys[:, :, :end].to(qs.dtype),
+                                                 values[:, :, :end].to(qs.dtype), attn_mask=mask,
                                                  is_causal=start == 0, enable_gqa=True)
             outs.append(out[0].transpose(0, 1).reshape(count, -1))
         row += count

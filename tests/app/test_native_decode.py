@@ -38,9 +38,12 @@ def _runners(tiny_model_dir, quant: str, decode_step) -> tuple[Llama, Llama]:
             Llama(load_model(str(tiny_model_dir)).model, quant, native=decode_step))
 
 
-@pytest.mark.parametrize("quant", ["int4", "int8"])
-def test_batched_native_steps_match_the_python_steps(tiny_model_dir, decode_step, quant):
+@pytest.mark.parametrize("quant, cache_dtype", [("int4", torch.float16), ("int8", torch.float16),
+                                                ("int4", torch.float32)])
+def test_batched_native_steps_match_the_python_steps(tiny_model_dir, decode_step, quant,
+                                                     cache_dtype):
     python, fast = _runners(tiny_model_dir, quant, decode_step)
+    python.cache_dtype = fast.cache_dtype = cache_dtype  # fp16 by default; fp32 works as well
     lengths = [5, 17, 1]  # sequences at different positions, decoded together
     ours, theirs = _prefilled(fast, lengths), _prefilled(python, lengths)
     for step in range(6):
@@ -51,6 +54,7 @@ def test_batched_native_steps_match_the_python_steps(tiny_model_dir, decode_step
         assert _close(fast.logits(got), python.logits(expected))
     for mine, reference, length in zip(ours, theirs, lengths):
         assert mine.ids == reference.ids and mine.length == length + 6
+        assert mine.k.dtype == cache_dtype
         written = slice(0, length + 6)
         assert _close(mine.k[:, :, written], reference.k[:, :, written])
         assert _close(mine.v[:, :, written], reference.v[:, :, written])
@@ -77,6 +81,7 @@ def test_a_cache_too_small_for_the_position_is_refused_not_overrun(tiny_model_di
 
 def test_the_engine_decodes_natively_by_default_and_the_prefill_stays_in_python(inference):
     assert inference.runner.native is not None
+    assert inference.runner.new_cache(8).k.dtype == torch.float16  # half the memory of fp32
     prompt = inference.render_chat([{"role": "user", "content": "Hi!"}])
     job = inference.submit(prompt, GenerationParams(max_new_tokens=8, temperature=0))
     job.wait(60)
