@@ -79,7 +79,8 @@ def test_a_cache_too_small_for_the_position_is_refused_not_overrun(tiny_model_di
     assert torch.equal(cache.k, before)
 
 
-def test_the_engine_decodes_natively_by_default_and_the_prefill_stays_in_python(inference):
+def test_the_engine_decodes_natively_by_default_and_the_prefill_stays_in_python(inference,
+                                                                              decode_step):
     assert inference.runner.native is not None
     assert inference.runner.new_cache(8).k.dtype == torch.float16  # half the memory of fp32
     prompt = inference.render_chat([{"role": "user", "content": "Hi!"}])

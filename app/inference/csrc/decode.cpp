@@ -141,22 +141,21 @@ Tensor decode_layers(Tensor x, const std::vector<int64_t>& positions, const Tens
       const int64_t pos = positions[r], capacity = keys[r].size(2);
       const float* c = pcos + pos * dim;
       const float* s = psin + pos * dim;
+      auto rotated = [&](const BFloat16* head, int64_t i) {  // x * cos + rotate_half(x) * sin
+        return float(head[i]) * c[i] + float(head[i < half ? i + half : i - half]) * s[i];
+      };
       for (int64_t h = 0; h < heads + 2 * kv_heads; ++h) {
         const BFloat16* src = pqkv + r * width + h * dim;
         if (h < heads) {
           float* dst = pq + (r * heads + h) * dim;
-          for (int64_t i = 0; i < dim; ++i)
-            dst[i] = float(src[i]) * c[i] + float(src[i < half ? i + half : i - half]) * s[i];
+          for (int64_t i = 0; i < dim; ++i) dst[i] = rotated(src, i);
           continue;
         }
         const bool key = h < heads + kv_heads;
         const int64_t kv = h - heads - (key ? 0 : kv_heads);
         Cache* dst = (key ? keys[r] : values[r]).data_ptr<Cache>() +
                      ((l * kv_heads + kv) * capacity + pos) * dim;
-        for (int64_t i = 0; i < dim; ++i)
-          dst[i] = Cache(key ? float(src[i]) * c[i] +
-                                   float(src[i < half ? i + half : i - half]) * s[i]
-                             : float(src[i]));
+        for (int64_t i = 0; i < dim; ++i) dst[i] = Cache(key ? rotated(src, i) : float(src[i]));
       }
     }
     at::parallel_for(0, rows * kv_heads, 1, [&](int64_t begin, int64_t end) {
