@@ -41,43 +41,66 @@ def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(page, server):
     expect(greeting.locator(".tools")).not_to_contain_text("null")
     expect(page.locator("#chat-title")).not_to_have_text("…")
 
-    page.fill("#composer-input", LONG_ASK)
-    page.click("#send")
-    user_bubble = page.locator("#messages .message.user").last
-    expect(user_bubble.locator(".content")).to_have_text(LONG_ASK)
-    reply = page.locator("#messages .message.user + .message.assistant .content")
-    stop = page.locator("#stop")
-
-    page.wait_for_function(
-        """() => {
-             const reply = document.querySelector('#messages .message.user + .message.assistant .content');
-             return reply && reply.textContent.trim() !== '' && !document.getElementById('stop').hidden;
-           }""", timeout=TIMEOUT_MS)
-    first_seen = reply.text_content()
-    page.wait_for_function(
-        """(seen) => {
-             const reply = document.querySelector('#messages .message.user + .message.assistant .content');
-             return reply.textContent.length > seen.length;
-           }""", arg=first_seen, timeout=TIMEOUT_MS)
-    assert reply.text_content().startswith(first_seen), "streamed text should only grow"
-
-    expect(stop).to_be_visible()
-    stop.click()
-    expect(stop).to_be_hidden()
-    stopped_bubble = page.locator("#messages .message.user + .message.assistant")
+    # Sampling sometimes ends a reply within a few tokens (about 1 in 8 for this ask): then it is
+    # complete before Stop lands, and the user asks again, as they would.
+    for _attempt in range(4):
+        stopped_bubble, partial = _ask_and_stop(page)
+        if "status-stopped" in (stopped_bubble.get_attribute("class") or ""):
+            break
     expect(stopped_bubble).to_have_class(re.compile(r"\bstatus-stopped\b"))
     expect(stopped_bubble.locator(".badge")).to_have_text("stopped")
-    partial = reply.text_content()
-    assert partial.strip() != ""
-    assert partial.startswith(first_seen.strip())
     page.screenshot(path="/tmp/kindred-chat-stopped.png")
 
     page.reload()
     expect(page.locator("#messages .message.user").last.locator(".content")).to_have_text(LONG_ASK)
-    expect(reply).to_have_text(partial)
-    expect(stopped_bubble.locator(".badge")).to_have_text("stopped")
+    expect(page.locator(_REPLIES).last.locator(".content")).to_have_text(partial)
+    expect(page.locator(_REPLIES).last.locator(".badge")).to_have_text("stopped")
     expect(page.locator("#send")).to_be_enabled()
     assert page.script_errors == []
+
+
+_REPLIES = "#messages .message.user + .message.assistant"
+
+
+def _ask_and_stop(page):
+    """Send LONG_ASK, watch the reply stream in and grow, press Stop; (the reply's bubble, its
+    text when Stop was pressed)."""
+    from playwright.sync_api import expect
+
+    asked = page.locator("#messages .message.user").count()
+    page.fill("#composer-input", LONG_ASK)
+    page.click("#send")
+    expect(page.locator("#messages .message.user")).to_have_count(asked + 1)
+    user_bubble = page.locator("#messages .message.user").last
+    expect(user_bubble.locator(".content")).to_have_text(LONG_ASK)
+    last_reply = """() => {
+        const replies = document.querySelectorAll('#messages .message.user + .message.assistant');
+        return replies.length ? replies[replies.length - 1].querySelector('.content') : null;
+    }"""
+    page.wait_for_function(
+        f"""() => {{
+             const reply = ({last_reply})();
+             return reply && reply.textContent.trim() !== '' &&
+                    (!document.getElementById('stop').hidden ||
+                     !reply.closest('.message').classList.contains('status-streaming'));
+           }}""", timeout=TIMEOUT_MS)
+    reply = page.locator(_REPLIES).nth(asked)
+    first_seen = reply.locator(".content").text_content()
+    page.wait_for_function(
+        f"""(seen) => {{
+             const reply = ({last_reply})();
+             const ended = document.getElementById('stop').hidden;
+             return reply.textContent.length > seen.length || ended;
+           }}""", arg=first_seen, timeout=TIMEOUT_MS)
+    assert reply.locator(".content").text_content().startswith(first_seen), \
+        "streamed text should only grow"
+    # pressed in the page itself, so that a reply ending this very moment is no error
+    page.evaluate("() => { const stop = document.getElementById('stop');"
+                  "        if (!stop.hidden) stop.click(); }")
+    expect(page.locator("#stop")).to_be_hidden()
+    partial = reply.locator(".content").text_content()
+    assert partial.strip() != "" and partial.startswith(first_seen.strip())
+    return reply, partial
 
 
 @pytest.mark.parametrize("page", [PHONE], indirect=True, ids=["390x844"])
