@@ -2,10 +2,10 @@
 
 A decode step is ~30 small ops per layer between the packed matmuls; from Python they cost about
 as much as the matmuls themselves on 2 cores (10.5 ms a step in Python, 6.7 ms in C++, at 425
-tokens of context). The C++ step calls the same torch kernels for the
-matmuls and does the rest in plain loops. It is compiled for the SIMD level torch itself runs at
-here (AVX512, AVX2 or none), into NATIVE_BUILD_DIR, by `make setup` or on first use (~30 s);
-later loads take well under a second. Without a compiler the engine keeps the Python step.
+tokens of context). The C++ step calls the same torch kernels for the matmuls and does the rest
+in plain loops. It is compiled for the SIMD level torch itself runs at here (AVX512, AVX2 or
+none), into NATIVE_BUILD_DIR, by `make setup` or on first use (~30 s); later loads take well
+under a second. Without a compiler the engine keeps the Python step.
 """
 import logging
 import os
@@ -28,13 +28,13 @@ class NativeUnavailable(RuntimeError):
     pass
 
 
-def build(build_dir: Path | None = None):
+def build():
     """The compiled module, building it first if this machine has no build of this source."""
     capability = torch.backends.cpu.get_cpu_capability()
     flags = ["-O3", f"-DCPU_CAPABILITY={capability}"]
     if capability in CAPABILITY_FLAGS:
         flags += CAPABILITY_FLAGS[capability] + [f"-DCPU_CAPABILITY_{capability}"]
-    directory = Path(build_dir or Config.NATIVE_BUILD_DIR) / capability.lower()
+    directory = Path(Config.NATIVE_BUILD_DIR) / capability.lower()
     directory.mkdir(parents=True, exist_ok=True)
     # torch runs `ninja` from PATH: the one installed into this interpreter's environment
     bin_dir = str(Path(sys.executable).parent)
