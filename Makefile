@@ -47,7 +47,7 @@ instance/.model-ready: $(VENV)/.installed
 	touch $@
 
 # Compile the engine's C++ decode step once for this machine (torch's extension builder, ~30 s).
-instance/.native-ready: $(VENV)/.installed app/inference/csrc/decode.cpp
+instance/.native-ready: $(VENV)/.installed inference/csrc/decode.cpp
 	$(PY) -m app.setup native
 	touch $@
 

@@ -40,7 +40,7 @@ class Config:
     INFERENCE_QUANT = os.environ.get("INFERENCE_QUANT", "int4")
     KV_CACHE_MB = _int("KV_CACHE_MB", 512)
     INFERENCE_MAX_BATCH = _int("INFERENCE_MAX_BATCH", 16)
-    # Decode steps of the quantised engine in C++ (app/inference/native.py), built once per machine.
+    # Decode steps of the quantised engine in C++ (inference/native.py), built once per machine.
     NATIVE_DECODE = os.environ.get("NATIVE_DECODE", "1") == "1"
     NATIVE_BUILD_DIR = Path(os.environ.get("NATIVE_BUILD_DIR", INSTANCE_DIR / "native"))
 

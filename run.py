@@ -4,8 +4,8 @@ import os
 import sys
 
 from app import create_app
-from app.extensions import socketio
-from app.inference import ModelLoadError
+from core.extensions import socketio
+from inference import ModelLoadError
 
 
 def main() -> int:

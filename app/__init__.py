@@ -1,15 +1,34 @@
-"""Kindred: the Flask application factory."""
+"""Kindred: the Flask application factory. It builds the app, binds the extensions, registers
+every domain's blueprint and Socket.IO handlers, and wires the domains together through the
+event bus (app/wiring.py)."""
 import logging
 import secrets
 
 from flask import Flask
 
-from app.database import close_db_session
-from app.db import make_engine
-from app.extensions import limiter, login_manager, socketio
+# Socket.IO handlers register on import, before socketio.init_app, so every app gets them.
+import characters.events  # noqa: F401  (studio:draft)
+import conversations.events  # noqa: F401  (chat:*)
+from app import wiring
+from app.main import bp as main_bp
+from characters.api import bp as characters_bp
 from config import Config
+from conversations.api import bp as conversations_bp
+from core import events
+from core.auth import bp as auth_bp
+from core.db import make_engine
+from core.extensions import limiter, login_manager, socketio
+from core.web import errors as web_errors
+from core.web.db import close_db_session
+from discovery.api import bp as discovery_bp
+from gacha.api import bp as gacha_bp
+from relationships.api import bp as relationships_bp
+from studio.api import bp as studio_bp
 
 log = logging.getLogger(__name__)
+
+BLUEPRINTS = (auth_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, discovery_bp,
+              relationships_bp, main_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:
@@ -22,61 +41,28 @@ def create_app(config_class=Config, inference=None) -> Flask:
     redis_url = app.config["REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
 
-    app.extensions["kindred.db"] = make_engine(app.config["DATABASE_URL"])
+    db = app.extensions["kindred.db"] = make_engine(app.config["DATABASE_URL"])
+    bus = app.extensions["kindred.events"] = events.EventBus(spawn=socketio.start_background_task)
+    events.bind(db, bus)
     app.teardown_appcontext(close_db_session)
     login_manager.init_app(app)
     limiter.init_app(app)
-    # Handlers must be registered before init_app so every app (tests make many) gets them.
-    from app.chat import events  # noqa: F401
-    from characters import events as _studio_events  # noqa: F401  (studio:draft)
     socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
     socketio.init_app(app, async_mode="threading", message_queue=redis_url)  # same origin only
 
     app.extensions["kindred.inference"] = inference or _load_inference(app)
-    _wire_replies(app)
-
-    from app.auth import bp as auth_bp
-    from app.api import bp as api_bp
-    from app.main import bp as main_bp
-    from characters.api import bp as characters_bp
-    from gacha.api import bp as gacha_bp
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(characters_bp)
-    app.register_blueprint(gacha_bp)
-    from characters.discovery.api import bp as discovery_bp
-    app.register_blueprint(discovery_bp)
-    from relationships.api import bp as relationships_bp
-    app.register_blueprint(relationships_bp)
-    app.register_blueprint(main_bp)
-    from app import errors_http
-    errors_http.register(app)
+    wiring.wire(app, bus)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    web_errors.register(app)
     return app
 
 
 def _load_inference(app: Flask):
-    from app.inference import LocalEngine, load_model
+    from inference import LocalEngine, load_model  # torch: loaded only when the app needs it
     loaded = load_model(app.config["MODEL_PATH"], app.config["MODEL_CACHE_DIR"])
     log.info("Model loaded from %s", loaded.source)
     return LocalEngine(loaded, threads=app.config["TORCH_THREADS"])
-
-
-def _wire_replies(app: Flask) -> None:
-    from app.chat.replies import ReplyStreamer, recover_interrupted_replies
-
-    def emit(event: str, payload: dict, room: str) -> None:
-        socketio.emit(event, payload, to=room)
-
-    db = app.extensions["kindred.db"]
-    app.extensions["kindred.replies"] = ReplyStreamer(db, app.extensions["kindred.inference"],
-                                                      emit, app.config)
-    from characters.inspector import install as install_inspector
-    install_inspector(app.extensions["kindred.replies"], db, app.extensions["kindred.inference"])
-    from relationships.hooks import install as install_relationships
-    app.extensions["kindred.relationships"] = install_relationships(
-        app.extensions["kindred.replies"], db, app.config, emit, app.extensions["kindred.inference"])
-    if not app.testing:
-        recover_interrupted_replies(db)
 
 
 def _instance_secret(app: Flask) -> str:

@@ -1,16 +1,10 @@
-"""Schema management: every table module imported once, and Alembic upgrades run from code."""
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config as AlembicConfig
-
-ROOT = Path(__file__).resolve().parent.parent
-
+"""Schema for Alembic: every table module imported once, and what autogenerate leaves alone."""
 
 def load_all_models() -> None:
-    import app.models  # noqa: F401
+    import core.users  # noqa: F401
+    import conversations.models  # noqa: F401
     import characters.models  # noqa: F401
-    import characters.discovery.models  # noqa: F401
+    import discovery.models  # noqa: F401
     import gacha.models  # noqa: F401
     import relationships.models  # noqa: F401
 
@@ -25,11 +19,3 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic include_object hook: skip the unmodelled tables and indexes."""
     return not (type_ in ("table", "index") and reflected and compare_to is None
                 and str(name).startswith(UNMODELLED_PREFIXES))
-
-
-def upgrade_database(url: str) -> None:
-    """Bring the database at `url` to the newest migration (idempotent)."""
-    cfg = AlembicConfig(str(ROOT / "alembic.ini"))
-    cfg.attributes["url"] = url
-    cfg.attributes["configure_logger"] = False
-    command.upgrade(cfg, "head")

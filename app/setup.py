@@ -3,8 +3,8 @@ import argparse
 import logging
 import sys
 
-from app.db import make_engine, session_scope
-from app.schema import upgrade_database
+from core.db import make_engine, session_scope
+from core.migrate import upgrade_database
 from config import Config
 
 
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
             seed_gacha(session)
         print(f"seeded {len(added)} new characters")
     elif step == "native":
-        from app.inference.native import NativeUnavailable, build  # torch: only for this step
+        from inference.native import NativeUnavailable, build  # torch: only for this step
         try:
             build()
         except NativeUnavailable as exc:  # the engine decodes in Python then: slower, not broken
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"C++ decode step ready in {Config.NATIVE_BUILD_DIR}")
     else:
-        from app.inference import ModelLoadError, load_model  # torch: only for this step
+        from inference import ModelLoadError, load_model  # torch: only for this step
         try:
             loaded = load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR)
         except ModelLoadError as exc:

@@ -9,8 +9,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from app.chat.prompt import build_prompt  # noqa: E402
-from app.inference import GenerationParams, LocalEngine, load_model  # noqa: E402
+from conversations.prompt import build_prompt  # noqa: E402
+from inference import GenerationParams, LocalEngine, load_model  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.seed_data import SEED_CHARACTERS  # noqa: E402
 from config import Config  # noqa: E402

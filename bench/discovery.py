@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from characters.discovery.embeddings import normalise
-from characters.discovery.index import EXACT_BELOW, VectorIndex
-from characters.discovery.recommender import DAY, Catalog, Recommender, Settings, UserProfile
+from discovery.embeddings import normalise
+from discovery.index import EXACT_BELOW, VectorIndex
+from discovery.recommender import DAY, Catalog, Recommender, Settings, UserProfile
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -210,12 +210,12 @@ def service_latency(n: int, runs: int, rng: np.random.Generator, workdir: Path) 
     import sqlalchemy as sa
     from sqlmodel import Session
 
-    from app.db import make_engine, utcnow
-    from app.models import User
-    from app.schema import upgrade_database
-    from characters.discovery.deck import Discovery
-    from characters.discovery.embeddings import to_bytes
-    from characters.discovery.models import UserInterest
+    from core.db import make_engine, utcnow
+    from core.users import User
+    from core.migrate import upgrade_database
+    from discovery.deck import Discovery
+    from discovery.embeddings import to_bytes
+    from discovery.models import UserInterest
 
     world = make_world(n, rng, background_users=50)
     url = f"sqlite:///{workdir / f'discovery-{n}.db'}"
@@ -353,7 +353,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-service", action="store_true", help="skip the SQLite timings")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in ("characters.discovery", "alembic"):
+    for name in ("discovery", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     rng = np.random.default_rng(42)
     catalog_size, users = (5_000, 40) if args.quick else (5_000, 300)

@@ -23,12 +23,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import psutil  # noqa: E402
 import torch  # noqa: E402
 
-from app.chat.prompt import build_prompt  # noqa: E402
-from app.inference import GenerationParams, LocalEngine, load_model  # noqa: E402
-from app.inference.llama import Llama
-from app.inference.loader import packaged_gguf_path  # noqa: E402
-from app.inference.perplexity import perplexity  # noqa: E402
-from app.inference.quant import dense_dtype  # noqa: E402
+from conversations.prompt import build_prompt  # noqa: E402
+from inference import GenerationParams, LocalEngine, load_model  # noqa: E402
+from inference.llama import Llama
+from inference.loader import packaged_gguf_path  # noqa: E402
+from inference.perplexity import perplexity  # noqa: E402
+from inference.quant import dense_dtype  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.seed_data import SEED_CHARACTERS  # noqa: E402
 from config import Config  # noqa: E402

@@ -26,7 +26,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from app.inference import GenerationParams, LocalEngine, load_model  # noqa: E402
+from inference import GenerationParams, LocalEngine, load_model  # noqa: E402
 from config import Config  # noqa: E402
 from relationships import memory  # noqa: E402
 

@@ -5,15 +5,15 @@ from flask import Blueprint, current_app, jsonify, request, send_file
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.auth.csrf import check_csrf
-from app.database import db_session
-from app.errors import KindredError, not_found
+from core.auth.csrf import check_csrf
+from core.web.db import db_session
+from core.errors import KindredError
 from characters.cards import CardError
 from characters.cards.limits import MAX_FILE_BYTES
 from characters.models import Character
-from app.api.request_body import json_body
+from core.web.request_body import json_body
 from characters.versions import publish_character
-from characters.service import (avatar_file, can_view, character_detail,
+from characters.service import (avatar_file, visible_character, character_detail,
                                 character_summary, create_draft, export_character, import_card,
                                 list_public_characters, owned_character, set_visibility,
                                 update_character)
@@ -91,7 +91,6 @@ def edit_character(character_id: int):
     session = db_session()
     character = update_character(session, owned_character(session, current_user.id,
                                                            character_id), json_body())
-    refresh_embedding_later(character)
     return jsonify({"character": character_detail(character)})
 
 
@@ -107,7 +106,6 @@ def publish(character_id: int):
     session = db_session()
     character = owned_character(session, current_user.id, character_id)
     version = publish_character(session, character, visibility)
-    refresh_embedding_later(character)
     return jsonify({"character": character_detail(character), "version": version.version})
 
 
@@ -124,10 +122,8 @@ def avatar(character_id: int):
 
 
 def _visible(character_id: int) -> Character:
-    character = db_session().get(Character, character_id)
-    if not can_view(character, current_user.id if current_user.is_authenticated else None):
-        raise not_found("character")
-    return character
+    viewer = current_user.id if current_user.is_authenticated else None
+    return visible_character(db_session(), character_id, viewer)
 
 
 def _set_visibility(character_id: int, visibility: str):
@@ -149,5 +145,3 @@ def _too_large(limit: int) -> KindredError:
     return KindredError("file_too_large", f"Card files are at most {limit // 2**20} MB "
                                           f"({limit:,} bytes); this upload is larger.", 413)
 
-
-from characters.creator_api import refresh_embedding_later  # noqa: E402  (routes on this bp)

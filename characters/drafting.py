@@ -7,8 +7,8 @@ that also shows the fields drafted so far (so they agree). No Flask here.
 import logging
 from typing import Callable, Optional
 
-from app.errors import KindredError
-from app.inference.engine import FINISH_ERROR, GenerationParams
+from core.errors import KindredError
+from inference.engine import FINISH_ERROR, GenerationParams
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import threading
 from flask import current_app, request
 from flask_socketio import emit
 
-from app.errors import KindredError
-from app.extensions import socketio
+from core.errors import KindredError
+from core.extensions import socketio
 from characters.drafting import clean_line, draft_fields
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from typing import Callable, Iterator, Optional
 from sqlmodel import select
 from tqdm import tqdm
 
-from app.db import make_engine, session_scope
-from app.models import User
-from app.schema import upgrade_database
+from core.db import make_engine, session_scope
+from core.users import User
+from core.migrate import upgrade_database
 from characters.cards import CardError
 from characters.cards.limits import MAX_FILE_BYTES
 from characters.service import import_card

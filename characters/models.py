@@ -5,8 +5,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-import app.models  # noqa: F401  (the users table that creator_id points to)
-from app.db import UTCDateTime, utcnow
+import core.users  # noqa: F401  (the users table that creator_id points to)
+from core.db import UTCDateTime, utcnow
 
 
 class Character(SQLModel, table=True):

@@ -12,8 +12,10 @@ from typing import Optional
 
 from sqlmodel import Session, select
 
-from app.db import utcnow
-from app.errors import KindredError, not_found
+from core import events
+from core.db import utcnow
+from core.event_types import CharacterChanged, CharacterCreated
+from core.errors import KindredError, not_found
 from characters.avatars import generate_avatar
 from characters.cards import Card, CardError, export_card, from_dict, parse_card_file
 from characters.cards import fields as card_fields
@@ -81,6 +83,14 @@ class CardFile:
     data: bytes
     filename: str
     mimetype: str
+
+
+def visible_character(session: Session, character_id: int, viewer_id: Optional[int]) -> Character:
+    """The character if `viewer_id` (None: signed out) may see it; otherwise not_found."""
+    character = session.get(Character, character_id)
+    if not can_view(character, viewer_id):
+        raise not_found("character")
+    return character
 
 
 def can_view(character: Optional[Character], user_id: Optional[int]) -> bool:
@@ -222,6 +232,8 @@ def create_draft(session: Session, owner_id: int, values: dict) -> Character:
         raise KindredError("missing_name", "A character needs a non-empty 'name'.")
     character = Character(**fields, creator_id=owner_id, visibility="private")
     session.add(character)
+    session.flush()
+    events.record(session, CharacterCreated(character.id, owner_id, "draft"))
     session.commit()
     return character
 
@@ -238,6 +250,7 @@ def update_character(session: Session, character: Character, values: dict) -> Ch
         setattr(character, key, value)
     character.updated_at = utcnow()
     session.add(character)
+    events.record(session, CharacterChanged(character.id, character.visibility, ("card",)))
     session.commit()
     return character
 
@@ -249,6 +262,7 @@ def set_visibility(session: Session, character: Character, visibility: str) -> C
                            f"'visibility' must be one of {', '.join(VISIBILITIES)}.")
     character.visibility, character.updated_at = visibility, utcnow()
     session.add(character)
+    events.record(session, CharacterChanged(character.id, visibility, ("visibility",)))
     session.commit()
     return character
 

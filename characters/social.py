@@ -5,8 +5,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from app.errors import KindredError, not_found
-from app.models import User
+from core.errors import KindredError, not_found
+from core.users import User
 from characters.models import Character, CharacterFollow, CharacterLike, CreatorFollow
 
 KINDS = {"follow": CharacterFollow, "like": CharacterLike}

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from app.db import utcnow
-from app.errors import KindredError
+from core import events
+from core.db import utcnow
+from core.event_types import CharacterChanged
+from core.errors import KindredError
 from characters.models import Character
 from characters.service import AVATAR_MAX_SIDE
 
@@ -29,6 +31,7 @@ def set_avatar(session: Session, character: Character, data: bytes, avatars_dir:
     try:
         character.avatar_filename, character.updated_at = filename, utcnow()
         session.add(character)
+        events.record(session, CharacterChanged(character.id, character.visibility, ("avatar",)))
         session.commit()
     except BaseException:
         session.rollback()
@@ -42,6 +45,7 @@ def reset_avatar(session: Session, character: Character) -> Character:
     """Back to the avatar generated from the character's name."""
     character.avatar_filename, character.updated_at = None, utcnow()
     session.add(character)
+    events.record(session, CharacterChanged(character.id, character.visibility, ("avatar",)))
     session.commit()
     return character
 

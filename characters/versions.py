@@ -8,8 +8,10 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from app.db import utcnow
-from app.errors import KindredError, not_found
+from core import events
+from core.db import utcnow
+from core.event_types import CharacterChanged, CharacterPublished
+from core.errors import KindredError, not_found
 from characters.models import Character, CharacterVersion
 
 SNAPSHOT_FIELDS = ("name", "tagline", "description", "personality", "scenario", "first_mes",
@@ -62,6 +64,7 @@ def restore_version(session: Session, character: Character, number) -> Character
     if character.visibility != "private":
         session.flush()
         record_version(session, character, restored_from=number)
+    events.record(session, CharacterChanged(character.id, character.visibility, ("card",)))
     session.commit()
     return character
 
@@ -84,5 +87,7 @@ def publish_character(session: Session, character: Character, visibility: str) -
     session.add(character)
     session.flush()
     version = record_version(session, character)
+    events.record(session, CharacterChanged(character.id, visibility, ("visibility",)))
+    events.record(session, CharacterPublished(character.id, visibility, version.version))
     session.commit()
     return version

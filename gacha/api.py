@@ -6,12 +6,12 @@ from flask import (Blueprint, Response, current_app, jsonify, render_template, r
                    send_file)
 from flask_login import current_user, login_required
 
-from app.api.request_body import json_body
-from app.auth.csrf import check_csrf
-from app.database import db_session
-from app.errors import KindredError
-from app.errors_http import replayed_response
-from app.main.routes import page_login_required
+from core.web.request_body import json_body
+from core.auth.csrf import check_csrf
+from core.web.db import db_session
+from core.errors import KindredError
+from core.web.errors import replayed_response
+from core.web.pages import page_login_required
 from gacha import service
 
 bp = Blueprint("gacha", __name__)

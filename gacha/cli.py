@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 def grant_command(args) -> int:
     from sqlmodel import Session
 
-    from app.db import make_engine
-    from app.errors import KindredError
+    from core.db import make_engine
+    from core.errors import KindredError
     from config import Config
     from gacha import service
 

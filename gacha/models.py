@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Field, SQLModel
 
-import app.models  # noqa: F401  (users)
+import core.users  # noqa: F401  (users)
 import characters.models  # noqa: F401  (characters)
-from app.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, utcnow
 
 CURRENCIES = ("gems", "premium", "shards")
 TRANSACTION_KINDS = ("checkin", "draw", "admin_grant", "shard_exchange", "play_reward",

@@ -20,9 +20,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from app.db import utcnow
-from app.errors import Conflict, KindredError, not_found
-from app.models import User
+from core.db import utcnow
+from core.errors import Conflict, KindredError, not_found
+from core.users import User
 from characters.models import Character
 from characters.service import avatar_file
 from gacha.art import card_art

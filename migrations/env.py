@@ -4,7 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlmodel import SQLModel
 
-from app.db import make_engine
+from core.db import make_engine
 from app.schema import include_object, load_all_models
 from config import Config
 

@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, update
 
-from app.db import utcnow
-from app.models import Conversation, Message
+from core.db import utcnow
+from conversations.models import Conversation, Message
 from relationships import rewards
 from relationships.models import AffinityEvent, Relationship
 

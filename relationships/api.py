@@ -5,15 +5,15 @@ import uuid
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from app.api.request_body import json_body
-from app.auth.csrf import check_csrf
-from app.chat import service as chat
-from app.database import db_session
-from app.errors import Conflict, KindredError, not_found
-from app.errors_http import replayed_response
-from app.main.routes import page_login_required
+from core.web.request_body import json_body
+from core.auth.csrf import check_csrf
+from conversations import service as chat
+from core.web.db import db_session
+from core.errors import Conflict, KindredError, not_found
+from core.web.errors import replayed_response
+from core.web.pages import page_login_required
 from characters.models import Character
-from characters.service import can_view, owned_character
+from characters.service import owned_character, visible_character
 from gacha import service as gacha
 from relationships import affinity, cards, memory, story, unlocks
 from relationships.affinity import levels_from
@@ -201,10 +201,7 @@ def _progress(session, progress) -> dict:
 
 
 def _visible_character(character_id: int) -> Character:
-    character = db_session().get(Character, character_id)
-    if not can_view(character, current_user.id):
-        raise not_found("character")
-    return character
+    return visible_character(db_session(), character_id, current_user.id)
 
 
 def _query_id(name: str):

@@ -16,7 +16,7 @@ from typing import Optional
 
 from sqlmodel import Session
 
-from app.errors import Conflict, KindredError
+from core.errors import Conflict, KindredError
 from characters.models import Character
 from gacha import service as gacha
 from gacha.models import Card

@@ -16,9 +16,10 @@ from typing import Callable, Optional
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.chat.prompt import PromptExtras
-from app.db import session_scope
-from app.models import Conversation, Message, User
+from conversations.prompt import PromptExtras
+from core.db import session_scope
+from conversations.models import Conversation, Message
+from core.users import User
 from characters.models import Character
 from relationships import affinity, memory, story, unlocks
 from relationships.affinity import Award, levels_from
@@ -155,7 +156,7 @@ class RelationshipHooks:
 def install(replies, db: Engine, settings, emit: Emit, inference) -> RelationshipHooks:
     """Hook relationships into a ReplyStreamer; the embedder is the discovery one (all-MiniLM-L6-v2,
     loaded on first use)."""
-    from characters.discovery.embeddings import default_embedder
+    from discovery.embeddings import default_embedder
     hooks = RelationshipHooks(db, settings, emit, default_embedder(), inference.count_tokens,
                               scorer=inference)
     replies.prompt_extras = hooks.prompt_extras

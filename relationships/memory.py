@@ -32,8 +32,8 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 from sqlmodel import Session, select
 
-from app.db import utcnow
-from app.errors import KindredError, not_found
+from core.db import utcnow
+from core.errors import KindredError, not_found
 from relationships.affinity import normalised
 from relationships.models import Memory
 

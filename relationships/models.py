@@ -5,9 +5,9 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-import app.models  # noqa: F401  (users, conversations, messages)
+import conversations.models  # noqa: F401  (users, conversations, messages)
 import characters.models  # noqa: F401  (characters)
-from app.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, utcnow
 
 
 class Relationship(SQLModel, table=True):

@@ -3,7 +3,7 @@ import copy
 
 from sqlmodel import Session, select
 
-from app.db import utcnow
+from core.db import utcnow
 from characters.models import Character
 from relationships.story import STORIES_EXTENSION
 from relationships.unlocks import LEVEL_NOTES

@@ -29,10 +29,10 @@ from typing import Any, Optional
 
 from sqlmodel import Session, select
 
-from app.chat.placeholders import fill_placeholders
-from app.db import utcnow
-from app.errors import Conflict, KindredError, not_found
-from app.models import Conversation, Message
+from conversations.placeholders import fill_placeholders
+from core.db import utcnow
+from core.errors import Conflict, KindredError, not_found
+from conversations.models import Conversation, Message
 from characters.models import Character
 from characters.service import can_view
 from config import Config

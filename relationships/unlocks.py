@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from sqlmodel import Session, select
 
-from app.chat.placeholders import fill_placeholders
+from conversations.placeholders import fill_placeholders
 from characters.models import Character
 from config import Config
 from gacha import service as gacha

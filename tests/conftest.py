@@ -11,10 +11,10 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.db import make_engine, session_scope  # noqa: E402
-from app.extensions import socketio  # noqa: E402
-from app.inference import LocalEngine, load_model  # noqa: E402
-from app.schema import upgrade_database  # noqa: E402
+from core.db import make_engine, session_scope  # noqa: E402
+from core.extensions import socketio  # noqa: E402
+from inference import LocalEngine, load_model  # noqa: E402
+from core.migrate import upgrade_database  # noqa: E402
 from characters.service import seed_characters  # noqa: E402
 from config import TestConfig  # noqa: E402
 from tests.support import require, tiny_llama  # noqa: E402

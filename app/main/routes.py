@@ -1,21 +1,11 @@
-from functools import wraps
-
-from flask import redirect, render_template, request, url_for
+from flask import render_template
 from flask_login import current_user
 
-from app.auth.csrf import csrf_token
-from app.chat import service
-from app.database import db_session
+from core.auth.csrf import csrf_token
+from conversations import service
+from core.web.pages import page_login_required
+from core.web.db import db_session
 from app.main import bp
-
-
-def page_login_required(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("main.login", next=request.path))
-        return view(*args, **kwargs)
-    return wrapper
 
 
 @bp.app_context_processor

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import app.db
+import core.db
 
 
 revision: str = '0002'
@@ -23,13 +23,13 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('featured_character_ids', sa.JSON(), nullable=False),
-    sa.Column('starts_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('starts_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('rules', sa.JSON(), nullable=False),
     sa.Column('pool', sa.JSON(), nullable=False),
     sa.Column('pool_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('pull_cost', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('gacha_accounts',
@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('pulls_since_sr', sa.Integer(), nullable=False),
     sa.Column('lost_5050', sa.Boolean(), nullable=False),
     sa.Column('total_pulls', sa.Integer(), nullable=False),
-    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['banner_id'], ['gacha_banners.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('user_id', 'banner_id')
@@ -64,8 +64,8 @@ def upgrade() -> None:
     sa.Column('seed_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('client_seed', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('next_nonce', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revealed_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revealed_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('user_id', 'idempotency_key', name='uq_gacha_transactions_user_key')
@@ -88,7 +88,7 @@ def upgrade() -> None:
 
     op.create_table('gacha_wallets',
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )
@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.Column('character_id', sa.Integer(), nullable=False),
     sa.Column('rarity', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['character_id'], ['characters.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('character_id', 'rarity', name='uq_gacha_cards_character_rarity')
@@ -122,8 +122,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('card_id', sa.Integer(), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
-    sa.Column('first_obtained_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_obtained_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['card_id'], ['gacha_cards.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('user_id', 'card_id')
@@ -144,7 +144,7 @@ def upgrade() -> None:
     sa.Column('pity_before', sa.Integer(), nullable=False),
     sa.Column('pulls_since_sr_before', sa.Integer(), nullable=False),
     sa.Column('lost_5050_before', sa.Boolean(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['banner_id'], ['gacha_banners.id'], ),
     sa.ForeignKeyConstraint(['card_id'], ['gacha_cards.id'], ),
     sa.ForeignKeyConstraint(['server_seed_id'], ['gacha_server_seeds.id'], ),

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import app.db
+import core.db
 
 
 revision: str = '0003'
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table('discovery_interests',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('tag', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'tag')
     )
@@ -30,8 +30,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('show_mature', sa.Boolean(), nullable=False),
     sa.Column('blocked_creator_ids', sa.JSON(), nullable=False),
-    sa.Column('onboarded_at', app.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('onboarded_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )
@@ -41,8 +41,8 @@ def upgrade() -> None:
     sa.Column('dim', sa.Integer(), nullable=False),
     sa.Column('vector', sa.LargeBinary(), nullable=False),
     sa.Column('text_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('source_updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source_updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['character_id'], ['characters.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('character_id')
     )
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('swipe_id', sa.Integer(), nullable=True),
-    sa.Column('dealt_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('dealt_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['character_id'], ['characters.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -79,10 +79,10 @@ def upgrade() -> None:
     sa.Column('character_id', sa.Integer(), nullable=False),
     sa.Column('deal_id', sa.Integer(), nullable=False),
     sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-    sa.Column('dealt_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('dealt_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('undone', sa.Boolean(), nullable=False),
-    sa.Column('undone_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('undone_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('conversation_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['character_id'], ['characters.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ondelete='SET NULL'),

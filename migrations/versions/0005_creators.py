@@ -17,7 +17,7 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
-import app.db
+import core.db
 
 
 revision: str = '0005'
@@ -25,7 +25,7 @@ down_revision: Union[str, None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# Must match characters.search.PG_DOCUMENT exactly, or PostgreSQL will not use the index.
+# Must match studio.search.PG_DOCUMENT exactly, or PostgreSQL will not use the index.
 PG_DOCUMENT = ("to_tsvector('simple'::regconfig, coalesce(name, '') || ' ' || "
                "coalesce(tags::text, '') || ' ' || coalesce(description, ''))")
 
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('visibility', sa.String(length=20), nullable=False),
     sa.Column('restored_from', sa.Integer(), nullable=True),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['character_id'], ['characters.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('character_id', 'version')
@@ -50,7 +50,7 @@ def upgrade() -> None:
         op.create_table(table,
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('character_id', sa.Integer(), nullable=False),
-        sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['character_id'], ['characters.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('user_id', 'character_id')
@@ -61,7 +61,7 @@ def upgrade() -> None:
     op.create_table('creator_follows',
     sa.Column('follower_id', sa.Integer(), nullable=False),
     sa.Column('creator_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['users.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['follower_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('follower_id', 'creator_id')
@@ -74,7 +74,7 @@ def upgrade() -> None:
     sa.Column('character_id', sa.Integer(), nullable=False),
     sa.Column('character_version', sa.Integer(), nullable=True),
     sa.Column('report', sa.JSON(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['character_id'], ['characters.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('message_id')

@@ -7,8 +7,8 @@ import redis
 from sqlmodel import select
 
 from app import create_app
-from app.db import session_scope
-from app.models import User
+from core.db import session_scope
+from core.users import User
 from tests.support import require
 
 
@@ -107,7 +107,7 @@ def test_login_limits_are_shared_through_redis_across_app_instances(app_config, 
     except redis.exceptions.ConnectionError as exc:
         require(False, f"Redis is not reachable at {url}: {exc}")
     redis.Redis.from_url(url).flushdb()
-    from app.schema import upgrade_database
+    from core.migrate import upgrade_database
     upgrade_database(app_config.DATABASE_URL)
     config = type("RedisConfig", (app_config,), {"REDIS_URL": url})
     first, second = create_app(config, inference=inference), create_app(config, inference=inference)

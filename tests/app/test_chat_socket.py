@@ -1,7 +1,7 @@
 """Chat over Socket.IO with the Flask-SocketIO test client and the tiny model, on both databases."""
 import pytest
 
-from app.extensions import socketio
+from core.extensions import socketio
 from tests.support.chat import add_turn
 from tests.support.events import collect_until, payloads
 

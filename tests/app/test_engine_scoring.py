@@ -6,9 +6,9 @@ import time
 import pytest
 import torch
 
-from app.inference import GenerationParams
-from app.inference.engine import PREFILL_CHUNK
-from app.inference.quant import DENSE_ROWS
+from inference import GenerationParams
+from inference.engine import PREFILL_CHUNK
+from inference.quant import DENSE_ROWS
 
 CHOICES = ["yes", "no", "maybe"]
 GREEDY = GenerationParams(max_new_tokens=12, temperature=0, repetition_penalty=1.0)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.inference import GenerationParams, LocalEngine, ModelLoadError, load_model
-from app.inference.kvcache import CacheStore, KVCache
-from app.inference.streaming import StopStringStreamer
+from inference import GenerationParams, LocalEngine, ModelLoadError, load_model
+from inference.kvcache import CacheStore, KVCache
+from inference.streaming import StopStringStreamer
 
 ROOT = Path(__file__).resolve().parents[2]
 GREEDY = GenerationParams(max_new_tokens=20, temperature=0, repetition_penalty=1.0)

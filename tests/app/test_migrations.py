@@ -5,8 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from app.db import make_engine
-from app.schema import include_object, load_all_models, upgrade_database
+from core.db import make_engine
+from app.schema import include_object, load_all_models
+from core.migrate import upgrade_database
 
 pytestmark = pytest.mark.both_databases
 

@@ -1,12 +1,12 @@
-"""The C++ decode step (app/inference/csrc/decode.cpp) against the Python one it replaces."""
+"""The C++ decode step (inference/csrc/decode.cpp) against the Python one it replaces."""
 import logging
 
 import pytest
 import torch
 
-from app.inference import GenerationParams, LocalEngine, load_model
-from app.inference import native
-from app.inference.llama import Llama
+from inference import GenerationParams, LocalEngine, load_model
+from inference import native
+from inference.llama import Llama
 from tests.support import require
 
 

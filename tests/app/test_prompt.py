@@ -1,7 +1,7 @@
 """Prompt building from card fields and history within the context budget."""
 from types import SimpleNamespace
 
-from app.chat.prompt import build_prompt, stop_strings
+from conversations.prompt import build_prompt, stop_strings
 
 CHARACTER = SimpleNamespace(
     name="Odessa", system_prompt="You are {{char}}, talking with {{user}}.",

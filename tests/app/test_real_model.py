@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.chat.prompt import build_prompt
-from app.inference import GenerationParams, LocalEngine, load_model
-from app.inference.llama import Llama
-from app.inference.loader import packaged_gguf_path
-from app.inference.perplexity import perplexity
-from app.inference.sampling import CANDIDATES
+from conversations.prompt import build_prompt
+from inference import GenerationParams, LocalEngine, load_model
+from inference.llama import Llama
+from inference.loader import packaged_gguf_path
+from inference.perplexity import perplexity
+from inference.sampling import CANDIDATES
 from characters.models import Character
 from characters.seed_data import SEED_CHARACTERS
 from config import Config
@@ -75,7 +75,7 @@ def test_quantised_weights_keep_perplexity_within_3_percent_of_fp32(quant, story
 
 def test_the_native_decode_step_keeps_the_python_steps_perplexity(story_ids):
     """Token by token through the C++ step and through the Python one: the same quality."""
-    from app.inference.native import build
+    from inference.native import build
     ids = story_ids[:384]
     python = perplexity(Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4"), ids, step=1)
     fast = Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4", native=build())

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from sqlmodel import func, select
 
-from app.db import session_scope
+from core.db import session_scope
 from characters.cards import Card, export_card, parse_card_file
 from characters.cards import charx
 from characters.cards import png as card_png

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from app.db import session_scope, utcnow
-from app.models import Conversation
+from core.db import session_scope, utcnow
+from conversations.models import Conversation
 from characters.models import (Character, CharacterFollow, CharacterLike, CharacterVersion,
                                CreatorFollow, PromptReport)
 from tests.support.chat import add_turn
@@ -101,7 +101,7 @@ def test_versions_are_the_creators_only_and_bad_numbers_are_refused(app, auth):
 
 
 def test_publish_and_edit_refresh_the_embedding_off_the_request(app, auth, monkeypatch):
-    import characters.discovery.embeddings as embeddings
+    import discovery.embeddings as embeddings
     app.config["EMBED_ON_PUBLISH"] = True
     seen, done = [], threading.Event()
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from app.auth.service import sign_up
-from app.db import make_engine, session_scope
-from app.schema import upgrade_database
+from core.auth.service import sign_up
+from core.db import make_engine, session_scope
+from core.migrate import upgrade_database
 from characters import import_cards
 from characters.models import Character
 from config import TestConfig

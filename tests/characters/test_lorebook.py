@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.chat.lorebook import select_entries
-from app.chat.prompt import build_prompt
+from conversations.lorebook import select_entries
+from conversations.prompt import build_prompt
 from characters.cards import parse_card_file
 from characters.service import character_from_card
 from tests.support.events import collect_until, payloads

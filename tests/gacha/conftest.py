@@ -5,9 +5,9 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, select
 
-from app.db import make_engine
-from app.models import User
-from app.schema import upgrade_database
+from core.db import make_engine
+from core.users import User
+from core.migrate import upgrade_database
 from characters.service import seed_characters
 from gacha import service
 from gacha.models import CollectionItem, LedgerTransaction, Pity, Pull, ServerSeed

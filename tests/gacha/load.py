@@ -6,8 +6,8 @@ from multiprocessing import get_context
 
 from sqlmodel import Session
 
-from app.db import make_engine
-from app.errors import KindredError
+from core.db import make_engine
+from core.errors import KindredError
 from gacha import service
 
 

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from app.errors import KindredError
+from core.errors import KindredError
 from gacha import service
 from gacha.models import Card, LedgerEntry
 from tests.gacha.conftest import assert_consistent_with_ledger, fund

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from app.db import make_engine
-from app.models import User
+from core.db import make_engine
+from core.users import User
 from gacha import service
 from tests.support.browser import browser, page  # noqa: F401  (fixtures)
 from tests.support.live_server import live_server

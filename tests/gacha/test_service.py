@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from app.errors import KindredError
+from core.errors import KindredError
 from gacha import service
 from gacha.models import Card, LedgerEntry, LedgerTransaction, Pull
 from gacha.rates import BannerRules

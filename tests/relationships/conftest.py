@@ -1,8 +1,9 @@
 """Fixtures for relationships: a session on the test app's database, the seeded story, helpers."""
 import pytest
 
-from app.db import session_scope
-from app.models import Conversation, Message, User
+from core.db import session_scope
+from conversations.models import Conversation, Message
+from core.users import User
 from characters.models import Character
 from relationships.seed import seed_stories
 from tests.support.chat import add_turn

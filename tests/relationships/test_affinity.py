@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.db import session_scope
-from app.extensions import socketio
+from core.db import session_scope
+from core.extensions import socketio
 from relationships import affinity
 from relationships.hooks import RelationshipHooks
 from tests.relationships.conftest import character_id, set_extensions, user_id_of, user_message
@@ -162,8 +162,8 @@ def test_levels_unlock_greetings_lore_and_chapters(app, db, auth):
 
 
 def test_the_level_its_meaning_and_creator_notes_shape_the_prompt(app, db, auth, inference):
-    from app.chat.prompt import build_prompt
-    from app.models import Conversation, Message
+    from conversations.prompt import build_prompt
+    from conversations.models import Conversation, Message
     from characters.models import Character
     auth.signup(username="sam")
     odessa = character_id(app, "Odessa Vane")

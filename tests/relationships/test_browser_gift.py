@@ -4,8 +4,8 @@ import secrets
 import pytest
 from sqlmodel import Session, select
 
-from app.db import make_engine
-from app.models import User
+from core.db import make_engine
+from core.users import User
 from gacha import service as gacha
 from gacha.models import Card
 from tests.support.browser import browser, page  # noqa: F401  (fixtures)

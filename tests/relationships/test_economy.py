@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, select
 
-from app.db import session_scope
+from core.db import session_scope
 from gacha import service as gacha
 from gacha.models import Card, LedgerTransaction
 from relationships import affinity, rewards

@@ -1,9 +1,9 @@
 """Memories: extracted after replies with their source, retrieved into the prompt, editable."""
 import pytest
 
-from app.chat.prompt import build_prompt
-from app.db import session_scope
-from app.models import Conversation, Message
+from conversations.prompt import build_prompt
+from core.db import session_scope
+from conversations.models import Conversation, Message
 from characters.models import Character
 from relationships import memory
 from relationships.memory import extract_facts
@@ -137,7 +137,7 @@ def test_older_history_that_no_longer_fits_is_summarised(app, auth, inference):
     with session_scope(app.extensions["kindred.db"]) as session:
         convo = session.get(Conversation, conversation["id"])
         character = session.get(Character, convo.character_id)
-        from app.chat.service import active_path
+        from conversations.service import active_path
         history = active_path(session, convo)
         extras = app.extensions["kindred.relationships"].prompt_extras(
             session, convo, character, history, "sam")
@@ -156,7 +156,7 @@ def _remember(app, conversation, text, embedder=None):
     question, _ = add_turn(app, conversation["id"], text, "Noted.")
     with session_scope(app.extensions["kindred.db"]) as session:
         owner = session.get(Conversation, conversation["id"]).user_id
-        from app.models import User
+        from core.users import User
         name = session.get(User, owner).username
         return memory.remember_from_message(session, embedder, owner, conversation["character_id"],
                                             session.get(Message, question), name)

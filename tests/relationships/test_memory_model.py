@@ -4,9 +4,10 @@ import time
 
 import pytest
 
-from app.db import session_scope
-from app.inference import LocalEngine, load_model
-from app.models import Conversation, Message, User
+from core.db import session_scope
+from inference import LocalEngine, load_model
+from conversations.models import Conversation, Message
+from core.users import User
 from config import Config
 from relationships import memory
 from tests.support.chat import add_turn

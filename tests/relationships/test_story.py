@@ -5,9 +5,9 @@ import json
 import pytest
 
 from app import create_app
-from app.chat.prompt import build_prompt
-from app.db import session_scope
-from app.models import Conversation, Message
+from conversations.prompt import build_prompt
+from core.db import session_scope
+from conversations.models import Conversation, Message
 from characters.models import Character
 from relationships import affinity
 from relationships.seed import FIRST_FROST

@@ -3,7 +3,7 @@ checked (a story that would not load is refused with its reason, and nothing is 
 extension keys survive, and GET /api/studio/relationship-setup gives the levels and the extensions."""
 import copy
 
-from app.db import session_scope
+from core.db import session_scope
 from characters.models import Character
 from relationships.seed import FIRST_FROST
 

@@ -1,7 +1,7 @@
 """Store chat turns directly through the chat service (for tests that are not about generation)."""
-from app.chat import service
-from app.db import session_scope
-from app.models import Conversation, Message
+from conversations import service
+from core.db import session_scope
+from conversations.models import Conversation, Message
 
 
 def add_turn(app, conversation_id: int, user_text: str | None, reply_text: str,

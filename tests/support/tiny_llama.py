@@ -4,7 +4,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-from app.inference.loader import packaged_gguf_path
+from inference.loader import packaged_gguf_path
 
 
 def build(folder: Path) -> Path:

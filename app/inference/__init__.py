@@ -1,6 +1,0 @@
-"""Local inference: model loading and the single worker that owns the model."""
-from app.inference.engine import GenerationParams, InferenceEngine, Job, LocalEngine
-from app.inference.loader import LoadedModel, ModelLoadError, load_model
-
-__all__ = ["GenerationParams", "InferenceEngine", "Job", "LocalEngine", "LoadedModel",
-           "ModelLoadError", "load_model"]

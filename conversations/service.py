@@ -1,0 +1,199 @@
+"""Conversations and their message tree: every message has a parent; the user sees one branch."""
+from sqlmodel import Session, delete, select
+
+from core.db import utcnow
+from core.errors import KindredError, not_found
+from conversations.models import Conversation, Message
+from core.users import User
+from conversations.placeholders import fill_placeholders
+from characters.models import Character
+from characters.service import avatar_url
+
+
+def start_conversation(session: Session, user: User, character_id: int) -> Conversation:
+    """A new chat whose first message is the greeting; alternate greetings are sibling roots."""
+    character = session.get(Character, character_id)
+    if character is None or (character.visibility == "private" and character.creator_id != user.id):
+        raise not_found("character")
+    conversation = Conversation(user_id=user.id, character_id=character.id)
+    session.add(conversation)
+    session.flush()
+    from relationships.unlocks import unlocked_greetings  # levels open alternate greetings
+    greetings = [character.first_mes] + unlocked_greetings(session, user.id, character)
+    roots = [Message(conversation_id=conversation.id, role="assistant",
+                     content=fill_placeholders(text, character.name, user.username))
+             for text in greetings if text.strip()]
+    session.add_all(roots)
+    session.flush()
+    conversation.active_leaf_id = roots[0].id if roots else None
+    session.commit()
+    return conversation
+
+
+def list_conversations(session: Session, user: User) -> list[Conversation]:
+    query = (select(Conversation).where(Conversation.user_id == user.id)
+             .order_by(Conversation.updated_at.desc(), Conversation.id.desc()))
+    return list(session.exec(query))
+
+
+def owned_conversation(session: Session, user_id: int, conversation_id) -> Conversation:
+    conversation = session.get(Conversation, conversation_id) if _is_id(conversation_id) else None
+    if conversation is None or conversation.user_id != user_id:
+        raise not_found("conversation")
+    return conversation
+
+
+def owned_message(session: Session, user_id: int, message_id) -> tuple[Message, Conversation]:
+    message = session.get(Message, message_id) if _is_id(message_id) else None
+    if message is None:
+        raise not_found("message")
+    conversation = session.get(Conversation, message.conversation_id)
+    if conversation.user_id != user_id:
+        raise not_found("message")
+    return message, conversation
+
+
+def active_path(session: Session, conversation: Conversation) -> list[Message]:
+    """The visible chat: from the root greeting down to the active leaf."""
+    by_id = _messages_by_id(session, conversation.id)
+    path, node = [], by_id.get(conversation.active_leaf_id)
+    while node is not None:
+        path.append(node)
+        node = by_id.get(node.parent_id)
+    return path[::-1]
+
+
+def add_user_message(session: Session, conversation: Conversation, content: str) -> Message:
+    message = Message(conversation_id=conversation.id, parent_id=conversation.active_leaf_id,
+                      role="user", content=content)
+    return _append(session, conversation, message)
+
+
+def add_reply_placeholder(session: Session, conversation: Conversation, parent: Message) -> Message:
+    message = Message(conversation_id=conversation.id, parent_id=parent.id, role="assistant",
+                      status="streaming")
+    return _append(session, conversation, message)
+
+
+def last_user_message(session: Session, conversation: Conversation) -> Message:
+    for message in reversed(active_path(session, conversation)):
+        if message.role == "user":
+            return message
+    raise KindredError("nothing_to_regenerate",
+                       "There is no message of yours to reply to yet; send one first.")
+
+
+def edit_message(session: Session, user_id: int, message_id, content: str) -> Message:
+    """Replies are corrected in place; an edited user message becomes a new branch, so the
+    old one and the replies after it stay available as alternatives."""
+    message, conversation = owned_message(session, user_id, message_id)
+    if message.role == "assistant":
+        message.content, message.edited_at = content, utcnow()
+        session.add(message)
+        session.commit()
+        return message
+    edited = Message(conversation_id=conversation.id, parent_id=message.parent_id, role="user",
+                     content=content, edited_at=utcnow())
+    return _append(session, conversation, edited)
+
+
+def delete_message(session: Session, user_id: int, message_id) -> Conversation:
+    """Delete a message and every reply below it; the chat falls back to the nearest branch."""
+    message, conversation = owned_message(session, user_id, message_id)
+    if message.parent_id is None:
+        raise KindredError("cannot_delete_greeting",
+                           "The greeting starts the conversation and cannot be deleted.")
+    by_id = _messages_by_id(session, conversation.id)
+    doomed = {m.id for m in by_id.values() if _descends_from(m, message.id, by_id)}
+    if conversation.active_leaf_id in doomed:
+        survivors = {k: v for k, v in by_id.items() if k not in doomed}
+        conversation.active_leaf_id = _latest_leaf(by_id[message.parent_id], survivors).id
+    session.exec(delete(Message).where(Message.id.in_(doomed)))
+    conversation.updated_at = utcnow()
+    session.add(conversation)
+    session.commit()
+    return conversation
+
+
+def select_branch(session: Session, user_id: int, message_id) -> Conversation:
+    """Show the branch through `message_id`, down to its most recent reply."""
+    message, conversation = owned_message(session, user_id, message_id)
+    conversation.active_leaf_id = _latest_leaf(message, _messages_by_id(session, conversation.id)).id
+    session.add(conversation)
+    session.commit()
+    return conversation
+
+
+def conversation_payload(session: Session, conversation: Conversation) -> dict:
+    by_id = _messages_by_id(session, conversation.id)
+    siblings: dict[int | None, list[int]] = {}
+    for m in sorted(by_id.values(), key=lambda m: m.id):
+        siblings.setdefault(m.parent_id, []).append(m.id)
+    character = session.get(Character, conversation.character_id)
+    return {
+        "id": conversation.id,
+        "character_id": conversation.character_id,
+        "character_name": character.name,
+        "character_avatar_url": avatar_url(character),
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+        "messages": [message_payload(m, siblings[m.parent_id])
+                     for m in active_path(session, conversation)],
+    }
+
+
+def message_payload(message: Message, sibling_ids: list[int] | None = None) -> dict:
+    sibling_ids = sibling_ids or [message.id]
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "parent_id": message.parent_id,
+        "role": message.role,
+        "content": message.content,
+        "status": message.status,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "sibling_ids": sibling_ids,
+        "sibling_index": sibling_ids.index(message.id),
+    }
+
+
+def siblings_of(session: Session, message: Message) -> list[int]:
+    query = (select(Message.id).where(Message.conversation_id == message.conversation_id)
+             .where(Message.parent_id == message.parent_id).order_by(Message.id))
+    return list(session.exec(query))
+
+
+def _append(session: Session, conversation: Conversation, message: Message) -> Message:
+    session.add(message)
+    session.flush()
+    conversation.active_leaf_id = message.id
+    conversation.updated_at = utcnow()
+    session.add(conversation)
+    session.commit()
+    return message
+
+
+def _messages_by_id(session: Session, conversation_id: int) -> dict[int, Message]:
+    query = select(Message).where(Message.conversation_id == conversation_id)
+    return {m.id: m for m in session.exec(query)}
+
+
+def _descends_from(message: Message, ancestor_id: int, by_id: dict[int, Message]) -> bool:
+    node = message
+    while node is not None:
+        if node.id == ancestor_id:
+            return True
+        node = by_id.get(node.parent_id)
+    return False
+
+
+def _latest_leaf(start: Message, by_id: dict[int, Message]) -> Message:
+    node = start
+    while children := [m for m in by_id.values() if m.parent_id == node.id]:
+        node = max(children, key=lambda m: m.id)
+    return node
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63

@@ -1,0 +1,1 @@
+"""The ground: database engine and sessions, errors, users and login, domain events, settings."""

@@ -1,0 +1,6 @@
+"""Sign-up, log-in, log-out and the CSRF token that guards every other state change."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+
+from core.auth import routes  # noqa: E402,F401

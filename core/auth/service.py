@@ -1,0 +1,44 @@
+"""Accounts: validated usernames, hashed passwords. No Flask here."""
+import re
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.errors import KindredError
+from core.users import User
+
+USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,31}$")
+MIN_PASSWORD, MAX_PASSWORD = 8, 128
+
+
+def sign_up(session: Session, username, password) -> User:
+    username, password = _validated(username, password)
+    if session.exec(select(User).where(User.username_key == username.lower())).first():
+        raise KindredError("username_taken", f"The username '{username}' is taken; pick another.",
+                           409)
+    user = User(username=username, username_key=username.lower(),
+                password_hash=generate_password_hash(password))
+    session.add(user)
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, username, password) -> User:
+    failed = KindredError("bad_credentials", "Wrong username or password.", 401)
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise failed
+    user = session.exec(select(User).where(User.username_key == username.strip().lower())).first()
+    if user is None or not check_password_hash(user.password_hash, password):
+        raise failed
+    return user
+
+
+def _validated(username, password) -> tuple[str, str]:
+    if not isinstance(username, str) or not USERNAME.match(username.strip()):
+        raise KindredError("invalid_username", "Usernames are 3-32 characters: letters, digits, "
+                                               "'_', '.' and '-', starting with a letter, digit "
+                                               "or '_'.")
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise KindredError("invalid_password",
+                           f"Passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters long.")
+    return username.strip(), password

@@ -1,0 +1,129 @@
+"""Every domain event and its payload. Producers record them with `core.events.record`; the app
+factory subscribes the domains that react. docs/architecture.md lists them with their producers
+and subscribers."""
+from dataclasses import dataclass
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class UserSignedUp:
+    user_id: int
+    username: str
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    """A log-in (sign-up logs in too)."""
+    user_id: int
+    remember: bool
+
+
+@dataclass(frozen=True)
+class ConversationStarted:
+    conversation_id: int
+    user_id: int
+    character_id: int
+    source: str = "chat"  # chat | discovery | story
+
+
+@dataclass(frozen=True)
+class MessageSent:
+    """A user's chat message, stored (an edit of a user message is a new one)."""
+    conversation_id: int
+    message_id: int
+    user_id: int
+    character_id: int
+    chars: int
+
+
+@dataclass(frozen=True)
+class PromptBuilt:
+    """A reply's prompt, built and handed to the engine (the prompt inspector records it)."""
+    reply_id: int
+    character_id: int
+    prompt: Any  # conversations.prompt.Prompt
+
+
+@dataclass(frozen=True)
+class ReplyFinished:
+    conversation_id: int
+    reply_id: int
+    user_id: int
+    character_id: int
+    finish_reason: str  # stop | length | cancelled | error (the engine's)
+    status: str  # the stored message status: complete | stopped | error
+    tokens: int
+    stop_reason: Optional[str] = None  # user | disconnect, when stopped
+
+
+@dataclass(frozen=True)
+class CharacterCreated:
+    character_id: int
+    creator_id: Optional[int]
+    source: str  # draft | import
+
+
+@dataclass(frozen=True)
+class CharacterChanged:
+    """Card fields, avatar or visibility changed (publish and restore included)."""
+    character_id: int
+    visibility: str
+    changed: tuple[str, ...]  # of "card", "avatar", "visibility"
+
+
+@dataclass(frozen=True)
+class CharacterPublished:
+    character_id: int
+    visibility: str  # public | unlisted
+    version: int
+
+
+@dataclass(frozen=True)
+class SwipeMade:
+    user_id: int
+    character_id: int
+    direction: str  # left | right | up
+
+
+@dataclass(frozen=True)
+class AffinityRecorded:
+    """Affinity ledger rows just written; the gacha pays gems for the kinds it rewards."""
+    user_id: int
+    character_id: int
+    # (affinity event id, kind, ref, UTC day) of each row
+    entries: tuple[tuple[int, str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class LevelChanged:
+    user_id: int
+    character_id: int
+    level_before: int
+    level_after: int
+    affinity: int
+
+
+@dataclass(frozen=True)
+class CardsDrawn:
+    user_id: int
+    banner_id: int
+    pull_ids: tuple[int, ...]
+    rarities: tuple[str, ...]
+    currency: str
+    cost: int
+
+
+@dataclass(frozen=True)
+class ChapterFinished:
+    user_id: int
+    character_id: int
+    story_id: int
+    chapter: str
+    conversation_id: Optional[int] = None
+    story_finished: bool = False
+
+
+ALL_EVENTS = (UserSignedUp, SessionStarted, ConversationStarted, MessageSent, PromptBuilt,
+              ReplyFinished, CharacterCreated, CharacterChanged, CharacterPublished, SwipeMade,
+              AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished)
+

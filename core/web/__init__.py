@@ -1,0 +1,1 @@
+"""Flask helpers shared by every domain's routes: the per-request session, request bodies, JSON errors."""

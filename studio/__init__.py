@@ -1,0 +1,1 @@
+"""The creator studio: the creator routes, character dashboards, search and trending."""
