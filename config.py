@@ -67,6 +67,9 @@ class Config:
     AFFINITY_MIN_WORDS = _int("AFFINITY_MIN_WORDS", 3)
     AFFINITY_DUPLICATE_RATIO = _float("AFFINITY_DUPLICATE_RATIO", 0.85)
     MEMORY_TOKEN_BUDGET = _int("MEMORY_TOKEN_BUDGET", 160)
+    # Prompt sections of relationships, each cut to its own budget (conversations/sections.py).
+    LEVEL_SECTION_TOKENS = _int("LEVEL_SECTION_TOKENS", 300)  # level, meaning, creator's note
+    STORY_SECTION_TOKENS = _int("STORY_SECTION_TOKENS", 500)  # the story chapter being played
     MEMORY_MIN_SIMILARITY = _float("MEMORY_MIN_SIMILARITY", 0.25)
     MEMORY_EXTRACTION = os.environ.get("MEMORY_EXTRACTION", "model")  # model | rules
     SUMMARY_TOKEN_BUDGET = _int("SUMMARY_TOKEN_BUDGET", 160)

@@ -62,7 +62,16 @@ def _load_inference(app: Flask):
     from inference import LocalEngine, load_model  # torch: loaded only when the app needs it
     loaded = load_model(app.config["MODEL_PATH"], app.config["MODEL_CACHE_DIR"])
     log.info("Model loaded from %s", loaded.source)
-    return LocalEngine(loaded, threads=app.config["TORCH_THREADS"])
+    return engine_from_settings(LocalEngine, loaded, app.config)
+
+
+def engine_from_settings(engine_class, loaded, settings):
+    """An in-process engine with the inference settings of `settings` (the app's config)."""
+    return engine_class(loaded, threads=settings["TORCH_THREADS"],
+                        quant=settings["INFERENCE_QUANT"], kv_cache_mb=settings["KV_CACHE_MB"],
+                        max_batch=settings["INFERENCE_MAX_BATCH"],
+                        native=settings["NATIVE_DECODE"],
+                        native_build_dir=settings["NATIVE_BUILD_DIR"])
 
 
 def _instance_secret(app: Flask) -> str:

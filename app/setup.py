@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_database(Config.DATABASE_URL)
     elif step == "seed":
         from characters.service import seed_characters
-        from gacha.service import seed_gacha
+        from gacha.banners import seed_gacha
         from relationships.seed import seed_stories
         with session_scope(make_engine(Config.DATABASE_URL)) as session:
             added = seed_characters(session, Config.INSTANCE_DIR / "avatars")
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     elif step == "native":
         from inference.native import NativeUnavailable, build  # torch: only for this step
         try:
-            build()
+            build(Config.NATIVE_BUILD_DIR)
         except NativeUnavailable as exc:  # the engine decodes in Python then: slower, not broken
             print(f"kindred: {exc}; the engine will use its Python decode step", file=sys.stderr)
         else:

@@ -1,25 +1,33 @@
-"""How the domains meet: the reply streamer and every domain event subscriber, built with the
-app's settings. This is the one place that knows who reacts to what (docs/architecture.md)."""
+"""How the domains meet: the reply streamer, its prompt sections and every domain event
+subscriber, built with the app's settings. This is the one place that knows who reacts to what
+(docs/architecture.md lists it)."""
 from flask import Flask
 
-from conversations.inspector import install as install_inspector
+from conversations import inspector
 from conversations.replies import ReplyStreamer, recover_interrupted_replies
+from conversations.sections import PromptSections
 from core.events import EventBus
 from core.extensions import socketio
 from discovery import subscribers as discovery_subscribers
-from relationships.hooks import install as install_relationships
+from discovery.embeddings import default_embedder
+from relationships import hooks as relationship_hooks
+from relationships import unlocks
 
 
 def wire(app: Flask, bus: EventBus) -> None:
-    db, inference = app.extensions["kindred.db"], app.extensions["kindred.inference"]
+    db, inference, settings = app.extensions["kindred.db"], app.extensions["kindred.inference"], app.config
 
     def emit(event: str, payload: dict, room: str) -> None:
         socketio.emit(event, payload, to=room)
 
-    replies = app.extensions["kindred.replies"] = ReplyStreamer(db, inference, emit, app.config)
-    install_inspector(replies, db, inference)
-    app.extensions["kindred.relationships"] = install_relationships(replies, db, app.config, emit,
-                                                                    inference)
-    discovery_subscribers.subscribe(bus, db, app.config.get("EMBED_ON_PUBLISH", True))
+    sections = PromptSections(inference.count_tokens)
+    app.extensions["kindred.replies"] = ReplyStreamer(db, inference, emit, settings, bus, sections)
+    app.extensions["kindred.greetings"] = (
+        lambda session, user_id, character: unlocks.unlocked_greetings(session, user_id,
+                                                                       character, settings))
+    inspector.subscribe(bus, db, inference)
+    app.extensions["kindred.relationships"] = relationship_hooks.subscribe(
+        bus, sections, db, settings, emit, default_embedder(), inference)
+    discovery_subscribers.subscribe(bus, db, settings.get("EMBED_ON_PUBLISH", True))
     if not app.testing:
         recover_interrupted_replies(db)

@@ -13,6 +13,7 @@ from conversations.prompt import build_prompt  # noqa: E402
 from inference import GenerationParams, LocalEngine, load_model  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.seed_data import SEED_CHARACTERS  # noqa: E402
+from app import engine_from_settings  # noqa: E402
 from config import Config  # noqa: E402
 
 NEW_TOKENS, RUNS = 64, 3
@@ -20,8 +21,8 @@ NEW_TOKENS, RUNS = 64, 3
 
 def main() -> None:
     started = time.perf_counter()
-    engine = LocalEngine(load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
-                         threads=Config.TORCH_THREADS)
+    engine = engine_from_settings(LocalEngine, load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
+                                  vars(Config))
     load_seconds = time.perf_counter() - started
     prompt = _persona_prompt(engine)
     ids = torch.tensor([engine.tokenizer(prompt, add_special_tokens=False)["input_ids"]])

@@ -31,6 +31,7 @@ from inference.perplexity import perplexity  # noqa: E402
 from inference.quant import dense_dtype  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.seed_data import SEED_CHARACTERS  # noqa: E402
+from app import engine_from_settings  # noqa: E402
 from config import Config  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -51,7 +52,8 @@ def main() -> None:
     print(_machine(threads))
     print(f"load average at start: {_load()}")
     llama = LlamaCpp(ensure_llama_cpp(), packaged_gguf_path(), threads)
-    engine = LocalEngine(load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR), threads=threads)
+    engine = engine_from_settings(LocalEngine, load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
+                                  {**vars(Config), "TORCH_THREADS": threads})
     ours = Ours(engine)
     ours.generate("warm-up", 4)
     rss_ours = psutil.Process().memory_info().rss / 2**20

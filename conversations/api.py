@@ -17,7 +17,8 @@ bp.before_request(check_csrf)
 def create_conversation():
     character_id = positive_int(json_body(), "character_id")
     session = db_session()
-    conversation = service.start_conversation(session, current_user, character_id)
+    conversation = service.start_conversation(session, current_user, character_id,
+                                              current_app.extensions["kindred.greetings"])
     return jsonify({"conversation": service.conversation_payload(session, conversation)}), 201
 
 

@@ -51,37 +51,45 @@ def on_join(payload):
 @socketio.on("chat:send")
 @chat_event
 def on_send(payload):
-    conversation_id = _owned(payload)
-    content = message_text(payload.get("content"))
-    live = _replies().reserve(conversation_id, sid=request.sid)
-    try:
-        with session_scope(_db()) as session:
-            conversation = service.owned_conversation(session, current_user.id, conversation_id)
+    with session_scope(_db()) as session:
+        conversation = service.owned_conversation(session, current_user.id,
+                                                  payload.get("conversation_id"))
+        content = message_text(payload.get("content"))
+        live = _replies().reserve(conversation.id, sid=request.sid)
+        try:
             message = service.add_user_message(session, conversation, content)
+            history = service.path_to(session, conversation, message.id)
             stored = service.message_payload(message, service.siblings_of(session, message))
-    except Exception:
-        _replies().release(live)
-        raise
-    join_room(room_for(conversation_id))
-    socketio.emit("chat:message", {"conversation_id": conversation_id, "message": stored},
-                  to=room_for(conversation_id))
-    _replies().start(live, parent_id=stored["id"], user_name=current_user.username)
+            _replies().prepare(session, live, conversation, history, current_user.username)
+        except Exception:
+            _replies().release(live)
+            raise
+    _announce_and_launch(live, {"conversation_id": conversation.id, "message": stored})
 
 
 @socketio.on("chat:regenerate")
 @chat_event
 def on_regenerate(payload):
-    conversation_id = _owned(payload)
-    live = _replies().reserve(conversation_id, sid=request.sid)
-    try:
-        with session_scope(_db()) as session:
-            conversation = service.owned_conversation(session, current_user.id, conversation_id)
-            parent = service.last_user_message(session, conversation)
-    except Exception:
-        _replies().release(live)
-        raise
-    join_room(room_for(conversation_id))
-    _replies().start(live, parent_id=parent.id, user_name=current_user.username)
+    with session_scope(_db()) as session:
+        conversation = service.owned_conversation(session, current_user.id,
+                                                  payload.get("conversation_id"))
+        live = _replies().reserve(conversation.id, sid=request.sid)
+        try:
+            history = service.regeneration_history(session, conversation)
+            _replies().prepare(session, live, conversation, history, current_user.username)
+        except Exception:
+            _replies().release(live)
+            raise
+    _announce_and_launch(live, None)
+
+
+def _announce_and_launch(live, message_event) -> None:
+    """Join the conversation's room, show the stored user message, then stream the reply."""
+    room = room_for(live.conversation_id)
+    join_room(room)
+    if message_event is not None:
+        socketio.emit("chat:message", message_event, to=room)
+    _replies().launch(live)
 
 
 @socketio.on("chat:stop")

@@ -3,7 +3,8 @@ and how many tokens each part took), recorded when the reply starts and shown to
 the character and the owner of the conversation. Only counts and the creator's own lorebook text
 are stored, never the chat itself.
 
-`install(replies, db, engine)` appends a recorder to `ReplyStreamer.prompt_built`."""
+`subscribe(bus, db, engine)` records every PromptBuilt event (after the reply's placeholder is
+committed, in a session of its own)."""
 import logging
 
 from sqlalchemy import Engine
@@ -12,6 +13,8 @@ from sqlmodel import Session
 from conversations.prompt import system_text
 from conversations.placeholders import fill_placeholders
 from core.db import session_scope
+from core.event_types import PromptBuilt
+from core.events import EventBus
 from core.errors import NotFound, not_found
 from conversations.models import Conversation, Message
 from characters.models import Character, PromptReport
@@ -20,15 +23,13 @@ from characters.versions import latest_version_number
 log = logging.getLogger(__name__)
 
 
-def install(replies, db: Engine, engine) -> None:
-    def record(message_id: int, character, prompt) -> None:
-        try:
-            with session_scope(db) as session:
-                record_prompt(session, message_id, character, prompt, engine)
-        except Exception:  # the inspector must never take a reply down
-            log.exception("could not record the prompt of message %s", message_id)
+def subscribe(bus: EventBus, db: Engine, engine) -> None:
+    def record(event: PromptBuilt) -> None:
+        with session_scope(db) as session:
+            character = session.get(Character, event.character_id)
+            record_prompt(session, event.reply_id, character, event.prompt, engine)
 
-    replies.prompt_built.append(record)
+    bus.subscribe(PromptBuilt, record, name="inspector.record_prompt")
 
 
 def record_prompt(session: Session, message_id: int, character: Character, prompt, engine) -> PromptReport:

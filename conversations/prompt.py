@@ -25,10 +25,17 @@ class Prompt:
     summary: str = ""  # of the dropped turns, when extras.summarize is given
 
 
+@dataclass(frozen=True)
+class PromptSection:
+    name: str  # the provider's (conversations/sections.py)
+    text: str
+
+
 @dataclass
 class PromptExtras:
-    """What other domains add (relationships: level, memories, story chapter, summaries)."""
-    system_sections: list[str] = field(default_factory=list)  # appended to the system prompt
+    """What other domains add (relationships: level, memories, story chapter, summaries), already
+    cut to each provider's budget (conversations/sections.py)."""
+    sections: list[PromptSection] = field(default_factory=list)  # appended to the system prompt
     lore_allowed: Optional[Callable[[dict], bool]] = None  # lorebook entries this user may see
     summarize: Optional[Callable[[list[dict], int], str]] = None  # (dropped turns, token budget)
     summary_budget: int = 0
@@ -48,7 +55,7 @@ def build_prompt(character, history: list, user_name: str, engine, max_context: 
                           lambda text: engine.count_tokens(fill(text)),
                           max_tokens=max(budget, 0) // LORE_SHARE)
     system = {"role": "system", "content": fill("\n\n".join(
-        [system_text(character, lore), *[s for s in extras.system_sections if s.strip()]]))}
+        [system_text(character, lore), *[s.text for s in extras.sections if s.text.strip()]]))}
 
     def render(dropped: int, system=system) -> tuple[str, list[dict], int]:
         messages = [system, *turns[dropped:]]

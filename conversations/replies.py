@@ -1,23 +1,34 @@
-"""Streamed replies: one live generation per conversation, tokens pushed to its room as they come."""
+"""Streamed replies: one live generation per conversation, tokens pushed to its room as they come.
+
+One reply takes one pass: the handler that stored the user's message hands its session, the
+loaded conversation and the history (one query) to `prepare`, which stores the placeholder and
+builds the prompt from the card, the lorebook and the registered prompt sections. `launch` then
+queues the generation and streams it on a background thread. When the reply is stored,
+`chat:done` goes out and ReplyFinished is published for the domains that react to replies."""
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from characters.models import Character
 from conversations import service
-from conversations.prompt import build_prompt
+from conversations.models import Conversation, Message
+from conversations.prompt import Prompt, PromptExtras, build_prompt
+from conversations.sections import PromptContext, PromptSections
+from core import events
 from core.db import session_scope
 from core.errors import Conflict
+from core.event_types import PromptBuilt, ReplyFinished
+from core.events import EventBus
 from inference.engine import FINISH_CANCELLED, FINISH_ERROR, GenerationParams, Job
-from conversations.models import Conversation, Message
-from characters.models import Character
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict, str], None]  # (event, payload, room)
+STATUS_OF_FINISH = {FINISH_CANCELLED: "stopped", FINISH_ERROR: "error"}
 
 
 def room_for(conversation_id: int) -> str:
@@ -27,7 +38,10 @@ def room_for(conversation_id: int) -> str:
 @dataclass
 class LiveReply:
     conversation_id: int
+    user_id: int | None = None
+    character_id: int | None = None
     message_id: int | None = None
+    prompt: Prompt | None = None
     job: Job | None = None
     sid: str | None = None
     stop_reason: str | None = None
@@ -36,14 +50,13 @@ class LiveReply:
 class ReplyStreamer:
     """Owns every live generation; the Socket.IO handlers and REST routes only call into it."""
 
-    def __init__(self, db: Engine, inference, emit: Emit, settings: dict):
+    def __init__(self, db: Engine, inference, emit: Emit, settings: dict, bus: EventBus,
+                 sections: Optional[PromptSections] = None):
         self.db, self.inference, self.emit, self.settings = db, inference, emit, settings
+        self.bus = bus
+        self.sections = sections or PromptSections(inference.count_tokens)
         self._live: dict[int, LiveReply] = {}
         self._lock = threading.Lock()
-        # Domain hooks (wired in app/__init__.py): extras for the prompt, work after a reply.
-        self.prompt_extras = None  # (session, conversation, character, history, user_name) -> PromptExtras
-        self.after_reply: list[Callable[[int, int], None]] = []  # (conversation_id, reply_id)
-        self.prompt_built: list[Callable] = []  # (reply_id, character, prompt): the inspector
 
     def reserve(self, conversation_id: int, sid: str | None = None) -> LiveReply:
         """Claim the conversation for one reply; a second request while one streams is refused."""
@@ -62,31 +75,35 @@ class ReplyStreamer:
     def is_busy(self, conversation_id: int) -> bool:
         return conversation_id in self._live
 
-    def start(self, live: LiveReply, parent_id: int, user_name: str) -> None:
-        """Create the reply under `parent_id`, queue its generation and stream it in the background."""
+    def prompt_extras(self, session: Session, conversation: Conversation, character: Character,
+                      history: list, user_name: str) -> PromptExtras:
+        """What the registered sections add to this conversation's next prompt."""
+        return self.sections.extras(PromptContext(session, conversation.user_id, conversation.id,
+                                                  character, history, user_name))
+
+    def prepare(self, session: Session, live: LiveReply, conversation: Conversation,
+                history: list[Message], user_name: str) -> None:
+        """Store the reply's placeholder under `history[-1]` and build its prompt, in the
+        caller's session. Commits; the caller must not use the session for writes after."""
+        character = session.get(Character, conversation.character_id)
+        extras = self.prompt_extras(session, conversation, character, history, user_name)
+        prompt = build_prompt(character, history, user_name, self.inference,
+                              self.settings["MAX_CONTEXT_TOKENS"],
+                              self.settings["MAX_NEW_TOKENS"], extras=extras)
+        placeholder = service.add_reply_placeholder(session, conversation, history[-1])
+        live.user_id, live.character_id = conversation.user_id, character.id
+        live.message_id, live.prompt = placeholder.id, prompt
+        events.record(session, PromptBuilt(placeholder.id, character.id, prompt))
+        session.commit()  # delivers PromptBuilt once the connection is back in the pool
+
+    def launch(self, live: LiveReply) -> None:
+        """Queue the prepared reply's generation and stream it in the background."""
         try:
-            with session_scope(self.db) as session:
-                conversation = session.get(Conversation, live.conversation_id)
-                parent = session.get(Message, parent_id)
-                history = _path_to(session, parent)
-                character = session.get(Character, conversation.character_id)
-                placeholder = service.add_reply_placeholder(session, conversation, parent)
-                extras = (self.prompt_extras(session, conversation, character, history, user_name)
-                          if self.prompt_extras else None)
-                prompt = build_prompt(character, history, user_name, self.inference,
-                                      self.settings["MAX_CONTEXT_TOKENS"],
-                                      self.settings["MAX_NEW_TOKENS"], extras=extras)
-            live.message_id = placeholder.id
-            live.job = self.inference.submit(prompt.text, self._params(prompt.stop),
+            live.job = self.inference.submit(live.prompt.text, self._params(live.prompt.stop),
                                              cache_key=room_for(live.conversation_id))
         except Exception:
-            self.release(live)
+            self._finish_unstarted(live)
             raise
-        for hook in self.prompt_built:
-            try:
-                hook(live.message_id, character, prompt)
-            except Exception:
-                log.exception("prompt hook %s failed", getattr(hook, "__name__", hook))
         threading.Thread(target=self._stream, args=(live,), daemon=True,
                          name=f"reply-{live.conversation_id}").start()
 
@@ -116,20 +133,15 @@ class ReplyStreamer:
 
     def _finish(self, live: LiveReply, text: str, room: str) -> None:
         job = live.job
+        status = STATUS_OF_FINISH.get(job.finish_reason, "complete")
         try:
             with session_scope(self.db) as session:
                 message = session.get(Message, live.message_id)
-                conversation = session.get(Conversation, live.conversation_id)
                 if job.finish_reason == FINISH_ERROR and not text:
-                    conversation.active_leaf_id = message.parent_id
-                    session.add(conversation)
-                    session.delete(message)
-                    session.commit()
+                    _drop_placeholder(session, live.conversation_id, message)
                     payload = None
                 else:
-                    message.content = text
-                    message.status = {FINISH_CANCELLED: "stopped",
-                                      FINISH_ERROR: "error"}.get(job.finish_reason, "complete")
+                    message.content, message.status = text, status
                     session.add(message)
                     session.commit()
                     payload = service.message_payload(message, service.siblings_of(session, message))
@@ -140,17 +152,28 @@ class ReplyStreamer:
                                      live.conversation_id, "message":
                                      "The model failed while writing the reply; your message is "
                                      "saved, so you can try Regenerate."}, room)
-        if payload is not None:
-            self.emit("chat:done", {"conversation_id": live.conversation_id, "message": payload,
-                                    "stopped": job.finish_reason == FINISH_CANCELLED,
-                                    "stop_reason": live.stop_reason,
-                                    "finish_reason": job.finish_reason,
-                                    "tokens": job.tokens_generated}, room)
-            for hook in self.after_reply:
-                try:
-                    hook(live.conversation_id, live.message_id)
-                except Exception:  # a failing hook must not take the reply down with it
-                    log.exception("after-reply hook %s failed", getattr(hook, "__name__", hook))
+        if payload is None:
+            return
+        self.emit("chat:done", {"conversation_id": live.conversation_id, "message": payload,
+                                "stopped": job.finish_reason == FINISH_CANCELLED,
+                                "stop_reason": live.stop_reason,
+                                "finish_reason": job.finish_reason,
+                                "tokens": job.tokens_generated}, room)
+        # The reply is committed and its session closed: the domains that react to replies
+        # (relationships, the inspector's readers, later moderation and analytics) run now.
+        self.bus.publish(ReplyFinished(live.conversation_id, live.message_id, live.user_id,
+                                       live.character_id, job.finish_reason, status,
+                                       job.tokens_generated, live.stop_reason))
+
+    def _finish_unstarted(self, live: LiveReply) -> None:
+        """The engine refused the job: take the placeholder back so nothing half-made stays."""
+        try:
+            with session_scope(self.db) as session:
+                message = session.get(Message, live.message_id)
+                if message is not None:
+                    _drop_placeholder(session, live.conversation_id, message)
+        finally:
+            self.release(live)
 
     def _params(self, stop: list[str]) -> GenerationParams:
         s = self.settings
@@ -170,9 +193,9 @@ def recover_interrupted_replies(db: Engine) -> int:
         return len(stale)
 
 
-def _path_to(session, message: Message) -> list[Message]:
-    path = []
-    while message is not None:
-        path.append(message)
-        message = session.get(Message, message.parent_id) if message.parent_id else None
-    return path[::-1]
+def _drop_placeholder(session: Session, conversation_id: int, message: Message) -> None:
+    conversation = session.get(Conversation, conversation_id)
+    conversation.active_leaf_id = message.parent_id
+    session.add(conversation)
+    session.delete(message)
+    session.commit()

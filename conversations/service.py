@@ -1,7 +1,11 @@
 """Conversations and their message tree: every message has a parent; the user sees one branch."""
+from typing import Callable, Optional
+
 from sqlmodel import Session, delete, select
 
+from core import events
 from core.db import utcnow
+from core.event_types import ConversationStarted, MessageSent
 from core.errors import KindredError, not_found
 from conversations.models import Conversation, Message
 from core.users import User
@@ -9,24 +13,50 @@ from conversations.placeholders import fill_placeholders
 from characters.models import Character
 from characters.service import avatar_url
 
+# (session, user_id, character) -> the alternate greetings this user gets
+GreetingSource = Callable[[Session, int, Character], list[str]]
 
-def start_conversation(session: Session, user: User, character_id: int) -> Conversation:
-    """A new chat whose first message is the greeting; alternate greetings are sibling roots."""
+
+def start_conversation(session: Session, user: User, character_id: int,
+                       alternate_greetings: Optional[GreetingSource] = None,
+                       source: str = "chat") -> Conversation:
+    """A new chat whose first message is the greeting; alternate greetings are sibling roots.
+    `alternate_greetings` says which of the card's alternates this user gets (relationships
+    gates some by level); without it, all of them."""
     character = session.get(Character, character_id)
     if character is None or (character.visibility == "private" and character.creator_id != user.id):
         raise not_found("character")
     conversation = Conversation(user_id=user.id, character_id=character.id)
     session.add(conversation)
     session.flush()
-    from relationships.unlocks import unlocked_greetings  # levels open alternate greetings
-    greetings = [character.first_mes] + unlocked_greetings(session, user.id, character)
+    alternates = (alternate_greetings(session, user.id, character) if alternate_greetings
+                  else list(character.alternate_greetings or []))
     roots = [Message(conversation_id=conversation.id, role="assistant",
                      content=fill_placeholders(text, character.name, user.username))
-             for text in greetings if text.strip()]
+             for text in [character.first_mes, *alternates] if text.strip()]
     session.add_all(roots)
     session.flush()
     conversation.active_leaf_id = roots[0].id if roots else None
+    events.record(session, ConversationStarted(conversation.id, user.id, character.id, source))
     session.commit()
+    return conversation
+
+
+def open_conversation(session: Session, user: User, character: Character, opening: str,
+                      source: str = "story") -> Conversation:
+    """A new chat of `user` with `character` (the caller has checked they may see it) whose one
+    root is `opening`, an assistant message such as a story's first scene, instead of the card's
+    greetings. Flushed, not committed: the caller commits it with its own rows (ConversationStarted
+    goes out then)."""
+    conversation = Conversation(user_id=user.id, character_id=character.id)
+    session.add(conversation)
+    session.flush()
+    root = Message(conversation_id=conversation.id, role="assistant", content=opening)
+    session.add(root)
+    session.flush()
+    conversation.active_leaf_id = root.id
+    session.add(conversation)
+    events.record(session, ConversationStarted(conversation.id, user.id, character.id, source))
     return conversation
 
 
@@ -55,12 +85,7 @@ def owned_message(session: Session, user_id: int, message_id) -> tuple[Message, 
 
 def active_path(session: Session, conversation: Conversation) -> list[Message]:
     """The visible chat: from the root greeting down to the active leaf."""
-    by_id = _messages_by_id(session, conversation.id)
-    path, node = [], by_id.get(conversation.active_leaf_id)
-    while node is not None:
-        path.append(node)
-        node = by_id.get(node.parent_id)
-    return path[::-1]
+    return path_to(session, conversation, conversation.active_leaf_id)
 
 
 def add_user_message(session: Session, conversation: Conversation, content: str) -> Message:
@@ -69,16 +94,39 @@ def add_user_message(session: Session, conversation: Conversation, content: str)
     return _append(session, conversation, message)
 
 
+def append_message(session: Session, conversation: Conversation, role: str, content: str,
+                   parent_id: Optional[int] = None) -> Message:
+    """A message written by another domain (a story's narration, a choice), added below
+    `parent_id` (default: the active leaf) and made the active leaf. Commits."""
+    if role not in ("user", "assistant"):
+        raise ValueError(f"role must be 'user' or 'assistant', not {role!r}")
+    parent = conversation.active_leaf_id if parent_id is None else parent_id
+    return _append(session, conversation, Message(conversation_id=conversation.id,
+                                                  parent_id=parent, role=role, content=content))
+
+
+def path_to(session: Session, conversation: Conversation, message_id: int) -> list[Message]:
+    """The chat from the root greeting down to `message_id`, oldest first, in one query."""
+    by_id = _messages_by_id(session, conversation.id)
+    path, node = [], by_id.get(message_id)
+    while node is not None:
+        path.append(node)
+        node = by_id.get(node.parent_id)
+    return path[::-1]
+
+
 def add_reply_placeholder(session: Session, conversation: Conversation, parent: Message) -> Message:
     message = Message(conversation_id=conversation.id, parent_id=parent.id, role="assistant",
                       status="streaming")
     return _append(session, conversation, message)
 
 
-def last_user_message(session: Session, conversation: Conversation) -> Message:
-    for message in reversed(active_path(session, conversation)):
-        if message.role == "user":
-            return message
+def regeneration_history(session: Session, conversation: Conversation) -> list[Message]:
+    """The visible chat up to the user's last message, which a regenerated reply answers."""
+    path = active_path(session, conversation)
+    for end in range(len(path), 0, -1):
+        if path[end - 1].role == "user":
+            return path[:end]
     raise KindredError("nothing_to_regenerate",
                        "There is no message of yours to reply to yet; send one first.")
 
@@ -167,6 +215,9 @@ def siblings_of(session: Session, message: Message) -> list[int]:
 def _append(session: Session, conversation: Conversation, message: Message) -> Message:
     session.add(message)
     session.flush()
+    if message.role == "user":
+        events.record(session, MessageSent(conversation.id, message.id, conversation.user_id,
+                                           conversation.character_id, len(message.content)))
     conversation.active_leaf_id = message.id
     conversation.updated_at = utcnow()
     session.add(conversation)

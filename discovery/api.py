@@ -49,7 +49,8 @@ def swipe():
     direction = body.get("direction")
     if not isinstance(direction, str):
         raise KindredError("bad_direction", "'direction' must be 'left', 'right' or 'up'.")
-    outcome = discovery().swipe(db_session(), current_user, character_id, direction)
+    outcome = discovery().swipe(db_session(), current_user, character_id, direction,
+                                alternate_greetings=current_app.extensions["kindred.greetings"])
     return jsonify({"swipe": swipe_payload(outcome.swipe),
                     "conversation_id": outcome.conversation_id}), 201
 

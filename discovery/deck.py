@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from conversations.placeholders import fill_placeholders
+from conversations.service import GreetingSource, start_conversation
+from core import events
 from core.db import utcnow
+from core.event_types import SwipeMade
 from core.errors import Conflict, KindredError, not_found
 from conversations.models import Conversation, Message
 from core.users import User
@@ -91,9 +94,10 @@ class Discovery:
         return [card_payload(c, reason, user.username) for c, reason in cards]
 
     def swipe(self, session: Session, user: User, character_id: int, direction: str,
-              now: Optional[datetime] = None) -> SwipeOutcome:
+              now: Optional[datetime] = None,
+              alternate_greetings: Optional[GreetingSource] = None) -> SwipeOutcome:
         """Record a swipe on a dealt card. "right" and "up" follow the character; "up" also starts
-        a conversation (undo keeps both). Refuses, changing
+        a conversation (with the greetings `alternate_greetings` opens; undo keeps both). Refuses, changing
         nothing, a bad direction, an unknown character, a card not dealt, a second swipe."""
         now = now or utcnow()
         if direction not in DIRECTIONS:
@@ -130,10 +134,11 @@ class Discovery:
             session.add(CharacterFollow(user_id=user.id, character_id=character_id))  # like = follow
         conversation_id = None
         if direction == "up":
-            from conversations.service import start_conversation  # commits the swipe with it
-            conversation_id = start_conversation(session, user, character_id).id
+            conversation_id = start_conversation(session, user, character_id,  # commits the swipe
+                                                 alternate_greetings, source="discovery").id
             swipe.conversation_id = conversation_id
             session.add(swipe)
+        events.record(session, SwipeMade(user.id, character_id, direction))
         session.commit()
         self.catalogs.record(character_id, likes=int(liked), passes=int(not liked))
         return SwipeOutcome(swipe, conversation_id)

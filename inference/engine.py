@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator, Protocol
 
 import torch
@@ -21,7 +22,6 @@ from inference.native import load_or_none
 from inference.quant import DENSE_ROWS
 from inference.sampling import CANDIDATES, candidates_suffice, sample_next_token
 from inference.streaming import StopStringStreamer
-from config import Config
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +93,21 @@ class InferenceEngine(Protocol):
 
 
 class LocalEngine:
-    """In-process engine; settings left as None come from `Config`."""
+    """In-process engine. The app passes its settings (INFERENCE_QUANT, KV_CACHE_MB,
+    INFERENCE_MAX_BATCH, NATIVE_DECODE, NATIVE_BUILD_DIR); the defaults are config.py's. Without
+    a `native_build_dir` the decode step stays in Python."""
 
-    def __init__(self, loaded: LoadedModel, threads: int = 1, quant: str | None = None,
-                 kv_cache_mb: int | None = None, max_batch: int | None = None,
-                 native: bool | None = None):
+    def __init__(self, loaded: LoadedModel, threads: int = 1, quant: str = "int4",
+                 kv_cache_mb: int = 512, max_batch: int = 16, native: bool = True,
+                 native_build_dir: Path | None = None):
         self.loaded = loaded
         self.model, self.tokenizer = loaded.model, loaded.tokenizer
         self.threads = threads
-        self.quant = quant or Config.INFERENCE_QUANT
-        self.kv_cache_bytes = (kv_cache_mb if kv_cache_mb is not None else Config.KV_CACHE_MB) << 20
-        self.max_batch = max_batch or Config.INFERENCE_MAX_BATCH
-        self.native = Config.NATIVE_DECODE if native is None else native
+        self.quant = quant
+        self.kv_cache_bytes = kv_cache_mb << 20
+        self.max_batch = max_batch
+        self.native = native and native_build_dir is not None
+        self.native_build_dir = native_build_dir
         self.eos_ids = _eos_token_ids(loaded)
         self.runner: Llama | None = None
         self.caches: CacheStore | None = None
@@ -166,7 +169,8 @@ class LocalEngine:
         # (and decode runs ~1.7x slower) once a second thread owns a team of OpenMP threads.
         torch.set_num_threads(self.threads)
         try:
-            decode_step = load_or_none() if self.native and self.quant != "none" else None
+            decode_step = (load_or_none(self.native_build_dir)
+                           if self.native and self.quant != "none" else None)
             self.runner = Llama(self.model, self.quant, decode_step)
             self.caches = CacheStore(self.runner.new_cache, self.kv_cache_bytes)
         except Exception as exc:

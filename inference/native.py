@@ -4,7 +4,7 @@ A decode step is ~30 small ops per layer between the packed matmuls; from Python
 as much as the matmuls themselves on 2 cores (10.5 ms a step in Python, 6.7 ms in C++, at 425
 tokens of context). The C++ step calls the same torch kernels for the matmuls and does the rest
 in plain loops. It is compiled for the SIMD level torch itself runs at here (AVX512, AVX2 or
-none), into NATIVE_BUILD_DIR, by `make setup` or on first use (~30 s); later loads take well
+none), into the engine's build directory (NATIVE_BUILD_DIR), by `make setup` or on first use (~30 s); later loads take well
 under a second. Without a compiler the engine keeps the Python step.
 """
 import logging
@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 
 import torch
-
-from config import Config
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +26,14 @@ class NativeUnavailable(RuntimeError):
     pass
 
 
-def build():
-    """The compiled module, building it first if this machine has no build of this source."""
+def build(build_dir: Path):
+    """The compiled module, building it first (under `build_dir`) if this machine has no build
+    of this source."""
     capability = torch.backends.cpu.get_cpu_capability()
     flags = ["-O3", f"-DCPU_CAPABILITY={capability}"]
     if capability in CAPABILITY_FLAGS:
         flags += CAPABILITY_FLAGS[capability] + [f"-DCPU_CAPABILITY_{capability}"]
-    directory = Path(Config.NATIVE_BUILD_DIR) / capability.lower()
+    directory = Path(build_dir) / capability.lower()
     directory.mkdir(parents=True, exist_ok=True)
     # torch runs `ninja` from PATH: the one installed into this interpreter's environment
     bin_dir = str(Path(sys.executable).parent)
@@ -48,10 +47,10 @@ def build():
         raise NativeUnavailable(f"the C++ decode step could not be built ({exc})") from exc
 
 
-def load_or_none():
+def load_or_none(build_dir: Path):
     """The module if it builds, else None (the Python step) with a warning."""
     try:
-        return build()
+        return build(build_dir)
     except NativeUnavailable as exc:
         log.warning("%s; decoding with the Python step, about 1.5x slower", exc)
         return None

@@ -9,6 +9,7 @@ import torch
 from inference import GenerationParams, LocalEngine, ModelLoadError, load_model
 from inference.kvcache import CacheStore, KVCache
 from inference.streaming import StopStringStreamer
+from config import TestConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 GREEDY = GenerationParams(max_new_tokens=20, temperature=0, repetition_penalty=1.0)
@@ -217,7 +218,8 @@ def test_server_start_with_a_missing_model_exits_with_one_clear_line(tmp_path):
 
 
 def test_the_tiny_model_loads_through_the_same_loader_as_the_real_one(tiny_model_dir):
-    engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1)
+    engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1,
+                         native_build_dir=TestConfig.NATIVE_BUILD_DIR)
     try:
         assert engine.context_window == 8192
         assert engine.render_chat([{"role": "user", "content": "x"}]).endswith(

@@ -7,13 +7,14 @@ import torch
 from inference import GenerationParams, LocalEngine, load_model
 from inference import native
 from inference.llama import Llama
+from config import Config
 from tests.support import require
 
 
 @pytest.fixture(scope="module")
 def decode_step():
     try:
-        return native.build()
+        return native.build(Config.NATIVE_BUILD_DIR)
     except native.NativeUnavailable as exc:
         require(False, str(exc))
 
@@ -94,9 +95,9 @@ def test_without_a_compiler_the_engine_falls_back_to_the_python_step(tiny_model_
     broken = tmp_path / "decode.cpp"
     broken.write_text("this is not C++\n")
     monkeypatch.setattr(native, "SOURCE", broken)
-    monkeypatch.setattr(native.Config, "NATIVE_BUILD_DIR", tmp_path / "build")
     with caplog.at_level(logging.WARNING):
-        engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1, native=True)
+        engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1, native=True,
+                             native_build_dir=tmp_path / "build")
     try:
         assert engine.runner.native is None
         assert "could not be built" in caplog.text and "Python step" in caplog.text

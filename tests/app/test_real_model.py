@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def real_engine():
-    engine = LocalEngine(load_model("", Config.MODEL_CACHE_DIR), threads=Config.TORCH_THREADS)
+    engine = LocalEngine(load_model("", Config.MODEL_CACHE_DIR), threads=Config.TORCH_THREADS,
+                         native_build_dir=Config.NATIVE_BUILD_DIR)
     yield engine
     engine.close()
 
@@ -78,7 +79,7 @@ def test_the_native_decode_step_keeps_the_python_steps_perplexity(story_ids):
     from inference.native import build
     ids = story_ids[:384]
     python = perplexity(Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4"), ids, step=1)
-    fast = Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4", native=build())
+    fast = Llama(load_model("", Config.MODEL_CACHE_DIR).model, "int4", native=build(Config.NATIVE_BUILD_DIR))
     native = perplexity(fast, ids, step=1)
     print(f"\ndecode-path perplexity: python {python:.4f}, C++ {native:.4f}")
     assert python < 60 and abs(native - python) <= 0.01 * python

@@ -6,7 +6,6 @@ import pytest
 from core.db import session_scope
 from core.extensions import socketio
 from relationships import affinity
-from relationships.hooks import RelationshipHooks
 from tests.relationships.conftest import character_id, set_extensions, user_id_of, user_message
 from tests.support.events import collect_until, payloads
 
@@ -177,7 +176,6 @@ def test_the_level_its_meaning_and_creator_notes_shape_the_prompt(app, db, auth,
         session.add(character)
         session.commit()
     conversation = auth.start_conversation(odessa)
-    hooks = RelationshipHooks(db, app.config, lambda *a: None, None, inference.count_tokens)
 
     def prompt_text():
         with session_scope(db) as session:
@@ -185,7 +183,8 @@ def test_the_level_its_meaning_and_creator_notes_shape_the_prompt(app, db, auth,
             character = session.get(Character, odessa)
             history = [session.get(Message, conversation["messages"][0]["id"]),
                        Message(role="user", content="Tell me about the war.")]
-            extras = hooks.prompt_extras(session, convo, character, history, "sam")
+            extras = app.extensions["kindred.replies"].prompt_extras(
+                session, convo, character, history, "sam")
             return build_prompt(character, history, "sam", inference, 2048, 50, extras=extras).text
 
     stranger = prompt_text()

@@ -139,7 +139,7 @@ def test_older_history_that_no_longer_fits_is_summarised(app, auth, inference):
         character = session.get(Character, convo.character_id)
         from conversations.service import active_path
         history = active_path(session, convo)
-        extras = app.extensions["kindred.relationships"].prompt_extras(
+        extras = app.extensions["kindred.replies"].prompt_extras(
             session, convo, character, history, "sam")
         prompt = build_prompt(character, history, "sam", inference, 700, 50, extras=extras)
     assert prompt.history_dropped > 0 and prompt.token_count <= 650
@@ -163,12 +163,11 @@ def _remember(app, conversation, text, embedder=None):
 
 
 def _prompt(app, conversation, latest):
-    hooks = app.extensions["kindred.relationships"]
     with session_scope(app.extensions["kindred.db"]) as session:
         convo = session.get(Conversation, conversation["id"])
         character = session.get(Character, convo.character_id)
         history = [Message(role="user", content=latest)]
-        extras = hooks.prompt_extras(session, convo, character, history, "sam")
+        extras = app.extensions["kindred.replies"].prompt_extras(session, convo, character, history, "sam")
         return build_prompt(character, history, "sam", hooks_engine(app), 2048, 50, extras=extras).text
 
 

@@ -167,7 +167,8 @@ def test_statements_the_model_keeps_are_rewritten_in_the_third_person(statement,
 
 @pytest.fixture(scope="module")
 def real_engine():
-    engine = LocalEngine(load_model("", Config.MODEL_CACHE_DIR), threads=Config.TORCH_THREADS)
+    engine = LocalEngine(load_model("", Config.MODEL_CACHE_DIR), threads=Config.TORCH_THREADS,
+                         native_build_dir=Config.NATIVE_BUILD_DIR)
     yield engine
     engine.close()
 
