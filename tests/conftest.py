@@ -37,7 +37,8 @@ def tiny_model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def inference(tiny_model_dir):
-    engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1)
+    engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1,
+                         native_build_dir=TestConfig.NATIVE_BUILD_DIR)
     yield engine
     engine.close()
 

@@ -119,12 +119,12 @@ def test_the_chapter_instructions_reach_the_prompt_of_the_story_conversation(sto
     auth.signup(username="sam")
     story = _stories(auth, character_id(story_app, "Bramble"))[0]
     progress = _start(auth, story["id"]).get_json()["progress"]
-    hooks = story_app.extensions["kindred.relationships"]
     with session_scope(story_app.extensions["kindred.db"]) as session:
         convo = session.get(Conversation, progress["conversation_id"])
         character = session.get(Character, convo.character_id)
         history = [Message(role="user", content="What should we do?")]
-        extras = hooks.prompt_extras(session, convo, character, history, "sam")
+        extras = story_app.extensions["kindred.replies"].prompt_extras(
+            session, convo, character, history, "sam")
         text = build_prompt(character, history, "sam", inference, 2048, 50, extras=extras).text
     assert 'Story mode: "The First Frost", chapter "Frost on the Moss".' in text
     assert "Ask sam whether they want to help tuck in the seeds" in text
