@@ -4,7 +4,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from core.auth import bp
 from core.auth.csrf import check_csrf, csrf_token, rotate_csrf_token
 from core.auth.service import authenticate, sign_up
+from core.event_types import SessionStarted
 from core.web.db import db_session
+from core.web.request_body import json_body
 from core.extensions import limiter, login_manager
 from core.users import User
 
@@ -25,9 +27,9 @@ def unauthorized():
 @bp.post("/signup")
 @limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"])
 def signup():
-    body = _json_body()
+    body = json_body()
     user = sign_up(db_session(), body.get("username"), body.get("password"))
-    login_user(user, remember=True)
+    _log_in(user, remember=True)
     return jsonify(_session_body(user)), 201
 
 
@@ -35,9 +37,9 @@ def signup():
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"],
                deduct_when=lambda response: response.status_code == 401)
 def login():
-    body = _json_body()
+    body = json_body()
     user = authenticate(db_session(), body.get("username"), body.get("password"))
-    login_user(user, remember=bool(body.get("remember", True)))
+    _log_in(user, remember=bool(body.get("remember", True)))
     return jsonify(_session_body(user))
 
 
@@ -56,14 +58,11 @@ def me():
                     "csrf_token": csrf_token()})
 
 
+def _log_in(user: User, remember: bool) -> None:
+    login_user(user, remember=remember)
+    current_app.extensions["kindred.events"].publish(SessionStarted(user.id, remember))
+
+
 def _session_body(user: User) -> dict:
     return {"user": {"id": user.id, "username": user.username}, "csrf_token": rotate_csrf_token()}
 
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        from core.errors import KindredError
-        raise KindredError("bad_request", "Send a JSON object body with Content-Type "
-                                          "application/json.")
-    return body

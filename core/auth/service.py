@@ -4,7 +4,9 @@ import re
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from core import events
 from core.errors import KindredError
+from core.event_types import UserSignedUp
 from core.users import User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,31}$")
@@ -19,6 +21,8 @@ def sign_up(session: Session, username, password) -> User:
     user = User(username=username, username_key=username.lower(),
                 password_hash=generate_password_hash(password))
     session.add(user)
+    session.flush()
+    events.record(session, UserSignedUp(user.id, user.username))
     session.commit()
     return user
 

@@ -158,3 +158,51 @@ def test_a_model_failure_mid_reply_reports_an_error_and_keeps_the_user_message(
     monkeypatch.undo()
     socket_client.emit("chat:regenerate", {"conversation_id": conversation["id"]})
     assert payloads(collect_until(socket_client), "chat:done")[0]["message"]["status"] == "complete"
+
+
+def test_one_message_announces_message_sent_prompt_built_and_reply_finished(app, socket_client,
+                                                                          auth):
+    import threading
+
+    from core.event_types import MessageSent, PromptBuilt, ReplyFinished
+    seen, finished_arrived = [], threading.Event()
+    for event_type in (MessageSent, PromptBuilt, ReplyFinished):
+        app.extensions["kindred.events"].subscribe(event_type, seen.append)
+    app.extensions["kindred.events"].subscribe(ReplyFinished, lambda e: finished_arrived.set())
+    conversation = auth.start_conversation()
+    socket_client.emit("chat:send", {"conversation_id": conversation["id"], "content": "Hello!"})
+    done = payloads(collect_until(socket_client), "chat:done")[0]
+    assert finished_arrived.wait(30)  # published right after chat:done, in the reply's thread
+    assert [type(e).__name__ for e in seen] == ["MessageSent", "PromptBuilt", "ReplyFinished"]
+    sent, built, finished = seen
+    assert sent.message_id == done["message"]["parent_id"] and sent.chars == len("Hello!")
+    assert built.reply_id == finished.reply_id == done["message"]["id"]
+    assert finished.finish_reason == done["finish_reason"] and finished.status == "complete"
+    assert finished.tokens == done["tokens"] and finished.user_id == sent.user_id
+
+
+def test_a_message_reads_the_history_in_one_query_however_long_the_chat(app, socket_client, auth):
+    import threading
+
+    import sqlalchemy as sa
+    engine, here = app.extensions["kindred.db"], threading.get_ident()
+
+    def message_reads(conversation_id):
+        statements = []
+
+        def count(_conn, _cursor, statement, *_args):
+            if threading.get_ident() == here and statement.lstrip().upper().startswith("SELECT"):
+                statements.append(statement)
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            socket_client.emit("chat:send", {"conversation_id": conversation_id, "content": "Hi"})
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        collect_until(socket_client)
+        return [s for s in statements if "FROM messages" in s]
+
+    short = auth.start_conversation()
+    long = auth.start_conversation()
+    for i in range(15):
+        add_turn(app, long["id"], f"Question {i}?", f"Answer {i}.")
+    assert len(message_reads(long["id"])) == len(message_reads(short["id"])) <= 3
