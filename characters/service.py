@@ -1,11 +1,9 @@
 """Characters: listing what a user may see, avatars, card import/export, and the seeded demo
 cast. No Flask here."""
 import copy
-import io
 import re
 import unicodedata
 import uuid
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -20,7 +18,7 @@ from characters.avatars import generate_avatar
 from characters.cards import Card, CardError, export_card, from_dict, parse_card_file
 from characters.cards import fields as card_fields
 from characters.cards.jsontext import check_depth
-from characters.cards.limits import MAX_IMAGE_PIXELS
+from characters.images import ImageRefused, clean_image
 from characters.models import Character
 from characters.seed_data import SEED_CHARACTERS
 
@@ -67,7 +65,6 @@ VISIBILITIES = ("public", "unlisted", "private")
 PROFILE_EXTENSION = "kindred/profile"
 PROFILE_DEFAULTS = {"tagline": "", "content_rating": "sfw", "language": "en"}
 CONTENT_RATINGS = ("sfw", "mature")
-AVATAR_MAX_SIDE = 1024
 EXPORT_FORMATS = {"json": ("application/json", ".json"), "png": ("image/png", ".png"),
                   "charx": ("application/zip", ".charx")}
 
@@ -179,31 +176,13 @@ def card_from_character(character: Character) -> Card:
 
 
 def clean_avatar(image: bytes) -> bytes:
-    """Re-encode an avatar as a plain PNG (no text chunks, EXIF or ICC), at most
-    AVATAR_MAX_SIDE pixels a side. Raises CardError("bad_image")."""
-    from PIL import Image
-
+    """A card's image as a plain PNG avatar, through the one avatar pipeline (characters/images.py:
+    its pixel limit, decompression-bomb refusal, metadata dropped). Every refusal is a
+    CardError("bad_image"), the card import's documented code, with the pipeline's reason."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(image)) as img:
-                if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise CardError("bad_image", f"The avatar is {img.width}x{img.height} pixels; "
-                                                 f"at most {MAX_IMAGE_PIXELS:,} are accepted.")
-                img.load()
-                mode = "RGBA" if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info \
-                    else "RGB"
-                pixels = img.convert(mode)
-        pixels.thumbnail((AVATAR_MAX_SIDE, AVATAR_MAX_SIDE))
-        clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())  # no info carried
-        out = io.BytesIO()
-        clean.save(out, "PNG")
-        return out.getvalue()
-    except CardError:
-        raise
-    except Exception as exc:  # Pillow raises many types (OSError, SyntaxError, ValueError...)
-        raise CardError("bad_image", "The card's image could not be decoded; use a PNG card "
-                                     "with an intact image, or a JSON card.") from exc
+        return clean_image(image)
+    except ImageRefused as exc:
+        raise CardError("bad_image", f"The card's image was refused: {exc.message}") from None
 
 
 def safe_filename(name: str, fallback: str) -> str:

@@ -1,8 +1,7 @@
 """Avatar uploads: PNG, JPEG or WebP within size and pixel limits, re-encoded as a plain PNG
-(EXIF orientation applied, then every text chunk, EXIF and ICC profile dropped). No Flask here."""
-import io
+(EXIF orientation applied, then every text chunk, EXIF and ICC profile dropped) by the avatar
+pipeline card imports use too (characters/images.py). No Flask here."""
 import uuid
-import warnings
 from pathlib import Path
 
 from sqlmodel import Session
@@ -11,12 +10,11 @@ from core import events
 from core.db import utcnow
 from core.event_types import CharacterChanged
 from core.errors import KindredError
+from characters.images import clean_image
 from characters.models import Character
-from characters.service import AVATAR_MAX_SIDE
 
-ACCEPTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
+ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
 MAX_AVATAR_BYTES = 8 * 2**20
-MAX_AVATAR_PIXELS = 40_000_000  # decoded size; a decompression bomb is refused before decoding
 MIN_AVATAR_SIDE = 16
 
 
@@ -51,43 +49,10 @@ def reset_avatar(session: Session, character: Character) -> Character:
 
 
 def clean_upload(data: bytes) -> bytes:
-    from PIL import Image, ImageOps
-
+    """An uploaded avatar as a plain PNG, through the one avatar pipeline (characters/images.py),
+    with the upload's own rules on top: at most MAX_AVATAR_BYTES, PNG, JPEG or WebP only, at
+    least MIN_AVATAR_SIDE pixels a side. Raises KindredError with the codes of docs/api.md."""
     if len(data) > MAX_AVATAR_BYTES:
         raise KindredError("file_too_large", f"Avatars are at most {MAX_AVATAR_BYTES // 2**20} MB; "
                                              f"this file has {len(data):,} bytes.", 413)
-    if not data:
-        raise KindredError("bad_image", "The file is empty; send a PNG, JPEG or WebP image.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                if img.format not in ACCEPTED_FORMATS:
-                    raise KindredError("unsupported_image",
-                                       f"{img.format or 'This'} images are not accepted; "
-                                       f"send a PNG, JPEG or WebP image.")
-                if img.width * img.height > MAX_AVATAR_PIXELS:
-                    raise KindredError("image_too_large",
-                                       f"The image is {img.width}x{img.height} pixels; at most "
-                                       f"{MAX_AVATAR_PIXELS:,} pixels are accepted.")
-                if min(img.width, img.height) < MIN_AVATAR_SIDE:
-                    raise KindredError("image_too_small", f"Avatars are at least "
-                                                          f"{MIN_AVATAR_SIDE} pixels a side.")
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                mode = "RGBA" if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info \
-                    else "RGB"
-                pixels = img.convert(mode)
-    except KindredError:
-        raise
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise KindredError("image_too_large", "The image has too many pixels; at most "
-                                              f"{MAX_AVATAR_PIXELS:,} are accepted.") from None
-    except Exception:  # Pillow raises many types for files that are not images
-        raise KindredError("bad_image", "The file is not a readable image; send a PNG, JPEG "
-                                        "or WebP image.") from None
-    pixels.thumbnail((AVATAR_MAX_SIDE, AVATAR_MAX_SIDE))
-    clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())  # no metadata carried
-    out = io.BytesIO()
-    clean.save(out, "PNG")
-    return out.getvalue()
+    return clean_image(data, formats=ACCEPTED_FORMATS, min_side=MIN_AVATAR_SIDE)
