@@ -51,44 +51,43 @@ def on_join(payload):
 @socketio.on("chat:send")
 @chat_event
 def on_send(payload):
-    with session_scope(_db()) as session:
-        conversation = service.owned_conversation(session, current_user.id,
-                                                  payload.get("conversation_id"))
-        content = message_text(payload.get("content"))
-        live = _replies().reserve(conversation.id, sid=request.sid)
-        try:
-            message = service.add_user_message(session, conversation, content)
-            history = service.path_to(session, conversation, message.id)
-            stored = service.message_payload(message, service.siblings_of(session, message))
-            _replies().prepare(session, live, conversation, history, current_user.username)
-        except Exception:
-            _replies().release(live)
-            raise
-    _announce_and_launch(live, {"conversation_id": conversation.id, "message": stored})
+    content = message_text(payload.get("content"))
+
+    def user_turn(session, conversation):
+        message = service.add_user_message(session, conversation, content)
+        shown = service.message_payload(message, service.siblings_of(session, message))
+        return service.path_to(session, conversation, message.id), shown
+
+    _reply(payload, user_turn)
 
 
 @socketio.on("chat:regenerate")
 @chat_event
 def on_regenerate(payload):
+    _reply(payload, lambda session, conversation:
+           (service.regeneration_history(session, conversation), None))
+
+
+def _reply(payload: dict, turn) -> None:
+    """One pass: the conversation is loaded once (and checked to be the user's), claimed for
+    one reply, `turn(session, conversation)` gives the history to answer (and the user message
+    to show, if it stored one), and the reply is prepared in the same session. Then the
+    user's message is shown in the room and the reply streams."""
     with session_scope(_db()) as session:
         conversation = service.owned_conversation(session, current_user.id,
                                                   payload.get("conversation_id"))
         live = _replies().reserve(conversation.id, sid=request.sid)
         try:
-            history = service.regeneration_history(session, conversation)
+            history, shown = turn(session, conversation)
             _replies().prepare(session, live, conversation, history, current_user.username)
         except Exception:
             _replies().release(live)
             raise
-    _announce_and_launch(live, None)
-
-
-def _announce_and_launch(live, message_event) -> None:
-    """Join the conversation's room, show the stored user message, then stream the reply."""
     room = room_for(live.conversation_id)
     join_room(room)
-    if message_event is not None:
-        socketio.emit("chat:message", message_event, to=room)
+    if shown is not None:
+        socketio.emit("chat:message", {"conversation_id": live.conversation_id, "message": shown},
+                      to=room)
     _replies().launch(live)
 
 
