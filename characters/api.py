@@ -89,8 +89,8 @@ def create_character():
 @login_required
 def edit_character(character_id: int):
     session = db_session()
-    character = update_character(session, owned_character(session, current_user.id,
-                                                           character_id), json_body())
+    character = update_character(session, owned_character(session, current_user.id, character_id),
+                                 json_body(), level_names=current_app.config["LEVEL_NAMES"])
     return jsonify({"character": character_detail(character)})
 
 

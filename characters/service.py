@@ -6,7 +6,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlmodel import Session, select
 
@@ -21,6 +21,7 @@ from characters.cards.jsontext import check_depth
 from characters.images import ImageRefused, clean_image
 from characters.models import Character
 from characters.seed_data import SEED_CHARACTERS
+from characters.stories import STORIES_EXTENSION, check_stories
 
 CARD_FIELDS = ("name", "tagline", "description", "personality", "scenario", "first_mes",
                "mes_example", "creator_notes", "system_prompt", "post_history_instructions",
@@ -217,14 +218,16 @@ def create_draft(session: Session, owner_id: int, values: dict) -> Character:
     return character
 
 
-def update_character(session: Session, character: Character, values: dict) -> Character:
+def update_character(session: Session, character: Character, values: dict, *,
+                     level_names: Sequence[str]) -> Character:
     """Change the given card fields only. Raises KindredError for unknown or invalid fields,
-    and `bad_story` for changed extensions["kindred/stories"] that would not load."""
+    and `bad_story` for changed extensions["kindred/stories"] that would not load with the
+    app's `level_names` (routes pass current_app.config["LEVEL_NAMES"], the names play uses)."""
     fields = _editable_values(values)
     if "name" in fields and not fields["name"].strip():
         raise KindredError("missing_name", "'name' cannot be empty.")
     if "extensions" in fields:
-        _check_changed_extensions(character, fields["extensions"])
+        _check_changed_extensions(character, fields["extensions"], level_names)
     for key, value in fields.items():
         setattr(character, key, value)
     character.updated_at = utcnow()
@@ -282,14 +285,14 @@ def _take_profile(extensions: dict) -> dict:
     return dict(profile)
 
 
-def _check_changed_extensions(character: Character, extensions: dict) -> None:
+def _check_changed_extensions(character: Character, extensions: dict,
+                              level_names: Sequence[str]) -> None:
     """Extensions other domains read are checked when a creator changes them, so an edit that
     would not load is refused with the reason (nothing stored) instead of skipped at play time.
     Imported cards and new drafts are kept verbatim; their broken stories are skipped and logged."""
-    from relationships.story import STORIES_EXTENSION, check_stories  # story.py imports this module
     if STORIES_EXTENSION in extensions and \
             extensions[STORIES_EXTENSION] != (character.extensions or {}).get(STORIES_EXTENSION):
-        check_stories(extensions[STORIES_EXTENSION])
+        check_stories(extensions[STORIES_EXTENSION], level_names)
 
 
 def _editable_values(values: dict) -> dict:

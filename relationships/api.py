@@ -9,11 +9,12 @@ from core.web.request_body import json_body
 from core.auth.csrf import check_csrf
 from conversations import service as chat
 from core.web.db import db_session
-from core.errors import Conflict, KindredError, not_found
+from core.errors import Conflict, KindredError
 from core.web.errors import replayed_response
 from core.web.pages import page_login_required
 from characters.models import Character
 from characters.service import owned_character, visible_character
+from characters.stories import STORIES_EXTENSION, story_problems
 from gacha import service as gacha
 from relationships import affinity, cards, memory, story, unlocks
 from relationships.affinity import levels_from
@@ -181,8 +182,8 @@ def relationship_setup():
     if character_id is not None:
         extensions = owned_character(session, current_user.id, character_id).extensions or {}
         result["extensions"] = extensions
-        if story.STORIES_EXTENSION in extensions:
-            result["story_problems"] = story.story_problems(extensions[story.STORIES_EXTENSION], levels)
+        if STORIES_EXTENSION in extensions:
+            result["story_problems"] = story_problems(extensions[STORIES_EXTENSION], levels.names)
     return jsonify(result)
 
 

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from core.db import utcnow
 from characters.models import Character
-from relationships.story import STORIES_EXTENSION
+from characters.stories import STORIES_EXTENSION
 from relationships.unlocks import LEVEL_NOTES
 
 SEED_CHARACTER = "Bramble"

@@ -1,49 +1,43 @@
-"""Story mode: creators' branching stories for a character, played in their own conversation.
+"""Story play: creators' branching stories for a character, played in their own conversation.
 
     sync_stories(session, character, levels)     the card's stories, mirrored with integer ids
     start_story(session, settings, user, story_id)           new play-through, or resume
-    choose(session, settings, user_id, progress_id, choice_id)   take a branch
+    choose(session, settings, user, progress_id, choice_id)      take a branch
     reach_goal(session, settings, progress, texts)            chapter goal met in the chat
     chapter_prompt(...)                                        what the character is told
-    check_stories(value, settings)      refuse a creator's edit whose stories would not load
 
-Stories live in the card, under extensions["kindred/stories"], so they export and import with it:
+Stories live in the card, under extensions["kindred/stories"], so they export and import with it;
+their schema (and the check a creator's edit passes) is characters/stories.py. A chapter completes
+(and pays its reward, once per story and chapter, ever) when the user makes a choice or when one
+of its `goal_keywords` appears in the chat; a chapter without choices then ends the story.
+Malformed stories are skipped (and logged), never half-loaded. The story's conversation and its
+messages are written by the conversations service.
 
-    [{"id": "lanterns", "title": "...", "description": "...", "required_level": 0,
-      "start": "arrival",
-      "chapters": [{"id": "arrival", "title": "...", "scene": "...", "instructions": "...",
-                    "goal": "...", "goal_keywords": ["lantern"], "required_level": "Friend",
-                    "reward": 15,
-                    "choices": [{"id": "stay", "label": "Stay for tea", "next": "tea"},
-                                {"id": "leave", "label": "Say goodbye", "next": null}]}]}]
-
-`required_level` is a level number or name. A choice whose `next` is null ends the story. A chapter
-completes (and pays its reward, once per story and chapter, ever) when the user makes a choice or
-when one of its `goal_keywords` appears in the chat; a chapter without choices then ends the story.
-Malformed stories are skipped (and logged), never half-loaded.
+Each chapter completed in a play-through records a ChapterFinished event (core/event_types.py),
+delivered once the completion is committed; the one that ends the play-through says
+story_finished=True. A choice that ends the story in a chapter its goal already completed records
+that chapter once more, with story_finished=True.
 """
-import copy
 import logging
 import re
-from typing import Any, Optional
+from typing import Optional
 
 from sqlmodel import Session, select
 
-from conversations.placeholders import fill_placeholders
-from core.db import utcnow
-from core.errors import Conflict, KindredError, not_found
-from conversations.models import Conversation, Message
 from characters.models import Character
 from characters.service import can_view
-from config import Config
+from characters.stories import STORIES_EXTENSION, normalise_story
+from conversations import service as conversations
+from conversations.placeholders import fill_placeholders
+from core import events
+from core.db import utcnow
+from core.errors import Conflict, KindredError, not_found
+from core.event_types import ChapterFinished
 from relationships import affinity
 from relationships.affinity import Levels, levels_from
 from relationships.models import Story, StoryProgress
 
 log = logging.getLogger(__name__)
-
-STORIES_EXTENSION = "kindred/stories"
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
 
 class LevelLocked(KindredError):
@@ -57,7 +51,7 @@ def sync_stories(session: Session, character: Character, levels: Levels) -> list
     raw = (character.extensions or {}).get(STORIES_EXTENSION)
     for index, item in enumerate(raw if isinstance(raw, list) else []):
         try:
-            definitions.append(normalise_story(item, levels))
+            definitions.append(normalise_story(item, levels.names))
         except ValueError as exc:
             log.warning("story %d of character %s skipped: %s", index, character.id, exc)
     existing = {s.key: s for s in session.exec(select(Story).where(Story.character_id == character.id))}
@@ -81,62 +75,6 @@ def sync_stories(session: Session, character: Character, levels: Levels) -> list
     if changed:
         session.commit()
     return rows
-
-
-def normalise_story(item: Any, levels: Levels) -> dict:
-    """A clean copy of one story definition; ValueError says what is wrong."""
-    if not isinstance(item, dict):
-        raise ValueError("a story must be an object")
-    story = {"id": _key(item.get("id"), "story id"), "title": _text(item, "title", required=True),
-             "description": _text(item, "description"),
-             "required_level": _level(item.get("required_level"), levels)}
-    chapters = item.get("chapters")
-    if not isinstance(chapters, list) or not chapters:
-        raise ValueError("a story needs a non-empty 'chapters' list")
-    story["chapters"] = [_named_chapter(index, c, levels) for index, c in enumerate(chapters)]
-    ids = [c["id"] for c in story["chapters"]]
-    for key in ids:
-        if ids.count(key) > 1:
-            raise ValueError(f"chapter id {key!r} is used by {ids.count(key)} chapters; "
-                             "chapter ids must be unique")
-    for chapter in story["chapters"]:
-        for choice in chapter["choices"]:
-            if choice["next"] is not None and choice["next"] not in ids:
-                raise ValueError(f"chapter {chapter['id']!r}: choice {choice['id']!r} leads to "
-                                 f"unknown chapter {choice['next']!r}")
-    story["start"] = item.get("start") or ids[0]
-    if story["start"] not in ids:
-        raise ValueError(f"'start' names unknown chapter {story['start']!r}")
-    return story
-
-
-def check_stories(value: Any, settings=None) -> None:
-    """Refuse a kindred/stories value a creator wants to store when any story in it would not
-    load in full (sync_stories would skip it): KindredError `bad_story` (400) naming the story,
-    the chapter and the problem. Level names come from `settings` (default: config.Config)."""
-    problems = story_problems(value, levels_from(settings or vars(Config)))
-    if problems:
-        raise KindredError("bad_story", f"{'; '.join(problems)}. Nothing was saved: fix the "
-                                        f"{'story' if len(problems) == 1 else 'stories'} and save again.")
-
-
-def story_problems(value: Any, levels: Levels) -> list[str]:
-    """What is wrong with a kindred/stories value, one message per faulty story, each naming
-    the story (position and id) and, where it lies in one, the chapter; [] when all is well."""
-    if not isinstance(value, list):
-        return [f"'{STORIES_EXTENSION}' must be a list of stories"]
-    problems, seen = [], set()
-    for index, item in enumerate(value):
-        where = _story_label(index, item)
-        try:
-            key = normalise_story(item, levels)["id"]
-        except ValueError as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        if key in seen:
-            problems.append(f"{where}: story id {key!r} is already used by another story")
-        seen.add(key)
-    return problems
 
 
 def visible_story(session: Session, user_id: int, story_id, levels: Levels) -> Story:
@@ -169,18 +107,12 @@ def start_story(session: Session, settings, user, story_id) -> tuple[StoryProgre
     _require_level(levels, level, max(definition["required_level"], first["required_level"]),
                    f"the story {definition['title']!r}")
     character = session.get(Character, story.character_id)
-    conversation = Conversation(user_id=user.id, character_id=character.id)
-    session.add(conversation)
-    session.flush()
-    opening = Message(conversation_id=conversation.id, role="assistant",
-                      content=_scene_text(first, character.name, user.username))
-    session.add(opening)
-    session.flush()
-    conversation.active_leaf_id = opening.id
+    conversation = conversations.open_conversation(
+        session, user, character, _scene_text(first, character.name, user.username))
     progress = StoryProgress(user_id=user.id, story_id=story.id, conversation_id=conversation.id,
                              chapter_key=first["id"], path=[{"chapter": first["id"],
                                                              "at": utcnow().isoformat()}])
-    session.add_all([conversation, progress])
+    session.add(progress)
     session.commit()
     return progress, False
 
@@ -210,22 +142,24 @@ def choose(session: Session, settings, user, progress_id, choice_id) -> tuple[St
     level = affinity.peek(session, user.id, story.character_id)[1]
     if following is not None:
         _require_level(levels, level, following["required_level"], f"the chapter {following['title']!r}")
-    award = _complete_chapter(session, settings, progress, story, chapter)
-    character = session.get(Character, story.character_id)
-    conversation = session.get(Conversation, progress.conversation_id)
-    leaf = _append(session, conversation, "user", f"*{choice['label']}*")
-    if following is not None:
-        _append(session, conversation, "assistant",
-                _scene_text(following, character.name, user.username), parent=leaf)
-        progress.chapter_key = following["id"]
-    else:
-        progress.status = "finished"
+    conversation = conversations.owned_conversation(session, user.id, progress.conversation_id)
+    award = _complete_chapter(session, settings, progress, story, chapter,
+                              story_finished=following is None)
     progress.path = [*progress.path, {"chapter": chapter["id"], "choice": choice["id"],
                                       "label": choice["label"], "at": utcnow().isoformat()}]
     if following is not None:
+        progress.chapter_key = following["id"]
         progress.path = [*progress.path, {"chapter": following["id"], "at": utcnow().isoformat()}]
+    else:
+        progress.status = "finished"
     progress.updated_at = utcnow()
     session.add(progress)
+    # The progress is complete before the first message commits it (and delivers ChapterFinished).
+    conversations.append_message(session, conversation, "user", f"*{choice['label']}*")
+    if following is not None:
+        character = session.get(Character, story.character_id)
+        conversations.append_message(session, conversation, "assistant",
+                                     _scene_text(following, character.name, user.username))
     session.commit()
     return progress, award
 
@@ -242,7 +176,8 @@ def reach_goal(session: Session, settings, progress: StoryProgress, texts: list[
     joined = "\n".join(texts)
     if not any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", joined, re.I) for k in keywords):
         return None
-    award = _complete_chapter(session, settings, progress, story, chapter)
+    award = _complete_chapter(session, settings, progress, story, chapter,
+                              story_finished=not chapter["choices"])
     if not chapter["choices"]:
         progress.status = "finished"
     progress.updated_at = utcnow()
@@ -313,25 +248,21 @@ def progress_payload(progress: StoryProgress, story: Story, levels: Levels, leve
 
 
 def _complete_chapter(session: Session, settings, progress: StoryProgress, story: Story,
-                      chapter: dict) -> affinity.Award:
+                      chapter: dict, story_finished: bool) -> affinity.Award:
+    """Pay the chapter's reward (committed by affinity, once ever) and mark it completed in
+    `progress`, recording ChapterFinished for the caller's commit of the progress."""
     reward = chapter["reward"] if chapter["reward"] is not None else settings["AFFINITY_CHAPTER_POINTS"]
     award = affinity.award_chapter(session, settings, progress.user_id, story.character_id,
                                    story.id, chapter["id"], reward)
-    if chapter["id"] not in progress.completed_chapters:
+    first_time = chapter["id"] not in progress.completed_chapters
+    if first_time:
         progress.completed_chapters = [*progress.completed_chapters, chapter["id"]]
     progress.points_earned += award.points
+    if first_time or story_finished:
+        events.record(session, ChapterFinished(progress.user_id, story.character_id, story.id,
+                                               chapter["id"], progress.conversation_id,
+                                               story_finished))
     return award
-
-
-def _append(session: Session, conversation: Conversation, role: str, content: str,
-            parent: Optional[Message] = None) -> Message:
-    message = Message(conversation_id=conversation.id, role=role, content=content,
-                      parent_id=parent.id if parent else conversation.active_leaf_id)
-    session.add(message)
-    session.flush()
-    conversation.active_leaf_id, conversation.updated_at = message.id, utcnow()
-    session.add(conversation)
-    return message
 
 
 def _scene_text(chapter: dict, char_name: str, user_name: str) -> str:
@@ -350,77 +281,6 @@ def _lock(levels: Levels, level: int, chapter: Optional[dict]) -> dict:
     required = chapter["required_level"] if chapter else 0
     return {"required_level": required, "required_level_name": levels.name(required),
             "locked": level < required}
-
-
-def _chapter(item: Any, levels: Levels) -> dict:
-    if not isinstance(item, dict):
-        raise ValueError("a chapter must be an object")
-    chapter = {"id": _key(item.get("id"), "chapter id"), "title": _text(item, "title", required=True),
-               "scene": _text(item, "scene"), "instructions": _text(item, "instructions"),
-               "goal": _text(item, "goal"), "required_level": _level(item.get("required_level"), levels)}
-    keywords = item.get("goal_keywords", [])
-    if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
-        raise ValueError(f"chapter {chapter['id']!r}: 'goal_keywords' must be a list of words")
-    chapter["goal_keywords"] = [k.strip() for k in keywords]
-    reward = item.get("reward")
-    if reward is not None and (isinstance(reward, bool) or not isinstance(reward, int)
-                               or not 0 <= reward <= 1000):
-        raise ValueError(f"chapter {chapter['id']!r}: 'reward' must be an integer from 0 to 1000")
-    chapter["reward"] = reward
-    choices = item.get("choices", [])
-    if not isinstance(choices, list):
-        raise ValueError(f"chapter {chapter['id']!r}: 'choices' must be a list")
-    chapter["choices"] = []
-    for choice in choices:
-        if not isinstance(choice, dict):
-            raise ValueError(f"chapter {chapter['id']!r}: each choice must be an object")
-        next_key = choice.get("next")
-        chapter["choices"].append({"id": _key(choice.get("id"), "choice id"),
-                                   "label": _text(choice, "label", required=True),
-                                   "next": _key(next_key, "next chapter") if next_key is not None else None})
-    if len({c["id"] for c in chapter["choices"]}) != len(chapter["choices"]):
-        raise ValueError(f"chapter {chapter['id']!r}: choice ids must be unique")
-    return copy.deepcopy(chapter)
-
-
-def _story_label(index: int, item: Any) -> str:
-    key = item.get("id") if isinstance(item, dict) else None
-    return f"story {index + 1}" + (f" ({key!r:.40})" if isinstance(key, str) and key else "")
-
-
-def _named_chapter(index: int, raw: Any, levels: Levels) -> dict:
-    """_chapter, with the chapter (its id, else its position) named in what is wrong."""
-    try:
-        return _chapter(raw, levels)
-    except ValueError as exc:
-        key = raw.get("id") if isinstance(raw, dict) else None
-        label = f"chapter {key!r:.40}" if isinstance(key, str) and _KEY.match(key) \
-            else f"chapter {index + 1}"
-        message = str(exc)
-        raise ValueError(message if message.startswith("chapter ") else f"{label}: {message}") \
-            from None
-
-
-def _key(value, what: str) -> str:
-    if not isinstance(value, str) or not _KEY.match(value):
-        raise ValueError(f"{what} must be 1-80 letters, digits, '-', '_' or '.'; got {value!r:.40}")
-    return value
-
-
-def _text(item: dict, key: str, required: bool = False) -> str:
-    value = item.get(key, "")
-    if not isinstance(value, str) or (required and not value.strip()) or len(value) > 4000:
-        raise ValueError(f"'{key}' must be {'non-empty ' if required else ''}text (at most 4000 characters)")
-    return value.strip()
-
-
-def _level(value, levels: Levels) -> int:
-    if value is None:
-        return 0
-    level = levels.parse(value)
-    if level is None:
-        raise ValueError(f"'required_level' must be a level number or one of {', '.join(levels.names)}")
-    return level
 
 
 def _is_id(value) -> bool:

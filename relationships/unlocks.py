@@ -4,7 +4,7 @@ Creators gate content in the card (namespaced extensions, so it round-trips in c
 - alternate greetings: extensions["kindred/greeting_levels"], a list of levels parallel to
   alternate_greetings (a number or a level name; missing = open to everyone);
 - lorebook entries: entry["extensions"]["kindred/min_level"];
-- stories and chapters: their "required_level" (see relationships/story.py);
+- stories and chapters: their "required_level" (see characters/stories.py);
 - per-level behaviour notes: extensions["kindred/levels"], either a list indexed by level or an
   object keyed by level number or name, e.g. {"Stranger": "Never mention the war."}.
 The app gates the character's gacha cards too: CARD_CLAIM_LEVELS (config) names the level at
@@ -16,12 +16,12 @@ from sqlmodel import Session, select
 
 from conversations.placeholders import fill_placeholders
 from characters.models import Character
-from config import Config
+from characters.stories import STORIES_EXTENSION
 from gacha import service as gacha
 from relationships import affinity, cards
 from relationships.affinity import DEFAULT_MEANINGS, Levels, levels_from
 from relationships.models import StoryProgress
-from relationships.story import STORIES_EXTENSION, sync_stories  # noqa: F401
+from relationships.story import sync_stories
 
 GREETING_LEVELS = "kindred/greeting_levels"
 LORE_MIN_LEVEL = "kindred/min_level"
@@ -85,13 +85,13 @@ def newly_unlocked(session: Session, character: Character, levels: Levels, befor
 
 
 def unlocked_greetings(session: Session, user_id: int, character: Character,
-                       settings=None) -> list[str]:
+                       settings) -> list[str]:
     """The alternate greetings this user's level opens (all of them for ungated cards).
-    Level names in the card are read with `settings` (default: config.Config)."""
+    Level names in the card are read with the app's `settings` (LEVEL_NAMES, LEVEL_THRESHOLDS)."""
     greetings = list(character.alternate_greetings or [])
     if not isinstance((character.extensions or {}).get(GREETING_LEVELS), list):
         return greetings
-    levels = levels_from(settings or vars(Config))
+    levels = levels_from(settings)
     level = affinity.peek(session, user_id, character.id)[1]
     return [g for g, required in zip(greetings, _greeting_levels(character, levels)) if required <= level]
 
