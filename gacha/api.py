@@ -1,7 +1,7 @@
 """Gacha routes: wallet, ledger history and check-in, admin grants, banners and their published
 rates, draws, seeds and verification, collection and shard shop, history export, card art and
 the pages. (Gifts and level claims move cards too; their routes are in relationships/api.py.)
-Thin: parse, call gacha.service, shape."""
+Thin: parse, call gacha.ledger, gacha.pulls, gacha.collection and gacha.banners, shape."""
 from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
                    send_file)
 from flask_login import current_user, login_required
@@ -12,7 +12,10 @@ from core.web.db import db_session
 from core.errors import KindredError
 from core.web.errors import replayed_response
 from core.web.pages import page_login_required
-from gacha import service
+import gacha.banners
+import gacha.collection
+import gacha.ledger
+import gacha.pulls
 
 bp = Blueprint("gacha", __name__)
 bp.before_request(check_csrf)
@@ -38,15 +41,15 @@ def ledger_page():
 
 @bp.get("/gacha/banners/<int:banner_id>/rates")
 def rates_page(banner_id: int):
-    banner = service.get_banner(db_session(), banner_id)  # 404 for unknown banners
+    banner = gacha.banners.get_banner(db_session(), banner_id)  # 404 for unknown banners
     return render_template("gacha_rates.html", banner=banner)
 
 
 @bp.get("/gacha/cards/<int:card_id>.png")
 def card_image(card_id: int):
     instance = current_app.config["INSTANCE_DIR"]
-    path = service.card_art_file(db_session(), card_id, instance / "gacha-cards",
-                                 instance / "avatars")
+    path = gacha.banners.card_art_file(db_session(), card_id, instance / "gacha-cards",
+                                       instance / "avatars")
     return send_file(path, mimetype="image/png", max_age=3600)
 
 
@@ -54,9 +57,9 @@ def card_image(card_id: int):
 @login_required
 def wallet():
     session = db_session()
-    return jsonify({"wallet": service.balances(session, current_user.id),
-                    "entries": service.recent_entries(session, current_user.id),
-                    "checked_in_today": service.checked_in_today(session, current_user.id),
+    return jsonify({"wallet": gacha.ledger.balances(session, current_user.id),
+                    "entries": gacha.ledger.recent_entries(session, current_user.id),
+                    "checked_in_today": gacha.ledger.checked_in_today(session, current_user.id),
                     "is_admin": _is_admin()})
 
 
@@ -65,11 +68,11 @@ def wallet():
 def ledger():
     """?currency=gems|premium|shards&limit=1..200&before=<entry id> -> entries, newest first,
     each with the balance right after it; `next_before` pages further back."""
-    limit = _int_arg("limit", service.LEDGER_PAGE)
+    limit = _int_arg("limit", gacha.ledger.LEDGER_PAGE)
     before = _int_arg("before", None)
-    return jsonify(service.ledger_history(db_session(), current_user.id,
-                                          currency=request.args.get("currency") or None,
-                                          limit=limit, before_id=before))
+    return jsonify(gacha.ledger.ledger_history(db_session(), current_user.id,
+                                               currency=request.args.get("currency") or None,
+                                               limit=limit, before_id=before))
 
 
 @bp.post("/api/admin/grant")
@@ -82,31 +85,31 @@ def admin_grant():
                            status=403)
     body = json_body()
     session = db_session()
-    user_id = service.user_id_by_name(session, body.get("username"))
-    tx = service.admin_grant(session, user_id, body.get("currency"), body.get("amount"),
-                             body.get("idempotency_key"),
-                             reason=f"{body.get('reason') or ''} (by {current_user.username})".strip())
+    user_id = gacha.ledger.user_id_by_name(session, body.get("username"))
+    tx = gacha.ledger.admin_grant(
+        session, user_id, body.get("currency"), body.get("amount"), body.get("idempotency_key"),
+        reason=f"{body.get('reason') or ''} (by {current_user.username})".strip())
     return jsonify({"transaction_id": tx.id, "user_id": user_id,
                     "currency": tx.details["currency"], "amount": tx.details["amount"],
-                    "wallet": service.balances(session, user_id)})
+                    "wallet": gacha.ledger.balances(session, user_id)})
 
 
 @bp.post("/api/checkin")
 @login_required
 def checkin():
     session = db_session()
-    outcome = service.daily_checkin(session, current_user.id)
+    outcome = gacha.ledger.daily_checkin(session, current_user.id)
     return jsonify({"granted": outcome.granted, "amount": outcome.amount, "day": outcome.day,
                     "transaction_id": outcome.transaction.id,
-                    "wallet": service.balances(session, current_user.id)})
+                    "wallet": gacha.ledger.balances(session, current_user.id)})
 
 
 @bp.get("/api/banners")
 def banners():
     session = db_session()
     payloads = []
-    for banner in service.list_banners(session):
-        payload = service.banner_payload(banner)
+    for banner in gacha.banners.list_banners(session):
+        payload = gacha.banners.banner_payload(banner)
         if current_user.is_authenticated:
             payload["pity"] = _pity(session, banner)
         payloads.append(payload)
@@ -115,7 +118,7 @@ def banners():
 
 @bp.get("/api/banners/<int:banner_id>/rates")
 def rates(banner_id: int):
-    return jsonify(service.banner_disclosure(db_session(), banner_id))
+    return jsonify(gacha.banners.banner_disclosure(db_session(), banner_id))
 
 
 @bp.post("/api/banners/<int:banner_id>/draw")
@@ -123,13 +126,13 @@ def rates(banner_id: int):
 def draw(banner_id: int):
     body = json_body()
     session = db_session()
-    outcome = service.draw(session, current_user.id, banner_id, body.get("count"),
-                           body.get("idempotency_key"), client_seed=body.get("client_seed"),
-                           currency=body.get("currency", "gems"))
-    result = {"pulls": service.pulls_payload(session, outcome.pulls),
+    outcome = gacha.pulls.draw(session, current_user.id, banner_id, body.get("count"),
+                               body.get("idempotency_key"), client_seed=body.get("client_seed"),
+                               currency=body.get("currency", "gems"))
+    result = {"pulls": gacha.pulls.pulls_payload(session, outcome.pulls),
               "transaction_id": outcome.transaction.id,
-              "wallet": service.balances(session, current_user.id),
-              "pity": _pity(session, service.get_banner(session, banner_id))}
+              "wallet": gacha.ledger.balances(session, current_user.id),
+              "pity": _pity(session, gacha.banners.get_banner(session, banner_id))}
     if outcome.replayed:
         return replayed_response("draw", "charged", result)
     return jsonify(result)
@@ -138,34 +141,34 @@ def draw(banner_id: int):
 @bp.get("/api/gacha/seed")
 @login_required
 def seed():
-    return jsonify({"seed": service.seed_payload(service.current_seed(db_session(),
-                                                                      current_user.id))})
+    seed = gacha.pulls.current_seed(db_session(), current_user.id)
+    return jsonify({"seed": gacha.pulls.seed_payload(seed)})
 
 
 @bp.post("/api/gacha/seed/rotate")
 @login_required
 def rotate_seed():
     body = json_body()
-    revealed, new = service.rotate_seed(db_session(), current_user.id, body.get("client_seed"))
-    return jsonify({"revealed": service.seed_payload(revealed, reveal=True),
-                    "seed": service.seed_payload(new)})
+    revealed, new = gacha.pulls.rotate_seed(db_session(), current_user.id, body.get("client_seed"))
+    return jsonify({"revealed": gacha.pulls.seed_payload(revealed, reveal=True),
+                    "seed": gacha.pulls.seed_payload(new)})
 
 
 @bp.get("/api/gacha/pulls/<int:pull_id>/verify")
 @login_required
 def verify(pull_id: int):
-    return jsonify(service.verify_pull(db_session(), current_user.id, pull_id))
+    return jsonify(gacha.pulls.verify_pull(db_session(), current_user.id, pull_id))
 
 
 @bp.get("/api/gacha/history.csv")
 @login_required
 def history():
-    days = request.args.get("days", str(service.HISTORY_DAYS))
+    days = request.args.get("days", str(gacha.banners.HISTORY_DAYS))
     days = int(days) if days.isdecimal() and len(days) <= 5 else 0
-    if not 1 <= days <= service.MAX_HISTORY_DAYS:
+    if not 1 <= days <= gacha.banners.MAX_HISTORY_DAYS:
         raise KindredError("invalid_days", f"'days' must be a whole number from 1 to "
-                                           f"{service.MAX_HISTORY_DAYS}.")
-    text = service.history_csv(db_session(), current_user.id, days=days)
+                                           f"{gacha.banners.MAX_HISTORY_DAYS}.")
+    text = gacha.banners.history_csv(db_session(), current_user.id, days=days)
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=gacha-history.csv"})
 
@@ -174,8 +177,8 @@ def history():
 @login_required
 def collection():
     session = db_session()
-    return jsonify({"cards": service.collection(session, current_user.id),
-                    "wallet": service.balances(session, current_user.id)})
+    return jsonify({"cards": gacha.collection.collection(session, current_user.id),
+                    "wallet": gacha.ledger.balances(session, current_user.id)})
 
 
 @bp.post("/api/gacha/shop/<int:card_id>")
@@ -183,13 +186,14 @@ def collection():
 def buy_with_shards(card_id: int):
     body = json_body()
     session = db_session()
-    tx = service.exchange_shards(session, current_user.id, card_id, body.get("idempotency_key"))
+    tx = gacha.collection.exchange_shards(session, current_user.id, card_id,
+                                          body.get("idempotency_key"))
     return jsonify({"transaction_id": tx.id, "card_id": card_id,
-                    "wallet": service.balances(session, current_user.id)})
+                    "wallet": gacha.ledger.balances(session, current_user.id)})
 
 
 def _is_admin() -> bool:
-    return service.is_admin(current_user.username, current_app.config["KINDRED_ADMINS"])
+    return gacha.ledger.is_admin(current_user.username, current_app.config["KINDRED_ADMINS"])
 
 
 def _int_arg(name: str, default):
@@ -202,4 +206,5 @@ def _int_arg(name: str, default):
 
 
 def _pity(session, banner) -> dict:
-    return service.pity_payload(service.pity_of(session, current_user.id, banner.id), banner)
+    state = gacha.pulls.pity_of(session, current_user.id, banner.id)
+    return gacha.pulls.pity_payload(state, banner)

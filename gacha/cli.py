@@ -58,16 +58,16 @@ def grant_command(args) -> int:
     from core.db import make_engine
     from core.errors import KindredError
     from config import Config
-    from gacha import service
+    from gacha import ledger
 
     key = args.key or f"cli-{uuid.uuid4()}"
     engine = make_engine(args.database_url or Config.DATABASE_URL)
     try:
         with Session(engine, expire_on_commit=False) as session:
-            user_id = service.user_id_by_name(session, args.username)
-            tx = service.admin_grant(session, user_id, args.currency, args.amount, key,
-                                     reason=args.reason)
-            balance = service.balance(session, user_id, args.currency)
+            user_id = ledger.user_id_by_name(session, args.username)
+            tx = ledger.admin_grant(session, user_id, args.currency, args.amount, key,
+                                    reason=args.reason)
+            balance = ledger.balance(session, user_id, args.currency)
     except KindredError as exc:
         print(f"not granted: {exc.message}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from core.web.pages import page_login_required
 from characters.models import Character
 from characters.service import owned_character, visible_character
 from characters.stories import STORIES_EXTENSION, story_problems
-from gacha import service as gacha
+from gacha import collection
 from relationships import affinity, cards, memory, story, unlocks
 from relationships.affinity import levels_from
 from relationships.hooks import room_for
@@ -46,8 +46,8 @@ def give_card(character_id: int):
     level_up = _hooks().announce_to_user(session, current_user.id, character, gift.award)
     levels = levels_from(_settings())
     result = {"gift": {"transaction_id": gift.transaction_id,
-                       "card": gacha.card_payload(gift.card, character),
-                       "owned": gacha.owned_count(session, current_user.id, gift.card.id)},
+                       "card": collection.card_payload(gift.card, character),
+                       "owned": collection.owned_count(session, current_user.id, gift.card.id)},
               "points": gift.award.points, "notes": gift.award.notes,
               "affinity": gift.award.affinity, "level": gift.award.level_after,
               "level_name": levels.name(gift.award.level_after),
@@ -65,9 +65,9 @@ def claim_card(character_id: int):
     character = _visible_character(character_id)
     move = cards.claim_card(session, _settings(), current_user.id, character,
                             json_body().get("card_id"))
-    return jsonify({"card": gacha.card_payload(move.card, character),
+    return jsonify({"card": collection.card_payload(move.card, character),
                     "transaction_id": move.transaction.id,
-                    "owned": gacha.owned_count(session, current_user.id, move.card.id)}), 201
+                    "owned": collection.owned_count(session, current_user.id, move.card.id)}), 201
 
 
 @bp.get("/api/memories")

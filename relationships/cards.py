@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from core.errors import Conflict, KindredError
 from characters.models import Character
-from gacha import service as gacha
+from gacha import collection
+from gacha.collection import CardMove
 from gacha.models import Card
-from gacha.service import CardMove
 from relationships import affinity
 from relationships.affinity import Award, Levels, levels_from
 from relationships.story import LevelLocked
@@ -38,15 +38,15 @@ def give_card(session: Session, settings, user_id: int, character: Character, ca
               idempotency_key: str, now: Optional[datetime] = None) -> Gift:
     """Give one owned copy of `card_id` to `character`. Unknown card 404, another character's
     card 400, no copy owned 409, today's gift cap already reached 409: nothing changes then."""
-    card = gacha.card_of_character(session, card_id, character.id)
+    card = collection.card_of_character(session, card_id, character.id)
     points = int(settings["GIFT_AFFINITY"].get(card.rarity, 0))
-    if (gacha.gift_made(session, user_id, idempotency_key) is None
+    if (collection.gift_made(session, user_id, idempotency_key) is None
             and affinity.gift_room(session, settings, user_id, character.id, now) <= 0):
         raise Conflict("gift_cap_reached",
                        f"{character.name} has had all the gifts that count today "
                        f"({settings['AFFINITY_GIFT_DAILY_CAP']} affinity points); your card is "
                        "still yours. Gifts count again tomorrow (UTC).")
-    move = gacha.give_card(session, user_id, card.id, character.id, idempotency_key, now=now)
+    move = collection.give_card(session, user_id, card.id, character.id, idempotency_key, now=now)
     award = affinity.award_gift(session, settings, user_id, character.id,
                                 f"gift:{move.transaction.id}", points, now=now)
     return Gift(award, move.card, move.transaction.id, move.replayed)
@@ -56,7 +56,7 @@ def claim_card(session: Session, settings, user_id: int, character: Character,
                card_id) -> CardMove:
     """The free copy a level unlocks, once per card ever. Wrong card 404/400, a rarity that is
     not claimable 400, level too low 403, already claimed 409: nothing changes then."""
-    card = gacha.card_of_character(session, card_id, character.id)
+    card = collection.card_of_character(session, card_id, character.id)
     levels = levels_from(settings)
     required = claim_levels(settings, levels).get(card.rarity)
     if required is None:
@@ -68,8 +68,8 @@ def claim_card(session: Session, settings, user_id: int, character: Character,
         raise LevelLocked("level_locked", f"'{card.title}' unlocks at level {required} "
                                           f"({levels.name(required)}); you are at level {level} "
                                           f"({levels.name(level)}) with {character.name}.")
-    move = gacha.claim_card(session, user_id, card.id,
-                            reason=f"level {levels.name(required)} with {character.name}")
+    move = collection.claim_card(session, user_id, card.id,
+                                 reason=f"level {levels.name(required)} with {character.name}")
     if move.replayed:
         raise Conflict("already_claimed", f"You already claimed '{card.title}'; each card can be "
                                           "claimed once.")
@@ -91,4 +91,5 @@ def card_items(session: Session, settings, character: Character, levels: Levels)
     by_rarity = claim_levels(settings, levels)
     return [{"type": "card", "card_id": card.id, "rarity": card.rarity, "label": card.title,
              "level": by_rarity[card.rarity], "art_url": f"/gacha/cards/{card.id}.png"}
-            for card in gacha.cards_of_character(session, character.id) if card.rarity in by_rarity]
+            for card in collection.cards_of_character(session, character.id)
+            if card.rarity in by_rarity]

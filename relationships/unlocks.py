@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from conversations.placeholders import fill_placeholders
 from characters.models import Character
 from characters.stories import STORIES_EXTENSION
-from gacha import service as gacha
+from gacha import collection
 from relationships import affinity, cards
 from relationships.affinity import DEFAULT_MEANINGS, Levels, levels_from
 from relationships.models import StoryProgress
@@ -33,8 +33,8 @@ def relationship_state(session: Session, settings, user_id: int, character: Char
     levels = levels_from(settings)
     points, level = affinity.peek(session, user_id, character.id)
     items = gated_items(session, character, levels, settings)
-    claimed = gacha.claimed_card_ids(session, user_id, [i["card_id"] for i in items
-                                                        if i["type"] == "card"])
+    claimed = collection.claimed_card_ids(session, user_id, [i["card_id"] for i in items
+                                                             if i["type"] == "card"])
     for item in items:
         if item["type"] == "card":
             item["claimed"] = item["card_id"] in claimed

@@ -9,7 +9,8 @@ from core.db import make_engine
 from core.users import User
 from core.migrate import upgrade_database
 from characters.service import seed_characters
-from gacha import service
+import gacha.banners
+import gacha.ledger
 from gacha.models import CollectionItem, LedgerTransaction, Pity, Pull, ServerSeed
 
 
@@ -19,7 +20,7 @@ def engine(database_url, tmp_path):
     engine = make_engine(database_url)
     with Session(engine) as session:
         seed_characters(session, tmp_path / "avatars")
-        service.seed_gacha(session)
+        gacha.banners.seed_gacha(session)
     yield engine
     engine.dispose()
 
@@ -32,7 +33,7 @@ def session(engine):
 
 @pytest.fixture
 def banner(session):
-    return service.seed_gacha(session)
+    return gacha.banners.seed_gacha(session)
 
 
 @pytest.fixture
@@ -49,25 +50,25 @@ def make_user(session):
 
 
 def fund(session, user_id, amount, currency="gems", key=None):
-    return service.admin_grant(session, user_id, currency, amount, key or f"fund-{amount}-{currency}")
+    return gacha.ledger.admin_grant(session, user_id, currency, amount, key or f"fund-{amount}-{currency}")
 
 
 def assert_consistent_with_ledger(session, user_id, banner_id=None):
     """Balances, cards, shards, pity and nonces of one user agree with its ledger and pulls."""
-    assert service.ledger_problems(session) == []
+    assert gacha.ledger.ledger_problems(session) == []
     txs = list(session.exec(select(LedgerTransaction).where(LedgerTransaction.user_id == user_id)))
     pulls = list(session.exec(select(Pull).where(Pull.user_id == user_id).order_by(Pull.id)))
     draws = [t for t in txs if t.kind == "draw"]
     spent = sum(t.details["cost"] for t in draws if t.details["request"]["currency"] == "gems")
     granted = sum(t.details["amount"] for t in txs if t.kind == "admin_grant"
                   and t.details["currency"] == "gems")
-    checkins = sum(service.CHECKIN_REWARD for t in txs if t.kind == "checkin")
+    checkins = sum(gacha.ledger.CHECKIN_REWARD for t in txs if t.kind == "checkin")
     earned = sum(t.details["amount"] for t in txs if t.kind == "play_reward")
-    assert service.balance(session, user_id, "gems") == granted + checkins + earned - spent >= 0
+    assert gacha.ledger.balance(session, user_id, "gems") == granted + checkins + earned - spent >= 0
     assert len(pulls) == sum(t.details["request"]["count"] for t in draws)
     exchanges = [t for t in txs if t.kind == "shard_exchange"]
     shards = sum(p.shards for p in pulls) - sum(t.details["price"] for t in exchanges)
-    assert service.balance(session, user_id, "shards") == shards >= 0
+    assert gacha.ledger.balance(session, user_id, "shards") == shards >= 0
     claims = Counter(t.details["card_id"] for t in txs if t.kind == "card_claim")
     gifts = Counter(t.details["card_id"] for t in txs if t.kind == "gift")
     expected_counts = Counter(p.card_id for p in pulls) + Counter(t.details["card_id"] for t in exchanges)
@@ -99,7 +100,7 @@ def _replay_pity(session, banner_id, pulls):
     from gacha.draw import PityState, draw_one
     from gacha.models import Banner
     banner = session.get(Banner, banner_id)
-    rules, pool = service.banner_rules(banner), service.banner_pool(banner)
+    rules, pool = gacha.banners.banner_rules(banner), gacha.banners.banner_pool(banner)
     state = PityState()
     for pull in sorted(pulls, key=lambda p: (p.transaction_id, p.nonce)):
         if (pull.pity_before, pull.pulls_since_sr_before, pull.lost_5050_before) != \

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from core.db import make_engine
 from core.errors import KindredError
-from gacha import service
+import gacha.pulls
 
 
 def make_jobs(user_ids, banner_id, draws, seed=0, replay_share=0.05):
@@ -45,7 +45,7 @@ def run_in_processes(database_url, jobs, processes=2, threads=8):
 def _draw(engine, user_id, banner_id, count, key):
     with Session(engine, expire_on_commit=False) as session:
         try:
-            outcome = service.draw(session, user_id, banner_id, count, key)
+            outcome = gacha.pulls.draw(session, user_id, banner_id, count, key)
         except KindredError as error:
             return error.code
         return "replayed" if outcome.replayed else "drawn"

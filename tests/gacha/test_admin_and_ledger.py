@@ -3,7 +3,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from gacha import cli, service
+import gacha.ledger
+from gacha import cli
 from gacha.models import LedgerEntry
 
 pytestmark = pytest.mark.both_databases
@@ -84,7 +85,7 @@ def test_the_grant_cli_is_idempotent_by_key(app, app_config, player, capsys):
     assert cli.main(["grant", "player1", "-5", "--database-url", url]) == 2
     assert "not granted" in capsys.readouterr().err
     with Session(app.extensions["kindred.db"]) as session:
-        assert service.balances(session, player["id"])["premium"] == 70
+        assert gacha.ledger.balances(session, player["id"])["premium"] == 70
 
 
 def test_the_ledger_api_lists_entries_with_running_balances(app, admin, player):

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from gacha import service
+import gacha.banners
+import gacha.ledger
 from gacha.models import LedgerEntry, Pull
 
 pytestmark = pytest.mark.both_databases
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.both_databases
 @pytest.fixture
 def banner_id(app):
     with Session(app.extensions["kindred.db"]) as session:
-        return service.seed_gacha(session).id
+        return gacha.banners.seed_gacha(session).id
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def user(auth):
 
 def _grant(app, user_id, amount, currency="gems", key="grant"):
     with Session(app.extensions["kindred.db"]) as session:
-        service.admin_grant(session, user_id, currency, amount, key)
+        gacha.ledger.admin_grant(session, user_id, currency, amount, key)
 
 
 def _ledger(app):
@@ -55,7 +56,7 @@ def test_checkin_once_a_day_and_the_wallet_shows_it(auth, user):
     assert again.get_json()["granted"] is False
     assert again.get_json()["transaction_id"] == first.get_json()["transaction_id"]
     wallet = auth.call("GET", "/api/wallet").get_json()
-    assert wallet["wallet"] == {"gems": service.CHECKIN_REWARD, "premium": 0, "shards": 0}
+    assert wallet["wallet"] == {"gems": gacha.ledger.CHECKIN_REWARD, "premium": 0, "shards": 0}
     assert wallet["checked_in_today"] is True
     assert [(e["kind"], e["amount"]) for e in wallet["entries"]] == [("checkin", 100)]
 
@@ -121,8 +122,8 @@ def test_an_ended_banner_refuses_draws(app, auth, user, banner_id):
     _grant(app, user, 1000)
     now = datetime.now(timezone.utc)
     with Session(app.extensions["kindred.db"]) as session:
-        ended = service.create_banner(session, "Old", [1], [1, 2, 3], starts_at=now - timedelta(days=9),
-                                      ends_at=now - timedelta(seconds=1)).id
+        ended = gacha.banners.create_banner(session, "Old", [1], [1, 2, 3], starts_at=now - timedelta(days=9),
+                                            ends_at=now - timedelta(seconds=1)).id
         session.commit()
     before = _ledger(app)
     response = _draw(auth, ended, 1, "late")

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 import pytest
 from sqlmodel import Session, select
 
-from gacha import service
+import gacha.ledger
 from gacha.models import LedgerTransaction
 from tests.gacha.conftest import assert_consistent_with_ledger, fund
 from tests.gacha.load import make_jobs, run_in_processes, run_jobs
@@ -47,7 +47,7 @@ def _check(engine, users, per_user, banner, results):
         for user in users:
             assert_consistent_with_ledger(session, user, banner.id)
             spent = sum(t.details["cost"] for t in draws if t.user_id == user)
-            assert service.balance(session, user, "gems") == per_user - spent >= 0
+            assert gacha.ledger.balance(session, user, "gems") == per_user - spent >= 0
 
 
 def test_concurrent_draws_from_threads_stay_consistent(database_url, engine, session, make_user,

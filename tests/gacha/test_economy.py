@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from core.errors import KindredError
-from gacha import service
+import gacha.collection
+import gacha.ledger
+import gacha.pulls
 from gacha.models import Card, LedgerEntry
 from tests.gacha.conftest import assert_consistent_with_ledger, fund
 
@@ -25,33 +27,33 @@ def _card(session, rarity="SR"):
 
 def _own(session, user, card):
     """One copy of `card` (through a claim, the simplest way a card enters a collection)."""
-    move = service.claim_card(session, user, card.id, reason="test")
+    move = gacha.collection.claim_card(session, user, card.id, reason="test")
     assert not move.replayed
     return move
 
 
 def test_earned_gems_are_paid_once_per_event_key(session, make_user):
     user = make_user()
-    first = service.earn_gems(session, user, "first_chat_of_day", "day:2026-05-04", 20, now=DAY)
-    again = service.earn_gems(session, user, "first_chat_of_day", "day:2026-05-04", 20, now=DAY)
+    first = gacha.ledger.earn_gems(session, user, "first_chat_of_day", "day:2026-05-04", 20, now=DAY)
+    again = gacha.ledger.earn_gems(session, user, "first_chat_of_day", "day:2026-05-04", 20, now=DAY)
     assert first.granted and first.amount == 20
     assert not again.granted and again.transaction.id == first.transaction.id
-    streak = service.earn_gems(session, user, "chat_streak", "day:2026-05-04", 10, now=DAY)
+    streak = gacha.ledger.earn_gems(session, user, "chat_streak", "day:2026-05-04", 10, now=DAY)
     assert streak.granted  # another reason is another payment
-    assert service.balance(session, user, "gems") == 30
+    assert gacha.ledger.balance(session, user, "gems") == 30
     assert_consistent_with_ledger(session, user)
 
 
 def test_earning_respects_a_daily_limit_and_pays_nothing_for_zero(session, make_user):
     user = make_user()
-    paid = [service.earn_gems(session, user, "story_chapter", f"story:1:c{i}", 30,
-                              daily_limit=2, now=DAY) for i in range(3)]
+    paid = [gacha.ledger.earn_gems(session, user, "story_chapter", f"story:1:c{i}", 30,
+                                   daily_limit=2, now=DAY) for i in range(3)]
     assert [p.granted for p in paid] == [True, True, False] and paid[2].transaction is None
-    tomorrow = service.earn_gems(session, user, "story_chapter", "story:1:c2", 30, daily_limit=2,
-                                 now=DAY + timedelta(days=1))
+    tomorrow = gacha.ledger.earn_gems(session, user, "story_chapter", "story:1:c2", 30, daily_limit=2,
+                                      now=DAY + timedelta(days=1))
     assert tomorrow.granted
-    assert service.earn_gems(session, user, "chat_streak", "day:x", 0).transaction is None
-    assert service.balance(session, user, "gems") == 90
+    assert gacha.ledger.earn_gems(session, user, "chat_streak", "day:x", 0).transaction is None
+    assert gacha.ledger.balance(session, user, "gems") == 90
     assert_consistent_with_ledger(session, user)
 
 
@@ -65,7 +67,7 @@ def test_bad_earnings_are_refused_and_post_nothing(session, make_user, reason, k
     user = make_user()
     before = _entries(session)
     with pytest.raises(KindredError) as raised:
-        service.earn_gems(session, user, reason, key, amount)
+        gacha.ledger.earn_gems(session, user, reason, key, amount)
     assert raised.value.code == code and _entries(session) == before
 
 
@@ -73,14 +75,14 @@ def test_a_gift_consumes_one_copy_and_a_replay_changes_nothing(session, make_use
     user = make_user()
     card = _card(session)
     _own(session, user, card)
-    gift = service.give_card(session, user, card.id, card.character_id, "gift-1")
+    gift = gacha.collection.give_card(session, user, card.id, card.character_id, "gift-1")
     assert not gift.replayed and gift.transaction.kind == "gift"
-    assert service.owned_count(session, user, card.id) == 0
-    replay = service.give_card(session, user, card.id, card.character_id, "gift-1")
+    assert gacha.collection.owned_count(session, user, card.id) == 0
+    replay = gacha.collection.give_card(session, user, card.id, card.character_id, "gift-1")
     assert replay.replayed and replay.transaction.id == gift.transaction.id
-    assert service.owned_count(session, user, card.id) == 0
+    assert gacha.collection.owned_count(session, user, card.id) == 0
     with pytest.raises(KindredError) as raised:
-        service.give_card(session, user, card.id, card.character_id, "gift-2")
+        gacha.collection.give_card(session, user, card.id, card.character_id, "gift-2")
     assert raised.value.status == 409 and raised.value.code == "card_not_owned"
     assert_consistent_with_ledger(session, user)
 
@@ -95,12 +97,12 @@ def test_bad_gifts_are_refused_and_change_nothing(session, make_user):
              (card.id, card.character_id, "", 400)]
     for card_id, character_id, key, status in cases:
         with pytest.raises(KindredError) as raised:
-            service.give_card(session, user, card_id, character_id, key)
+            gacha.collection.give_card(session, user, card_id, character_id, key)
         assert raised.value.status == status, (card_id, character_id, key)
-    assert service.owned_count(session, user, card.id) == 1
-    service.give_card(session, user, card.id, card.character_id, "real")
+    assert gacha.collection.owned_count(session, user, card.id) == 1
+    gacha.collection.give_card(session, user, card.id, card.character_id, "real")
     with pytest.raises(KindredError) as raised:  # same key, another card: a different request
-        service.give_card(session, user, other.id, other.character_id, "real")
+        gacha.collection.give_card(session, user, other.id, other.character_id, "real")
     assert raised.value.code == "idempotency_key_reused"
     assert_consistent_with_ledger(session, user)
 
@@ -108,24 +110,24 @@ def test_bad_gifts_are_refused_and_change_nothing(session, make_user):
 def test_a_card_is_claimed_once_ever(session, make_user):
     user = make_user()
     card = _card(session, "SSR")
-    first = service.claim_card(session, user, card.id, reason="level Confidant")
-    again = service.claim_card(session, user, card.id, reason="level Confidant")
+    first = gacha.collection.claim_card(session, user, card.id, reason="level Confidant")
+    again = gacha.collection.claim_card(session, user, card.id, reason="level Confidant")
     assert not first.replayed and again.replayed
-    assert service.owned_count(session, user, card.id) == 1
-    assert service.claimed_card_ids(session, user, [card.id, card.id + 1]) == {card.id}
-    service.give_card(session, user, card.id, card.character_id, "g")  # giving it away
-    assert service.claim_card(session, user, card.id, reason="again").replayed  # does not reopen it
-    assert service.owned_count(session, user, card.id) == 0
+    assert gacha.collection.owned_count(session, user, card.id) == 1
+    assert gacha.collection.claimed_card_ids(session, user, [card.id, card.id + 1]) == {card.id}
+    gacha.collection.give_card(session, user, card.id, card.character_id, "g")  # giving it away
+    assert gacha.collection.claim_card(session, user, card.id, reason="again").replayed  # does not reopen it
+    assert gacha.collection.owned_count(session, user, card.id) == 0
     assert_consistent_with_ledger(session, user)
 
 
 def test_ledger_history_shows_a_running_balance_per_currency(session, make_user, banner):
     user = make_user()
     fund(session, user, 300)
-    service.earn_gems(session, user, "first_chat_of_day", "day:1", 20)
-    service.draw(session, user, banner.id, 1, "d1")
+    gacha.ledger.earn_gems(session, user, "first_chat_of_day", "day:1", 20)
+    gacha.pulls.draw(session, user, banner.id, 1, "d1")
     fund(session, user, 5, currency="premium", key="p")
-    history = service.ledger_history(session, user)
+    history = gacha.ledger.ledger_history(session, user)
     gems = [(e["amount"], e["balance_after"]) for e in history["entries"] if e["currency"] == "gems"]
     assert gems == [(-100, 220), (20, 320), (300, 300)]
     assert history["entries"][0]["currency"] == "premium"
@@ -134,10 +136,10 @@ def test_ledger_history_shows_a_running_balance_per_currency(session, make_user,
     described = {e["kind"]: e["description"] for e in history["entries"]}
     assert described["draw"] == f"1-pull on banner {banner.id}"
     assert described["play_reward"] == "First chat of the day"
-    page = service.ledger_history(session, user, currency="gems", limit=2)
+    page = gacha.ledger.ledger_history(session, user, currency="gems", limit=2)
     assert [e["amount"] for e in page["entries"]] == [-100, 20]
-    rest = service.ledger_history(session, user, currency="gems", limit=2,
-                                  before_id=page["next_before"])
+    rest = gacha.ledger.ledger_history(session, user, currency="gems", limit=2,
+                                       before_id=page["next_before"])
     assert [e["amount"] for e in rest["entries"]] == [300] and rest["next_before"] is None
 
 
@@ -147,10 +149,10 @@ def test_ledger_history_shows_a_running_balance_per_currency(session, make_user,
 ])
 def test_bad_ledger_queries_are_refused(session, make_user, kwargs, code):
     with pytest.raises(KindredError) as raised:
-        service.ledger_history(session, make_user(), **kwargs)
+        gacha.ledger.ledger_history(session, make_user(), **kwargs)
     assert raised.value.code == code
 
 
 def test_admins_are_configured_usernames_in_any_case():
-    assert service.is_admin("Alice", ["alice"]) and not service.is_admin("bob", ["alice"])
-    assert not service.is_admin(None, ["alice"]) and not service.is_admin("alice", [])
+    assert gacha.ledger.is_admin("Alice", ["alice"]) and not gacha.ledger.is_admin("bob", ["alice"])
+    assert not gacha.ledger.is_admin(None, ["alice"]) and not gacha.ledger.is_admin("alice", [])

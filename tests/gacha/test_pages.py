@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 
 from core.db import make_engine
 from core.users import User
-from gacha import service
+import gacha.banners
+import gacha.ledger
 from tests.support.browser import browser, page  # noqa: F401  (fixtures)
 from tests.support.live_server import live_server
 
@@ -18,7 +19,7 @@ SCREENSHOT = Path("/tmp/kindred-gacha.png")
 @pytest.fixture
 def banner_id(app):
     with Session(app.extensions["kindred.db"]) as session:
-        return service.seed_gacha(session).id
+        return gacha.banners.seed_gacha(session).id
 
 
 def test_pages_need_a_login_except_the_published_rates(client, banner_id):
@@ -56,7 +57,7 @@ def server(tmp_path_factory, tiny_model_dir):
                      max_new_tokens=8) as running:
         engine = make_engine(f"sqlite:///{running.instance_dir / 'kindred.db'}")
         with Session(engine) as session:
-            service.seed_gacha(session)
+            gacha.banners.seed_gacha(session)
         running.engine = engine
         yield running
         engine.dispose()
@@ -73,7 +74,7 @@ def test_ten_pull_in_the_browser(page, server):
     page.wait_for_url(server.url + "/")
     with Session(server.engine) as session:
         user_id = session.exec(select(User.id).where(User.username == username)).one()
-        service.admin_grant(session, user_id, "gems", 900, "browser-test")
+        gacha.ledger.admin_grant(session, user_id, "gems", 900, "browser-test")
 
     page.click("header a[href='/gacha']")
     page.wait_for_url(server.url + "/gacha")

@@ -6,7 +6,8 @@ from sqlmodel import Session, select
 
 from core.db import make_engine
 from core.users import User
-from gacha import service as gacha
+import gacha.collection
+import gacha.ledger
 from gacha.models import Card
 from tests.support.browser import browser, page  # noqa: F401  (fixtures)
 from tests.support.live_server import live_server
@@ -34,8 +35,8 @@ def test_gifting_a_card_from_the_collection_raises_affinity(page, server):
         user_id = session.exec(select(User.id).where(User.username == username)).one()
         card = session.exec(select(Card).where(Card.character_id == BRAMBLE,
                                                Card.rarity == "SSR")).one()
-        gacha.claim_card(session, user_id, card.id, reason="browser test")
-        gacha.admin_grant(session, user_id, "gems", 300, "browser-gift")
+        gacha.collection.claim_card(session, user_id, card.id, reason="browser test")
+        gacha.ledger.admin_grant(session, user_id, "gems", 300, "browser-gift")
         card_id = card.id
 
     page.goto(server.url + "/gacha/collection")

@@ -6,7 +6,9 @@ import pytest
 from sqlmodel import Session, select
 
 from core.db import session_scope
-from gacha import service as gacha
+import gacha.banners
+import gacha.collection
+import gacha.ledger
 from gacha.models import Card, LedgerTransaction
 from relationships import affinity, rewards
 from tests.relationships.conftest import character_id, user_id_of, user_message
@@ -18,7 +20,7 @@ DAY1 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def gacha_app(story_app, db):
     with Session(db) as session:
-        gacha.seed_gacha(session)
+        gacha.banners.seed_gacha(session)
     return story_app
 
 
@@ -31,7 +33,7 @@ def _award(app, auth, conversation, text, now=DAY1):
 
 def _gems(app, username):
     with session_scope(app.extensions["kindred.db"]) as session:
-        return gacha.balance(session, user_id_of(app, username), "gems")
+        return gacha.ledger.balance(session, user_id_of(app, username), "gems")
 
 
 def _rewards(app, username):
@@ -51,7 +53,7 @@ def _card(app, character, rarity):
 def _give_copy(app, username, card_id):
     """A copy in the collection (through the gacha's claim, which skips level rules)."""
     with session_scope(app.extensions["kindred.db"]) as session:
-        gacha.claim_card(session, user_id_of(app, username), card_id, reason="test setup")
+        gacha.collection.claim_card(session, user_id_of(app, username), card_id, reason="test setup")
 
 
 def _state(auth, character):
@@ -91,11 +93,11 @@ def test_a_failed_payment_is_made_by_the_retry_and_never_twice(app, auth, monkey
 
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
-    real = gacha.earn_gems
-    monkeypatch.setattr(rewards.gacha, "earn_gems", broken)
+    real = gacha.ledger.earn_gems
+    monkeypatch.setattr(rewards.ledger, "earn_gems", broken)
     award, message = _award(app, auth, conversation, "Tell me about your airship days.")
     assert award.points == 7 and award.gems == 0 and _gems(app, auth.username) == 0
-    monkeypatch.setattr(rewards.gacha, "earn_gems", real)
+    monkeypatch.setattr(rewards.ledger, "earn_gems", real)
     with session_scope(app.extensions["kindred.db"]) as session:  # the same message again
         user = user_id_of(app, auth.username)
         retry = affinity.award_exchange(session, app.config, user, conversation["character_id"],
@@ -185,7 +187,7 @@ def test_bad_gifts_are_refused_and_change_nothing(gacha_app, auth):
     assert no_csrf.status_code == 403
     assert _state(auth, bramble)["affinity"] == 0
     with session_scope(gacha_app.extensions["kindred.db"]) as session:
-        assert gacha.owned_count(session, user_id_of(gacha_app, auth.username), card) == 1
+        assert gacha.collection.owned_count(session, user_id_of(gacha_app, auth.username), card) == 1
 
 
 def test_gifts_past_the_daily_cap_are_refused_and_the_card_kept(gacha_app, auth):
@@ -201,7 +203,7 @@ def test_gifts_past_the_daily_cap_are_refused_and_the_card_kept(gacha_app, auth)
     refused = _gift(auth, bramble, n)
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "gift_cap_reached"
     with session_scope(gacha_app.extensions["kindred.db"]) as session:
-        assert gacha.owned_count(session, user_id_of(gacha_app, auth.username), n) == 1
+        assert gacha.collection.owned_count(session, user_id_of(gacha_app, auth.username), n) == 1
 
 
 def test_a_gift_that_reaches_a_level_is_pushed_live(gacha_app, socket_client, auth):
@@ -252,5 +254,5 @@ def test_a_level_unlocks_a_free_card_claimed_once(gacha_app, auth):
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_claimed"
     assert [i["claimed"] for i in _state(auth, bramble)["unlocked"] if i["type"] == "card"] == [True]
     with session_scope(gacha_app.extensions["kindred.db"]) as session:
-        assert gacha.owned_count(session, user_id_of(gacha_app, auth.username), sr) == 1
-        assert gacha.ledger_problems(session) == []
+        assert gacha.collection.owned_count(session, user_id_of(gacha_app, auth.username), sr) == 1
+        assert gacha.ledger.ledger_problems(session) == []
