@@ -10,6 +10,7 @@ from core.events import EventBus
 from core.extensions import socketio
 from discovery import subscribers as discovery_subscribers
 from discovery.embeddings import default_embedder
+from gacha import rewards as gacha_rewards
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
 
@@ -26,6 +27,7 @@ def wire(app: Flask, bus: EventBus) -> None:
         lambda session, user_id, character: unlocks.unlocked_greetings(session, user_id,
                                                                        character, settings))
     inspector.subscribe(bus, db, inference)
+    gacha_rewards.subscribe(bus, db, settings)
     app.extensions["kindred.relationships"] = relationship_hooks.subscribe(
         bus, sections, db, settings, emit, default_embedder(), inference)
     discovery_subscribers.subscribe(bus, db, settings.get("EMBED_ON_PUBLISH", True))

@@ -2,6 +2,7 @@
 factory subscribes the domains that react. docs/architecture.md lists them with their producers
 and subscribers."""
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Optional
 
 
@@ -87,11 +88,15 @@ class SwipeMade:
 
 @dataclass(frozen=True)
 class AffinityRecorded:
-    """Affinity ledger rows just written; the gacha pays gems for the kinds it rewards."""
+    """Affinity ledger rows of one award; the gacha pays gems for the kinds it rewards. A retry
+    of an award sends the rows of the first attempt again (`retry`), so a failed payment is
+    made up, never doubled."""
     user_id: int
     character_id: int
     # (affinity event id, kind, ref, UTC day) of each row
     entries: tuple[tuple[int, str, str, str], ...]
+    occurred_at: datetime
+    retry: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """What discovery does when other domains change: re-embed a character whose card changed."""
 import logging
+import threading
 
 from sqlalchemy import Engine
 
 from core.db import session_scope
 from core.event_types import CharacterChanged, CharacterPublished
 from core.events import EventBus
-from discovery.embeddings import refresh_embedding
+from discovery import embeddings
 
 log = logging.getLogger(__name__)
 
@@ -17,14 +18,15 @@ def subscribe(bus: EventBus, db: Engine, embed_on_publish: bool) -> None:
     are skipped."""
     if not embed_on_publish:
         return
+    one_at_a_time = threading.Lock()  # two quick edits must not both insert the same vector
 
     def refresh(event) -> None:
         if event.visibility == "private":
             return
         if isinstance(event, CharacterChanged) and "card" not in event.changed:
             return
-        with session_scope(db) as session:
-            refresh_embedding(session, event.character_id)
+        with one_at_a_time, session_scope(db) as session:
+            embeddings.refresh_embedding(session, event.character_id)
 
     bus.subscribe(CharacterChanged, refresh, background=True, name="discovery.refresh_embedding")
     bus.subscribe(CharacterPublished, refresh, background=True,

@@ -264,7 +264,7 @@ def earn_gems(session: Session, user_id: int, reason: str, event_key: str, amoun
     posted at most once per (user, reason, event_key). The key comes from the event that earned
     them (relationships passes its affinity event's ref), so a replayed or retried event never
     pays twice. `daily_limit` caps how many payments for `reason` a user gets per UTC day.
-    Relationships calls this; it is not an HTTP endpoint."""
+    gacha/rewards.py calls this for affinity events; it is not an HTTP endpoint."""
     if reason not in EARN_REASONS:
         raise KindredError("invalid_reason", f"Gems are earned for {', '.join(EARN_REASONS)}.")
     if type(amount) is not int or not 0 <= amount <= MAX_GRANT:

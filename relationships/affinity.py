@@ -10,8 +10,9 @@ What earns points (amounts and the cap are in config.py):
 - the first meaningful exchange of the (UTC) day, and a streak bonus for consecutive days;
 - a finished story chapter (once per chapter per story, ever);
 - a gacha card given to its character (points by rarity, at most AFFINITY_GIFT_DAILY_CAP a day).
-The first chat of the day, a streak day and a finished chapter also pay gems into the gacha
-ledger (relationships/rewards.py), keyed by the affinity event, so they are paid once.
+Every award publishes its ledger rows as AffinityRecorded; the gacha pays gems for the first
+chat of the day, a streak day and a finished chapter (gacha/rewards.py), keyed by the row's ref,
+so they are paid once. A level reached publishes LevelChanged.
 What earns nothing: messages with fewer than AFFINITY_MIN_WORDS words, repetitive ones
 ("lol lol lol lol"), near-duplicates of the user's recent messages to this character, and any
 chat points past AFFINITY_DAILY_CAP in one day. Blocked awards stay in the ledger with 0 points
@@ -29,7 +30,9 @@ from sqlmodel import Session, select, update
 
 from core.db import utcnow
 from conversations.models import Conversation, Message
-from relationships import rewards
+from core import events
+from core.event_types import AffinityRecorded, LevelChanged
+from gacha import rewards as play_rewards
 from relationships.models import AffinityEvent, Relationship
 
 CHAT_KINDS = ("reply", "first_of_day", "streak")  # what the daily cap counts
@@ -133,9 +136,8 @@ def award_exchange(session: Session, settings, user_id: int, character_id: int,
     award = Award(affinity=bond.affinity, level_before=bond.level, level_after=bond.level)
     ref = f"message:{user_message.id}"
     if _event_exists(session, bond.id, "reply", ref):  # a retry: only pay what may be missing
-        award.gems = rewards.pay_for_events(session, settings, user_id,
-                                            _paid_events_of_message(session, bond.id, user_message.id),
-                                            now)
+        award.gems = _publish(session, bond, _events_of_message(session, bond.id, user_message.id),
+                              now, retry=True)
         return award
     note = (effort_problem(user_message.content, settings["AFFINITY_MIN_WORDS"])
             or _duplicate_problem(session, user_id, character_id, user_message,
@@ -158,8 +160,7 @@ def award_exchange(session: Session, settings, user_id: int, character_id: int,
         capped.append((kind, entry_ref, granted,
                        entry_note or ("daily_cap" if granted < points else "")))
     award = _record(session, settings, bond, award, capped, day, user_message.id, changes)
-    award.gems = rewards.pay_for_events(session, settings, user_id,
-                                        _paid_events_of_message(session, bond.id, user_message.id), now)
+    award.gems = _publish(session, bond, _events_of_message(session, bond.id, user_message.id), now)
     return award
 
 
@@ -170,13 +171,13 @@ def award_chapter(session: Session, settings, user_id: int, character_id: int, s
     bond = relationship(session, user_id, character_id)
     award = Award(affinity=bond.affinity, level_before=bond.level, level_after=bond.level)
     ref = f"story:{story_id}:{chapter_key}"
-    if _event_exists(session, bond.id, "chapter", ref):
+    retry = _event_exists(session, bond.id, "chapter", ref)
+    if retry:
         award.notes.append("already_rewarded")
     else:
         award = _record(session, settings, bond, award, [("chapter", ref, max(points, 0), "")],
                         now.date().isoformat(), None)
-    award.gems = rewards.pay_for_events(session, settings, user_id,
-                                        _events(session, bond.id, "chapter", ref), now)
+    award.gems = _publish(session, bond, _events(session, bond.id, "chapter", ref), now, retry)
     return award
 
 
@@ -194,8 +195,10 @@ def award_gift(session: Session, settings, user_id: int, character_id: int, ref:
         return award
     points = max(points, 0)
     granted = min(points, gift_room(session, settings, user_id, character_id, now))
-    return _record(session, settings, bond, award,
-                   [(GIFT_KIND, ref, granted, "daily_cap" if granted < points else "")], day, None)
+    award = _record(session, settings, bond, award,
+                    [(GIFT_KIND, ref, granted, "daily_cap" if granted < points else "")], day, None)
+    _publish(session, bond, _events(session, bond.id, GIFT_KIND, ref), now)
+    return award
 
 
 def gift_room(session: Session, settings, user_id: int, character_id: int,
@@ -266,6 +269,8 @@ def _record(session: Session, settings, bond: Relationship, award: Award,
     session.refresh(bond)
     new_level = levels_from(settings).level_for(bond.affinity)
     if new_level > bond.level:  # levels never go down, even if thresholds are raised later
+        events.record(session, LevelChanged(bond.user_id, bond.character_id, bond.level,
+                                            new_level, bond.affinity))
         bond.level = new_level
         session.add(bond)
         session.commit()
@@ -291,11 +296,24 @@ def _events(session: Session, relationship_id: int, kind: str, ref: str) -> list
         AffinityEvent.ref == ref)))
 
 
-def _paid_events_of_message(session: Session, relationship_id: int,
-                            message_id: int) -> list[AffinityEvent]:
+def _events_of_message(session: Session, relationship_id: int,
+                       message_id: int) -> list[AffinityEvent]:
     return list(session.exec(select(AffinityEvent).where(
-        AffinityEvent.relationship_id == relationship_id, AffinityEvent.message_id == message_id,
-        AffinityEvent.kind.in_(rewards.PAID_KINDS)).order_by(AffinityEvent.id)))
+        AffinityEvent.relationship_id == relationship_id, AffinityEvent.message_id == message_id)
+        .order_by(AffinityEvent.id)))
+
+
+def _publish(session: Session, bond: Relationship, rows: list[AffinityEvent], now: datetime,
+             retry: bool = False) -> int:
+    """Announce an award's ledger rows (AffinityRecorded, delivered once this commits) and
+    return the gems the gacha newly paid for them."""
+    if not rows:
+        return 0
+    entries = tuple((row.id, row.kind, row.ref, row.day) for row in rows)
+    before = play_rewards.gems_paid(session, bond.user_id, entries)
+    events.record(session, AffinityRecorded(bond.user_id, bond.character_id, entries, now, retry))
+    session.commit()  # the gacha pays here, in a session of its own
+    return play_rewards.gems_paid(session, bond.user_id, entries) - before
 
 
 def _chat_points_on(session: Session, relationship_id: int, day: str) -> int:

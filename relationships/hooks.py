@@ -1,9 +1,12 @@
 """Where relationships meet the chat: what goes into each prompt, and what happens after a reply.
 
-`app/__init__.py` wires one RelationshipHooks into the ReplyStreamer:
-    replies.prompt_extras = hooks.prompt_extras      (called while the prompt is built)
-    replies.after_reply.append(hooks.after_reply)    (called after chat:done, in the reply thread)
-Events go through the `emit(event, payload, room)` callable, like the ReplyStreamer's:
+`subscribe(...)` (called by the app factory) registers
+    three prompt sections, in this order: the relationship level, what the character remembers,
+        the story chapter (each with its own token budget; the level also locks lorebook entries
+        and the memories section summarises turns that no longer fit);
+    RelationshipHooks.on_reply_finished for ReplyFinished (inline, in the reply's thread, after
+        chat:done): affinity, story goals and memories.
+Socket.IO events go through the `emit(event, payload, room)` callable, like the ReplyStreamer's:
     relationship:update    {character_id, affinity, level, level_name, level_at, next_level_at,
                             points, notes, gems}    after every reply and gift (the meter)
     relationship:level_up  {character_id, level, level_name, unlocked}
@@ -16,7 +19,9 @@ from typing import Callable, Optional
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from conversations.prompt import PromptExtras
+from conversations.sections import Contribution, PromptContext, PromptSections
+from core.event_types import ReplyFinished
+from core.events import EventBus
 from core.db import session_scope
 from conversations.models import Conversation, Message
 from core.users import User
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 Emit = Callable[[str, dict, str], None]
 RECENT_TURNS_FOR_MEMORY = 4
 REWARDED_STATUSES = ("complete", "stopped")
+MEMORY_HEADING_TOKENS = 48  # the heading and the "- " before each remembered fact
 
 
 def room_for(conversation_id: int) -> str:
@@ -43,29 +49,8 @@ class RelationshipHooks:
         self.embedder, self.count_tokens = embedder, count_tokens
         self.scorer = scorer  # the inference engine: judges memories when MEMORY_EXTRACTION=model
 
-    def prompt_extras(self, session: Session, conversation: Conversation, character: Character,
-                      history: list, user_name: str) -> PromptExtras:
-        """The level and its meaning, remembered facts, the story chapter, older-turn summaries."""
-        levels = levels_from(self.settings)
-        level = affinity.peek(session, conversation.user_id, character.id)[1]
-        sections = [unlocks.level_section(character, levels, level)]
-        recent = [m.content for m in history[-RECENT_TURNS_FOR_MEMORY:] if m.content.strip()]
-        remembered = memory.memories_for_prompt(
-            session, self.embedder, conversation.user_id, character.id, recent, self._count,
-            self.settings["MEMORY_TOKEN_BUDGET"], self.settings["MEMORY_MIN_SIMILARITY"])
-        if remembered:
-            sections.append("What {{char}} remembers about {{user}}:\n"
-                            + "\n".join(f"- {m.content}" for m in remembered))
-        progress = story.active_progress(session, conversation.id)
-        if progress is not None and progress.status == "active":
-            chapter = story.chapter_prompt(session.get(Story, progress.story_id), progress)
-            if chapter:
-                sections.append(chapter)
-        names = {"user": user_name, "assistant": character.name}
-        return PromptExtras(
-            system_sections=sections, lore_allowed=unlocks.lore_filter(levels, level),
-            summarize=lambda turns, budget: memory.summarize_turns(turns, self._count, budget, names),
-            summary_budget=self.settings["SUMMARY_TOKEN_BUDGET"])
+    def on_reply_finished(self, event: ReplyFinished) -> None:
+        self.after_reply(event.conversation_id, event.reply_id)
 
     def after_reply(self, conversation_id: int, reply_id: int) -> None:
         """Affinity, memories and story goals for one finished reply. Never raises."""
@@ -153,12 +138,72 @@ class RelationshipHooks:
         return self.count_tokens(text) if self.count_tokens else len(text.split())
 
 
-def install(replies, db: Engine, settings, emit: Emit, inference) -> RelationshipHooks:
-    """Hook relationships into a ReplyStreamer; the embedder is the discovery one (all-MiniLM-L6-v2,
-    loaded on first use)."""
-    from discovery.embeddings import default_embedder
-    hooks = RelationshipHooks(db, settings, emit, default_embedder(), inference.count_tokens,
+class LevelSection:
+    """The level and what it means; entries of the lorebook locked above it stay out."""
+    name = "relationship_level"
+
+    def __init__(self, settings, budget: int):
+        self.settings, self.budget = settings, budget
+
+    def contribute(self, ctx: PromptContext) -> Contribution:
+        levels = levels_from(self.settings)
+        level = _level(ctx)
+        return Contribution(text=unlocks.level_section(ctx.character, levels, level),
+                            lore_allowed=unlocks.lore_filter(levels, level))
+
+
+class MemoriesSection:
+    """Facts the character remembers about the user, most relevant first, and a summary of the
+    turns that no longer fit."""
+    name = "memories"
+
+    def __init__(self, settings, embedder, count_tokens: Callable[[str], int]):
+        self.settings, self.embedder, self.count = settings, embedder, count_tokens
+        self.budget = settings["MEMORY_TOKEN_BUDGET"] + MEMORY_HEADING_TOKENS
+
+    def contribute(self, ctx: PromptContext) -> Contribution:
+        recent = [m.content for m in ctx.history[-RECENT_TURNS_FOR_MEMORY:] if m.content.strip()]
+        remembered = memory.memories_for_prompt(
+            ctx.session, self.embedder, ctx.user_id, ctx.character.id, recent, self.count,
+            self.settings["MEMORY_TOKEN_BUDGET"], self.settings["MEMORY_MIN_SIMILARITY"])
+        text = ("What {{char}} remembers about {{user}}:\n"
+                + "\n".join(f"- {m.content}" for m in remembered)) if remembered else ""
+        names = {"user": ctx.user_name, "assistant": ctx.character.name}
+        return Contribution(
+            text=text, summary_budget=self.settings["SUMMARY_TOKEN_BUDGET"],
+            summarize=lambda turns, budget: memory.summarize_turns(turns, self.count, budget, names))
+
+
+class StorySection:
+    """The chapter of the story being played in this conversation, if any."""
+    name = "story_chapter"
+
+    def __init__(self, budget: int):
+        self.budget = budget
+
+    def contribute(self, ctx: PromptContext) -> Contribution:
+        progress = story.active_progress(ctx.session, ctx.conversation_id)
+        if progress is None or progress.status != "active":
+            return Contribution()
+        return Contribution(text=story.chapter_prompt(ctx.session.get(Story, progress.story_id),
+                                                      progress))
+
+
+def subscribe(bus: EventBus, sections: PromptSections, db: Engine, settings, emit: Emit,
+              embedder, inference) -> RelationshipHooks:
+    """Register the relationship prompt sections and the after-reply work; returns the hooks
+    (the gift route announces level changes through them)."""
+    hooks = RelationshipHooks(db, settings, emit, embedder, inference.count_tokens,
                               scorer=inference)
-    replies.prompt_extras = hooks.prompt_extras
-    replies.after_reply.append(hooks.after_reply)
+    sections.register(LevelSection(settings, settings["LEVEL_SECTION_TOKENS"]))
+    sections.register(MemoriesSection(settings, embedder, hooks._count))
+    sections.register(StorySection(settings["STORY_SECTION_TOKENS"]))
+    bus.subscribe(ReplyFinished, hooks.on_reply_finished, name="relationships.after_reply")
     return hooks
+
+
+def _level(ctx: PromptContext) -> int:
+    if "relationship_level" not in ctx.cache:
+        ctx.cache["relationship_level"] = affinity.peek(ctx.session, ctx.user_id,
+                                                        ctx.character.id)[1]
+    return ctx.cache["relationship_level"]

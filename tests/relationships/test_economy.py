@@ -10,7 +10,8 @@ import gacha.banners
 import gacha.collection
 import gacha.ledger
 from gacha.models import Card, LedgerTransaction
-from relationships import affinity, rewards
+from gacha import rewards
+from relationships import affinity
 from tests.relationships.conftest import character_id, user_id_of, user_message
 from tests.support.events import collect_until, payloads
 
