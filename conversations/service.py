@@ -95,14 +95,16 @@ def add_user_message(session: Session, conversation: Conversation, content: str)
 
 
 def append_message(session: Session, conversation: Conversation, role: str, content: str,
-                   parent_id: Optional[int] = None) -> Message:
+                   parent_id: Optional[int] = None, commit: bool = True) -> Message:
     """A message written by another domain (a story's narration, a choice), added below
-    `parent_id` (default: the active leaf) and made the active leaf. Commits."""
+    `parent_id` (default: the active leaf) and made the active leaf. Commits unless `commit` is
+    False, so a caller can store several messages and its own rows in one transaction."""
     if role not in ("user", "assistant"):
         raise ValueError(f"role must be 'user' or 'assistant', not {role!r}")
     parent = conversation.active_leaf_id if parent_id is None else parent_id
     return _append(session, conversation, Message(conversation_id=conversation.id,
-                                                  parent_id=parent, role=role, content=content))
+                                                  parent_id=parent, role=role, content=content),
+                   commit)
 
 
 def path_to(session: Session, conversation: Conversation, message_id: int) -> list[Message]:
@@ -212,7 +214,8 @@ def siblings_of(session: Session, message: Message) -> list[int]:
     return list(session.exec(query))
 
 
-def _append(session: Session, conversation: Conversation, message: Message) -> Message:
+def _append(session: Session, conversation: Conversation, message: Message,
+            commit: bool = True) -> Message:
     session.add(message)
     session.flush()
     if message.role == "user":
@@ -221,7 +224,8 @@ def _append(session: Session, conversation: Conversation, message: Message) -> M
     conversation.active_leaf_id = message.id
     conversation.updated_at = utcnow()
     session.add(conversation)
-    session.commit()
+    if commit:
+        session.commit()
     return message
 
 

@@ -30,6 +30,7 @@ from sqlmodel import Session, select, update
 
 from core.db import utcnow
 from conversations.models import Conversation, Message
+from characters.stories import level_number
 from core import events
 from core.event_types import AffinityRecorded, LevelChanged
 from gacha import rewards as play_rewards
@@ -72,17 +73,7 @@ class Levels:
 
     def parse(self, value) -> Optional[int]:
         """A level given as its number or its name (any case); None if it is neither."""
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, int):
-            return min(max(value, 0), len(self.names) - 1)
-        if isinstance(value, str):
-            lowered = [n.lower() for n in self.names]
-            if value.strip().lower() in lowered:
-                return lowered.index(value.strip().lower())
-            if value.strip().isdigit():
-                return self.parse(int(value.strip()))
-        return None
+        return level_number(value, self.names)
 
 
 @dataclass

@@ -154,12 +154,14 @@ def choose(session: Session, settings, user, progress_id, choice_id) -> tuple[St
         progress.status = "finished"
     progress.updated_at = utcnow()
     session.add(progress)
-    # The progress is complete before the first message commits it (and delivers ChapterFinished).
-    conversations.append_message(session, conversation, "user", f"*{choice['label']}*")
+    # The progress, the choice and the next scene commit together (and deliver ChapterFinished).
+    conversations.append_message(session, conversation, "user", f"*{choice['label']}*",
+                                 commit=False)
     if following is not None:
         character = session.get(Character, story.character_id)
         conversations.append_message(session, conversation, "assistant",
-                                     _scene_text(following, character.name, user.username))
+                                     _scene_text(following, character.name, user.username),
+                                     commit=False)
     session.commit()
     return progress, award
 
