@@ -5,6 +5,7 @@ import click
 from flask import Flask
 
 from characters import import_cards
+from config import Config
 
 app = Flask(__name__)
 
@@ -18,4 +19,4 @@ def cards():
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def import_command(args):
     """Import a folder, a .zip or one card file: PATH [--owner USERNAME] [--public]."""
-    sys.exit(import_cards.main(list(args)))
+    sys.exit(import_cards.main(list(args), Config))

@@ -22,7 +22,6 @@ from core.migrate import upgrade_database
 from characters.cards import CardError
 from characters.cards.limits import MAX_FILE_BYTES
 from characters.service import import_card
-from config import Config
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,8 @@ class Source:
     read: Callable[[], bytes]
 
 
-def main(argv: Optional[list[str]] = None, config=Config) -> int:
+def main(argv: Optional[list[str]], config) -> int:
+    """`config` gives DATABASE_URL and INSTANCE_DIR (config.Config from the command line)."""
     parser = argparse.ArgumentParser(prog="python -m characters.import_cards",
                                      description="Import character cards (.png, .json, .charx) "
                                                  "from a folder, a .zip or one file.")
@@ -163,4 +163,5 @@ def _hidden(relative: Path) -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from config import Config  # an entry point, like run.py: settings come from here
+    sys.exit(main(sys.argv[1:], Config))

@@ -26,7 +26,8 @@ from gacha.fairness import seed_matches_hash
 from gacha.rates import BannerRules
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, database_url: str | None = None) -> int:
+    """`database_url` is the default for `grant --database-url` (config.py's on the command line)."""
     parser = argparse.ArgumentParser(prog="python -m gacha.cli")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="recompute a pull from a verify report")
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     grant.add_argument("--database-url", help="default: DATABASE_URL from config.py")
     args = parser.parse_args(argv)
     if args.command == "grant":
-        return grant_command(args)
+        return grant_command(args, args.database_url or database_url)
     try:
         text = sys.stdin.read() if args.report == "-" else open(args.report).read()
         checks = verify_report(json.loads(text))
@@ -52,16 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(checks.values()) else 1
 
 
-def grant_command(args) -> int:
+def grant_command(args, database_url: str | None) -> int:
     from sqlmodel import Session
 
     from core.db import make_engine
     from core.errors import KindredError
-    from config import Config
     from gacha import ledger
 
     key = args.key or f"cli-{uuid.uuid4()}"
-    engine = make_engine(args.database_url or Config.DATABASE_URL)
+    if not database_url:
+        print("not granted: no database; pass --database-url", file=sys.stderr)
+        return 2
+    engine = make_engine(database_url)
     try:
         with Session(engine, expire_on_commit=False) as session:
             user_id = ledger.user_id_by_name(session, args.username)
@@ -97,4 +100,5 @@ def verify_report(report: dict) -> dict[str, bool]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from config import Config  # an entry point, like run.py: settings come from here
+    sys.exit(main(database_url=Config.DATABASE_URL))
