@@ -1,5 +1,8 @@
 """Shared fixtures: a tiny random-weight Llama loaded through the real loader, a fresh database
-per test (SQLite, or PostgreSQL for tests marked both_databases), the app, clients and auth."""
+per test (SQLite, or PostgreSQL for tests marked both_databases), the app, clients and auth.
+
+The app's database is migrated and seeded once per session into a template and copied per test
+(tests/support/db_templates.py); `database_url` itself stays an empty database."""
 import os
 import secrets
 import uuid
@@ -18,6 +21,7 @@ from core.migrate import upgrade_database  # noqa: E402
 from characters.service import seed_characters  # noqa: E402
 from config import TestConfig  # noqa: E402
 from tests.support import require, tiny_llama  # noqa: E402
+from tests.support.db_templates import DatabaseTemplates  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("KINDRED_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -66,12 +70,36 @@ def app_config(database_url, tmp_path):
     })
 
 
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory):
+    """Migrated and seeded databases, each built once per session on first use, copied per test."""
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("database-templates"), POSTGRES_ADMIN_URL)
+    yield templates
+    templates.close()
+
+
+def migrate_and_seed_characters(database_url, avatars_dir):
+    """What every app's database starts as: all migrations, then the seeded cast."""
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            seed_characters(session, avatars_dir)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def app(app_config, inference):
-    upgrade_database(app_config.DATABASE_URL)
+def app(app_config, inference, database_templates):
+    avatars = app_config.INSTANCE_DIR / "avatars"
+    copied = database_templates.copy_into("app", migrate_and_seed_characters,
+                                          app_config.DATABASE_URL, avatars)
+    if not copied:  # something is in the database already: migrate and seed it as it is
+        upgrade_database(app_config.DATABASE_URL)
     application = create_app(app_config, inference=inference)
-    with session_scope(application.extensions["kindred.db"]) as session:
-        seed_characters(session, app_config.INSTANCE_DIR / "avatars")
+    if not copied:
+        with session_scope(application.extensions["kindred.db"]) as session:
+            seed_characters(session, avatars)
     yield application
     application.extensions["kindred.db"].dispose()
 

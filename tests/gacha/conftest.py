@@ -14,13 +14,24 @@ import gacha.ledger
 from gacha.models import CollectionItem, LedgerTransaction, Pity, Pull, ServerSeed
 
 
-@pytest.fixture
-def engine(database_url, tmp_path):
+def migrate_and_seed_gacha(database_url, avatars_dir):
     upgrade_database(database_url)
     engine = make_engine(database_url)
-    with Session(engine) as session:
-        seed_characters(session, tmp_path / "avatars")
-        gacha.banners.seed_gacha(session)
+    try:
+        with Session(engine) as session:
+            seed_characters(session, avatars_dir)
+            gacha.banners.seed_gacha(session)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url, tmp_path, database_templates):
+    """The test's database as migrate_and_seed_gacha leaves it (copied from a session template)."""
+    if not database_templates.copy_into("gacha", migrate_and_seed_gacha, database_url,
+                                        tmp_path / "avatars"):
+        migrate_and_seed_gacha(database_url, tmp_path / "avatars")
+    engine = make_engine(database_url)
     yield engine
     engine.dispose()
 

@@ -4,18 +4,28 @@ talk to it the way a browser or a python-socketio client does: over real HTTP an
     with live_server(tmp_path, model_path=str(tiny_model_dir), max_new_tokens=1500) as server:
         requests.get(server.url + "/login")
 
-Each server gets its own instance folder and SQLite database, migrated and seeded first with
-`python -m app.setup migrate|seed`, exactly as `make run` does."""
+Each server gets its own instance folder and SQLite database, migrated and seeded with
+`python -m app.setup migrate|seed`, exactly as `make run` does: the two steps run once per test
+process (for each `extra_env`) into a template instance folder, which is copied for each server.
+Servers share one copy of the machine's C++ decode step build (Config.NATIVE_BUILD_DIR, made by
+`make setup`) instead of compiling their own into each instance folder."""
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from config import Config
+from tests.support.db_templates import checkpoint_sqlite
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -66,17 +76,16 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "PYTHONUNBUFFERED": "1",
+        "NATIVE_BUILD_DIR": str(_native_build_dir()),
         **(extra_env or {}),
     }
     for inherited in ("SECRET_KEY", "REDIS_URL"):  # a generated key, in-process Socket.IO
         if inherited not in (extra_env or {}):
             env.pop(inherited, None)
-    for step in ("migrate", "seed"):
-        done = subprocess.run([str(_python()), "-m", "app.setup", step], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            raise RuntimeError(f"`python -m app.setup {step}` failed ({done.returncode}):\n"
-                               f"{done.stdout}\n{done.stderr}")
+    if (instance / "kindred.db").exists():  # a used folder: migrate and seed it as it is
+        _setup(env)
+    else:
+        shutil.copytree(_seeded_instance(env, extra_env), instance, dirs_exist_ok=True)
 
     log_path = tmp_dir / "server.log"
     with open(log_path, "wb") as log_file:
@@ -89,6 +98,55 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
         yield server
     finally:
         _stop(process)
+
+
+_SEEDED: dict[tuple, Path] = {}  # extra_env items -> instance folder made by app.setup
+_NATIVE: dict[str, Path] = {}
+_SEEDED_LOCK = threading.Lock()
+
+
+def _setup(env: dict) -> None:
+    for step in ("migrate", "seed"):
+        done = subprocess.run([str(_python()), "-m", "app.setup", step], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"`python -m app.setup {step}` failed ({done.returncode}):\n"
+                               f"{done.stdout}\n{done.stderr}")
+
+
+def _native_build_dir() -> Path:
+    """This process's servers' copy of the machine's C++ decode step build, taken on first use.
+    A copy, not Config.NATIVE_BUILD_DIR itself: tests in this process also build the module
+    under other names (torch numbers a rebuild of the same name in one process _v1, _v2 ...),
+    which rewrites the build files there so a server using them would compile again (~20 s).
+    If the build is missing or stale the first server compiles it into the copy, once."""
+    with _SEEDED_LOCK:
+        if "copy" not in _NATIVE:
+            folder = Path(tempfile.mkdtemp(prefix="kindred-live-native-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            if Path(Config.NATIVE_BUILD_DIR).is_dir():  # not torch's "lock" of a build under way
+                shutil.copytree(Config.NATIVE_BUILD_DIR, folder, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("lock"))
+            _NATIVE["copy"] = folder
+        return _NATIVE["copy"]
+
+
+def _seeded_instance(env: dict, extra_env: dict | None) -> Path:
+    """An instance folder `python -m app.setup migrate|seed` made, once per process and
+    `extra_env`, its database checkpointed so that copying the folder copies all of it."""
+    key = tuple(sorted((extra_env or {}).items()))
+    with _SEEDED_LOCK:
+        if key not in _SEEDED:
+            folder = Path(tempfile.mkdtemp(prefix="kindred-live-template-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            instance = folder / "instance"
+            instance.mkdir()
+            _setup({**env, "KINDRED_INSTANCE_DIR": str(instance),
+                    "DATABASE_URL": f"sqlite:///{instance / 'kindred.db'}",
+                    "MODEL_CACHE_DIR": str(instance / "models")})
+            checkpoint_sqlite(instance / "kindred.db")
+            _SEEDED[key] = instance
+        return _SEEDED[key]
 
 
 def free_port() -> int:
