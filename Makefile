@@ -13,8 +13,9 @@ export TOKENIZERS_PARALLELISM := false
 run: setup
 	$(PY) run.py
 
+# Two workers, the server, browser and real-model tests on one of them (tests/conftest.py).
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: setup
 	$(PY) -m bench.chat_latency

@@ -165,3 +165,15 @@ def _postgres_admin() -> sa.Engine:
     except sa.exc.OperationalError as exc:
         require(False, f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
     return engine
+
+
+def pytest_collection_modifyitems(config, items):
+    """For `make test` (pytest -n 2 --dist loadgroup): the tests that start a live server, a
+    browser or the real model run one after another on one worker (one server per module, no
+    two of them competing for the 2 cores), while the in-process tests spread over both."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        uses_server = any(name in item.fixturenames for name in ("server", "page", "browser"))
+        if uses_server or item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group("heavy"))
