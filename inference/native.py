@@ -22,6 +22,11 @@ CAPABILITY_FLAGS = {"AVX512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx51
                     "AVX2": ["-mavx2", "-mfma", "-mf16c"]}
 
 
+# torch numbers a second build of one name in a process (_v1, _v2, ...) and those builds do not
+# outlive it, so only this module's build may use this name.
+MODULE_NAME = "kindred_decode"
+
+
 class NativeUnavailable(RuntimeError):
     pass
 
@@ -41,7 +46,7 @@ def build(build_dir: Path):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     from torch.utils.cpp_extension import load
     try:
-        return load(f"kindred_decode_{capability.lower()}", [str(SOURCE)], extra_cflags=flags,
+        return load(f"{MODULE_NAME}_{capability.lower()}", [str(SOURCE)], extra_cflags=flags,
                     build_directory=str(directory), verbose=False)
     except Exception as exc:  # no compiler, no ninja, a failed build: all mean the same here
         raise NativeUnavailable(f"the C++ decode step could not be built ({exc})") from exc

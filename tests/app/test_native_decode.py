@@ -95,6 +95,7 @@ def test_without_a_compiler_the_engine_falls_back_to_the_python_step(tiny_model_
     broken = tmp_path / "decode.cpp"
     broken.write_text("this is not C++\n")
     monkeypatch.setattr(native, "SOURCE", broken)
+    monkeypatch.setattr(native, "MODULE_NAME", "kindred_decode_broken")  # keeps the real build's name
     with caplog.at_level(logging.WARNING):
         engine = LocalEngine(load_model(str(tiny_model_dir)), threads=1, native=True,
                              native_build_dir=tmp_path / "build")
