@@ -21,7 +21,7 @@ from core.migrate import upgrade_database  # noqa: E402
 from characters.service import seed_characters  # noqa: E402
 from config import TestConfig  # noqa: E402
 from tests.support import require, tiny_llama  # noqa: E402
-from tests.support.db_templates import DatabaseTemplates  # noqa: E402
+from tests.support.db_templates import DatabaseTemplates, migrate_and_seed  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("KINDRED_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -78,21 +78,10 @@ def database_templates(tmp_path_factory):
     templates.close()
 
 
-def migrate_and_seed_characters(database_url, avatars_dir):
-    """What every app's database starts as: all migrations, then the seeded cast."""
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            seed_characters(session, avatars_dir)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
 def app(app_config, inference, database_templates):
     avatars = app_config.INSTANCE_DIR / "avatars"
-    copied = database_templates.copy_into("app", migrate_and_seed_characters,
+    copied = database_templates.copy_into("app", migrate_and_seed,
                                           app_config.DATABASE_URL, avatars)
     if not copied:  # something is in the database already: migrate and seed it as it is
         upgrade_database(app_config.DATABASE_URL)

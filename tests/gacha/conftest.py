@@ -7,22 +7,14 @@ from sqlmodel import Session, select
 
 from core.db import make_engine
 from core.users import User
-from core.migrate import upgrade_database
-from characters.service import seed_characters
 import gacha.banners
 import gacha.ledger
 from gacha.models import CollectionItem, LedgerTransaction, Pity, Pull, ServerSeed
+from tests.support.db_templates import migrate_and_seed
 
 
 def migrate_and_seed_gacha(database_url, avatars_dir):
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    try:
-        with Session(engine) as session:
-            seed_characters(session, avatars_dir)
-            gacha.banners.seed_gacha(session)
-    finally:
-        engine.dispose()
+    migrate_and_seed(database_url, avatars_dir, gacha.banners.seed_gacha)
 
 
 @pytest.fixture

@@ -25,6 +25,23 @@ import sqlalchemy as sa
 
 from core.db import make_engine
 
+def migrate_and_seed(database_url: str, avatars_dir: Path, *more_seeds) -> None:
+    """What an app's database starts as: all migrations, then the seeded cast, then each of
+    `more_seeds(session)` (the gacha's banner, say)."""
+    from characters.service import seed_characters
+    from core.db import session_scope
+    from core.migrate import upgrade_database
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            seed_characters(session, avatars_dir)
+            for seed in more_seeds:
+                seed(session)
+    finally:
+        engine.dispose()
+
+
 # build(database_url, avatars_dir) fills an empty database (and writes the seeded avatars)
 Build = Callable[[str, Path], None]
 
