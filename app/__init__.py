@@ -59,15 +59,16 @@ def create_app(config_class=Config, inference=None) -> Flask:
 
 
 def _load_inference(app: Flask):
-    from inference import LocalEngine, load_model  # torch: loaded only when the app needs it
+    from inference import load_model  # torch: loaded only when the app needs it
     loaded = load_model(app.config["MODEL_PATH"], app.config["MODEL_CACHE_DIR"])
     log.info("Model loaded from %s", loaded.source)
-    return engine_from_settings(LocalEngine, loaded, app.config)
+    return engine_from_settings(loaded, app.config)
 
 
-def engine_from_settings(engine_class, loaded, settings):
+def engine_from_settings(loaded, settings):
     """An in-process engine with the inference settings of `settings` (the app's config)."""
-    return engine_class(loaded, threads=settings["TORCH_THREADS"],
+    from inference import LocalEngine
+    return LocalEngine(loaded, threads=settings["TORCH_THREADS"],
                         quant=settings["INFERENCE_QUANT"], kv_cache_mb=settings["KV_CACHE_MB"],
                         max_batch=settings["INFERENCE_MAX_BATCH"],
                         native=settings["NATIVE_DECODE"],

@@ -16,7 +16,8 @@ from relationships import unlocks
 
 
 def wire(app: Flask, bus: EventBus) -> None:
-    db, inference, settings = app.extensions["kindred.db"], app.extensions["kindred.inference"], app.config
+    db, inference = app.extensions["kindred.db"], app.extensions["kindred.inference"]
+    settings = app.config
 
     def emit(event: str, payload: dict, room: str) -> None:
         socketio.emit(event, payload, to=room)

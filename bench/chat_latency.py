@@ -10,7 +10,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from conversations.prompt import build_prompt  # noqa: E402
-from inference import GenerationParams, LocalEngine, load_model  # noqa: E402
+from inference import GenerationParams, load_model  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.seed_data import SEED_CHARACTERS  # noqa: E402
 from app import engine_from_settings  # noqa: E402
@@ -21,7 +21,7 @@ NEW_TOKENS, RUNS = 64, 3
 
 def main() -> None:
     started = time.perf_counter()
-    engine = engine_from_settings(LocalEngine, load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
+    engine = engine_from_settings(load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
                                   vars(Config))
     load_seconds = time.perf_counter() - started
     prompt = _persona_prompt(engine)

@@ -52,7 +52,7 @@ def main() -> None:
     print(_machine(threads))
     print(f"load average at start: {_load()}")
     llama = LlamaCpp(ensure_llama_cpp(), packaged_gguf_path(), threads)
-    engine = engine_from_settings(LocalEngine, load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
+    engine = engine_from_settings(load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
                                   {**vars(Config), "TORCH_THREADS": threads})
     ours = Ours(engine)
     ours.generate("warm-up", 4)

@@ -26,7 +26,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from inference import GenerationParams, LocalEngine, load_model  # noqa: E402
+from inference import GenerationParams, load_model  # noqa: E402
 from app import engine_from_settings  # noqa: E402
 from config import Config  # noqa: E402
 from relationships import memory  # noqa: E402
@@ -39,7 +39,7 @@ def main() -> None:
     verbose = "--verbose" in sys.argv
     cases = json.loads(CASES.read_text())["cases"]
     started = time.perf_counter()
-    engine = engine_from_settings(LocalEngine, load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
+    engine = engine_from_settings(load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
                                   vars(Config))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, torch {torch.__version__}, "
           f"{Config.TORCH_THREADS} threads, quant {engine.quant}, load average "

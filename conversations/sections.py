@@ -9,7 +9,7 @@ summary of turns that no longer fit; the first provider that offers one writes i
 
 A provider reads the database through `ctx.session`, the producer's own session, and never
 opens one of its own."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from conversations.prompt import PromptExtras, PromptSection
@@ -26,7 +26,6 @@ class PromptContext:
     character: object  # characters.models.Character
     history: list  # Message rows, oldest first, ending with the turn to answer
     user_name: str
-    cache: dict = field(default_factory=dict)  # for providers that share a lookup
 
 
 @dataclass

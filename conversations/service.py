@@ -26,18 +26,11 @@ def start_conversation(session: Session, user: User, character_id: int,
     character = session.get(Character, character_id)
     if character is None or (character.visibility == "private" and character.creator_id != user.id):
         raise not_found("character")
-    conversation = Conversation(user_id=user.id, character_id=character.id)
-    session.add(conversation)
-    session.flush()
     alternates = (alternate_greetings(session, user.id, character) if alternate_greetings
                   else list(character.alternate_greetings or []))
-    roots = [Message(conversation_id=conversation.id, role="assistant",
-                     content=fill_placeholders(text, character.name, user.username))
-             for text in [character.first_mes, *alternates] if text.strip()]
-    session.add_all(roots)
-    session.flush()
-    conversation.active_leaf_id = roots[0].id if roots else None
-    events.record(session, ConversationStarted(conversation.id, user.id, character.id, source))
+    greetings = [fill_placeholders(text, character.name, user.username)
+                 for text in [character.first_mes, *alternates] if text.strip()]
+    conversation = _new_conversation(session, user, character, greetings, source)
     session.commit()
     return conversation
 
@@ -48,16 +41,7 @@ def open_conversation(session: Session, user: User, character: Character, openin
     root is `opening`, an assistant message such as a story's first scene, instead of the card's
     greetings. Flushed, not committed: the caller commits it with its own rows (ConversationStarted
     goes out then)."""
-    conversation = Conversation(user_id=user.id, character_id=character.id)
-    session.add(conversation)
-    session.flush()
-    root = Message(conversation_id=conversation.id, role="assistant", content=opening)
-    session.add(root)
-    session.flush()
-    conversation.active_leaf_id = root.id
-    session.add(conversation)
-    events.record(session, ConversationStarted(conversation.id, user.id, character.id, source))
-    return conversation
+    return _new_conversation(session, user, character, [opening], source)
 
 
 def list_conversations(session: Session, user: User) -> list[Conversation]:
@@ -227,6 +211,22 @@ def _append(session: Session, conversation: Conversation, message: Message,
     if commit:
         session.commit()
     return message
+
+
+def _new_conversation(session: Session, user: User, character: Character, roots: list[str],
+                      source: str) -> Conversation:
+    """The conversation with `roots` as sibling assistant messages, the first one shown."""
+    conversation = Conversation(user_id=user.id, character_id=character.id)
+    session.add(conversation)
+    session.flush()
+    messages = [Message(conversation_id=conversation.id, role="assistant", content=text)
+                for text in roots]
+    session.add_all(messages)
+    session.flush()
+    conversation.active_leaf_id = messages[0].id if messages else None
+    session.add(conversation)
+    events.record(session, ConversationStarted(conversation.id, user.id, character.id, source))
+    return conversation
 
 
 def _messages_by_id(session: Session, conversation_id: int) -> dict[int, Message]:

@@ -147,7 +147,7 @@ class LevelSection:
 
     def contribute(self, ctx: PromptContext) -> Contribution:
         levels = levels_from(self.settings)
-        level = _level(ctx)
+        level = affinity.peek(ctx.session, ctx.user_id, ctx.character.id)[1]
         return Contribution(text=unlocks.level_section(ctx.character, levels, level),
                             lore_allowed=unlocks.lore_filter(levels, level))
 
@@ -169,9 +169,10 @@ class MemoriesSection:
         text = ("What {{char}} remembers about {{user}}:\n"
                 + "\n".join(f"- {m.content}" for m in remembered)) if remembered else ""
         names = {"user": ctx.user_name, "assistant": ctx.character.name}
-        return Contribution(
-            text=text, summary_budget=self.settings["SUMMARY_TOKEN_BUDGET"],
-            summarize=lambda turns, budget: memory.summarize_turns(turns, self.count, budget, names))
+        def summarize(turns, budget):
+            return memory.summarize_turns(turns, self.count, budget, names)
+        return Contribution(text=text, summarize=summarize,
+                            summary_budget=self.settings["SUMMARY_TOKEN_BUDGET"])
 
 
 class StorySection:
@@ -196,14 +197,8 @@ def subscribe(bus: EventBus, sections: PromptSections, db: Engine, settings, emi
     hooks = RelationshipHooks(db, settings, emit, embedder, inference.count_tokens,
                               scorer=inference)
     sections.register(LevelSection(settings, settings["LEVEL_SECTION_TOKENS"]))
-    sections.register(MemoriesSection(settings, embedder, hooks._count))
+    sections.register(MemoriesSection(settings, embedder, inference.count_tokens))
     sections.register(StorySection(settings["STORY_SECTION_TOKENS"]))
     bus.subscribe(ReplyFinished, hooks.on_reply_finished, name="relationships.after_reply")
     return hooks
 
-
-def _level(ctx: PromptContext) -> int:
-    if "relationship_level" not in ctx.cache:
-        ctx.cache["relationship_level"] = affinity.peek(ctx.session, ctx.user_id,
-                                                        ctx.character.id)[1]
-    return ctx.cache["relationship_level"]

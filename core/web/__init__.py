@@ -1,1 +1,2 @@
-"""Flask helpers shared by every domain's routes: the per-request session, request bodies, JSON errors."""
+"""Flask helpers shared by every domain's routes: the per-request session, request bodies,
+JSON errors, the page login redirect."""
