@@ -87,6 +87,21 @@ class Config:
     KINDRED_ADMINS = [name.strip().lower() for name in
                       os.environ.get("KINDRED_ADMINS", "").split(",") if name.strip()]
 
+    # Hardening: bounded input, sessions, proxies, limits under load (docs/config.md).
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)  # any body; card uploads: above
+    MAX_JSON_DEPTH = _int("MAX_JSON_DEPTH", 32)  # nesting of any JSON body: deeper is too_deep
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 5 minutes")
+    REMEMBER_DAYS = _int("REMEMBER_DAYS", 30)  # lifetime of a remember-me token
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: no proxy).
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+    HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)  # sent only on HTTPS requests
+    # Database connections per process: sized to the threads that hold one at a time (Socket.IO
+    # handlers, reply streams, background subscribers).
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 20)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 20)
+    MAX_LIVE_REPLIES_PER_USER = _int("MAX_LIVE_REPLIES_PER_USER", 3)  # replies streaming at once
+    SOCKETIO_MAX_MESSAGE_BYTES = _int("SOCKETIO_MAX_MESSAGE_BYTES", 64 * 1024)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
