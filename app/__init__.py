@@ -19,6 +19,7 @@ from core.auth import bp as auth_bp
 from core.db import make_engine
 from core.extensions import limiter, login_manager, socketio
 from core.web import errors as web_errors
+from core.web import headers as web_headers
 from core.web.db import close_db_session
 from discovery.api import bp as discovery_bp
 from gacha.api import bp as gacha_bp
@@ -55,6 +56,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     web_errors.register(app)
+    web_headers.register(app)
     return app
 
 
