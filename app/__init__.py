@@ -42,14 +42,17 @@ def create_app(config_class=Config, inference=None) -> Flask:
     redis_url = app.config["REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
 
-    db = app.extensions["kindred.db"] = make_engine(app.config["DATABASE_URL"])
+    db = app.extensions["kindred.db"] = make_engine(
+        app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"],
+        max_overflow=app.config["DB_MAX_OVERFLOW"])
     bus = app.extensions["kindred.events"] = events.EventBus(spawn=socketio.start_background_task)
     events.bind(db, bus)
     app.teardown_appcontext(close_db_session)
     login_manager.init_app(app)
     limiter.init_app(app)
     socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
-    socketio.init_app(app, async_mode="threading", message_queue=redis_url)  # same origin only
+    socketio.init_app(app, async_mode="threading", message_queue=redis_url,  # same origin only
+                      max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
 
     app.extensions["kindred.inference"] = inference or _load_inference(app)
     wiring.wire(app, bus)

@@ -12,15 +12,18 @@ from sqlmodel import Session, create_engine
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def make_engine(url: str) -> sa.Engine:
+def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> sa.Engine:
+    """The engine for `url`; the pool holds `pool_size` connections plus `max_overflow` more."""
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                   "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+                                                   "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                               **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 @contextmanager
