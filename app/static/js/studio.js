@@ -358,8 +358,8 @@ function drawTrend(box, trend) {
     add("polyline", { class: `series-${key}`, fill: "none", stroke: color, "stroke-width": 2,
       points: trend.map((d, i) => `${x(i)},${y(d[key])}`).join(" ") });
   }
-  const legend = el("p", { class: "legend" }, ...series.map(([key, color]) =>
-    el("span", { style: `color:${color}` }, `■ ${key} `)));
+  const legend = el("p", { class: "legend" }, ...series.map(([key]) =>  // colours: studio.css
+    el("span", { class: `series-${key}` }, `■ ${key} `)));
   box.replaceChildren(svg, legend);
 }
 
