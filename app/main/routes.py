@@ -1,9 +1,10 @@
-from flask import render_template
+from flask import render_template, request
 from flask_login import current_user
 
 from core.auth.csrf import csrf_token
 from conversations import service
 from core.web.pages import page_login_required
+from core.web.redirects import safe_next
 from core.web.db import db_session
 from app.main import bp
 
@@ -15,12 +16,12 @@ def inject_csrf():
 
 @bp.get("/login")
 def login():
-    return render_template("auth.html", mode="login")
+    return render_template("auth.html", mode="login", next=safe_next(request.args.get("next")))
 
 
 @bp.get("/signup")
 def signup():
-    return render_template("auth.html", mode="signup")
+    return render_template("auth.html", mode="signup", next=safe_next(request.args.get("next")))
 
 
 @bp.get("/")
