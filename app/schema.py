@@ -2,6 +2,7 @@
 
 def load_all_models() -> None:
     import core.users  # noqa: F401
+    import core.auth.logins  # noqa: F401
     import conversations.models  # noqa: F401
     import characters.models  # noqa: F401
     import discovery.models  # noqa: F401

@@ -1,11 +1,13 @@
-from flask import current_app, jsonify, request
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import current_app, jsonify
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from flask_limiter.util import get_remote_address
 
-from core.auth import bp
+from core.auth import bp, logins
 from core.auth.csrf import check_csrf, csrf_token, rotate_csrf_token
-from core.auth.service import authenticate, sign_up
+from core.auth.service import authenticate, change_password, sign_up
+from core.db import session_scope
 from core.event_types import SessionStarted
-from core.web.db import db_session
+from core.web.db import db_engine, db_session
 from core.web.request_body import json_body
 from core.extensions import limiter, login_manager
 from core.users import User
@@ -13,15 +15,41 @@ from core.users import User
 bp.before_request(check_csrf)
 
 
+class CurrentUser(UserMixin):
+    """`current_user`: the signed-in user's id and name, and the login the cookies carry."""
+
+    def __init__(self, signed_in: logins.SignedIn, credential: str):
+        self.id, self.username, self.login_id = (signed_in.id, signed_in.username,
+                                                 signed_in.login_id)
+        self._credential = credential
+
+    def get_id(self) -> str:
+        return self._credential
+
+
 @login_manager.user_loader
-def load_user(user_id: str):
-    return db_session().get(User, int(user_id))
+def load_user(credential: str):
+    # A session of its own, closed at once: Socket.IO handlers load the user on every event and
+    # must not hold a connection while they open theirs.
+    with session_scope(db_engine()) as session:
+        signed_in = logins.resolve(session, credential)
+    return None if signed_in is None else CurrentUser(signed_in, credential)
 
 
 @login_manager.unauthorized_handler
 def unauthorized():
     return jsonify({"error": {"code": "login_required",
                               "message": "Log in first (POST /api/auth/login)."}}), 401
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _account() -> str:
+    """The account a login attempt names (lower-cased), for the per-account limits."""
+    username = json_body().get("username")
+    return username.strip().lower()[:64] if isinstance(username, str) else ""
 
 
 @bp.post("/signup")
@@ -33,9 +61,16 @@ def signup():
     return jsonify(_session_body(user)), 201
 
 
+# Failed log-ins are limited per address and account together (one address guessing one
+# account), per account (guesses spread over many addresses) and per address (one address
+# trying many accounts), so one abuser does not lock out the others behind the same address.
 @bp.post("/login")
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"],
-               deduct_when=lambda response: response.status_code == 401)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], deduct_when=_login_failed,
+               key_func=lambda: f"{get_remote_address()}|{_account()}", scope="login-pair")
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], deduct_when=_login_failed,
+               key_func=_account, scope="login-account")
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], deduct_when=_login_failed,
+               scope="login-address")
 def login():
     body = json_body()
     user = authenticate(db_session(), body.get("username"), body.get("password"))
@@ -46,9 +81,30 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    logins.revoke(db_session(), current_user.login_id)
     logout_user()
     rotate_csrf_token()
     return jsonify({"ok": True})
+
+
+@bp.post("/logout-all")
+@login_required
+def logout_everywhere():
+    """End every login of this user, this one included."""
+    ended = logins.revoke_all(db_session(), current_user.id)
+    logout_user()
+    rotate_csrf_token()
+    return jsonify({"ok": True, "ended": ended})
+
+
+@bp.post("/password")
+@login_required
+def password():
+    """{current_password, new_password}: the other logins end; this one stays."""
+    body = json_body()
+    ended = change_password(db_session(), current_user.id, body.get("current_password"),
+                            body.get("new_password"), keep_login=current_user.login_id)
+    return jsonify({"ok": True, "ended": ended, "csrf_token": rotate_csrf_token()})
 
 
 @bp.get("/me")
@@ -59,10 +115,12 @@ def me():
 
 
 def _log_in(user: User, remember: bool) -> None:
-    login_user(user, remember=remember)
+    credential = logins.open_login(db_session(), user, remember=remember,
+                                   days=current_app.config["REMEMBER_DAYS"])
+    signed_in = logins.SignedIn(user.id, user.username, int(credential.split(":", 1)[0]))
+    login_user(CurrentUser(signed_in, credential), remember=remember)
     current_app.extensions["kindred.events"].publish(SessionStarted(user.id, remember))
 
 
 def _session_body(user: User) -> dict:
     return {"user": {"id": user.id, "username": user.username}, "csrf_token": rotate_csrf_token()}
-

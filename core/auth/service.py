@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import events
+from core.auth import logins
 from core.errors import KindredError
 from core.event_types import UserSignedUp
 from core.users import User
@@ -35,6 +36,26 @@ def authenticate(session: Session, username, password) -> User:
     if user is None or not check_password_hash(user.password_hash, password):
         raise failed
     return user
+
+
+def change_password(session: Session, user_id: int, current_password, new_password, *,
+                    keep_login: int) -> int:
+    """Set a new password after checking the current one, and end every other login of the
+    user (the one making the change, `keep_login`, stays). One transaction; returns how many
+    logins ended."""
+    user = session.get(User, user_id)
+    if user is None or not isinstance(current_password, str) or \
+            not check_password_hash(user.password_hash, current_password):
+        raise KindredError("bad_credentials", "The current password is wrong.", 403)
+    if not isinstance(new_password, str) or \
+            not MIN_PASSWORD <= len(new_password) <= MAX_PASSWORD:
+        raise KindredError("invalid_password",
+                           f"Passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters long.")
+    user.password_hash = generate_password_hash(new_password)
+    session.add(user)
+    ended = logins.revoke_all(session, user.id, keep=keep_login, commit=False)
+    session.commit()
+    return ended
 
 
 def _validated(username, password) -> tuple[str, str]:
