@@ -4,6 +4,7 @@ connection; `studio:draft_stop` or a disconnect cancels it (the chat's own disco
 owns that event, so the draft notices the closed connection itself). Registered from create_app() before socketio.init_app."""
 import logging
 import threading
+from functools import wraps
 
 from flask import current_app, request
 from flask_socketio import emit
@@ -18,23 +19,42 @@ _running: dict[str, threading.Event] = {}  # sid -> cancel flag
 _lock = threading.Lock()
 
 
+def studio_event(handler):
+    """The studio's handlers answer every problem in one shape, `studio:error {code, message}`:
+    a domain error with its own code, an unexpected failure with `internal` (logged)."""
+    @wraps(handler)
+    def wrapper(payload=None):
+        try:
+            return handler(payload)
+        except KindredError as exc:
+            emit("studio:error", exc.payload())
+        except Exception:
+            log.exception("%s failed for socket %s", handler.__name__, request.sid)
+            emit("studio:error", {"code": "internal", "message": "Something went wrong on the "
+                                  "server; nothing was drafted. Try again."})
+    return wrapper
+
+
 @socketio.on("studio:draft")
+@studio_event
 def on_draft(payload=None):
     sid = request.sid
+    line = clean_line(payload.get("line") if isinstance(payload, dict) else None)
+    with _lock:
+        if sid in _running:
+            raise KindredError("busy", "A draft is already being written; wait for it.")
+        cancel = _running[sid] = threading.Event()
     try:
-        line = clean_line(payload.get("line") if isinstance(payload, dict) else None)
+        engine = current_app.extensions["kindred.inference"]
+        socketio.start_background_task(_draft, engine, line, sid, cancel)
+    except BaseException:
         with _lock:
-            if sid in _running:
-                raise KindredError("busy", "A draft is already being written; wait for it.")
-            cancel = _running[sid] = threading.Event()
-    except KindredError as exc:
-        emit("studio:error", exc.payload())
-        return
-    engine = current_app.extensions["kindred.inference"]
-    socketio.start_background_task(_draft, engine, line, sid, cancel)
+            _running.pop(sid, None)
+        raise
 
 
 @socketio.on("studio:draft_stop")
+@studio_event
 def on_draft_stop(_payload=None):
     cancel_for_sid(request.sid)
 

@@ -1,16 +1,31 @@
-"""Socket.IO handlers for chat: thin, they validate and hand over to the chat service."""
+"""Socket.IO handlers for chat: thin, they validate and hand over to the chat service.
+
+Every handler answers a problem the same way, through `chat_event`: one
+`chat:error {code, message, conversation_id}` to the asking socket, whether the problem is a
+domain error, a malformed payload or an unexpected failure (`internal`, logged with the
+conversation id). A handler uses the event's one database session (`db_session()`, closed when
+the event's context ends) and never opens a second while it holds it; the subscribers of what
+it commits run after its connection is back in the pool."""
+import logging
 from functools import wraps
 
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
+from core.web.db import db_session
 from core.web.request_body import message_text
 from conversations import service
 from conversations.replies import room_for
-from core.db import session_scope
 from core.errors import KindredError
 from core.extensions import socketio
+
+log = logging.getLogger(__name__)
+
+INTERNAL = ("Something went wrong on the server while handling this; nothing was stored for "
+            "it, so you can send it again.")
+INTERNAL_AFTER_SAVE = ("Your message is saved, but the reply could not be started because of "
+                       "a problem on the server; try Regenerate.")
 
 
 @socketio.on("connect")
@@ -22,20 +37,30 @@ def on_connect(_auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
-    _replies().stop_all_for_sid(request.sid)
+    try:
+        _replies().stop_all_for_sid(request.sid)
+    except Exception:
+        log.exception("stopping the replies of disconnected socket %s failed", request.sid)
 
 
 def chat_event(handler):
-    """Turn domain errors and malformed payloads into one `chat:error {code, message}`."""
+    """Turn domain errors, malformed payloads and unexpected failures into one
+    `chat:error {code, message, conversation_id}`; an unexpected failure is logged with the
+    conversation id and answered with code `internal`."""
     @wraps(handler)
     def wrapper(payload=None):
+        conversation_id = _conversation_id_of(payload)
         try:
             if not isinstance(payload, dict):
                 raise KindredError("bad_payload", "Send a JSON object, e.g. "
                                                   "{\"conversation_id\": 1, \"content\": \"Hi\"}.")
             return handler(payload)
         except KindredError as exc:
-            emit("chat:error", {**exc.payload(), "conversation_id": _conversation_id_of(payload)})
+            emit("chat:error", {**exc.payload(), "conversation_id": conversation_id})
+        except Exception:
+            log.exception("%s failed for conversation %s", handler.__name__, conversation_id)
+            emit("chat:error", {"code": "internal", "message": INTERNAL,
+                                "conversation_id": conversation_id})
     return wrapper
 
 
@@ -54,7 +79,7 @@ def on_send(payload):
     content = message_text(payload.get("content"))
 
     def user_turn(session, conversation):
-        message = service.add_user_message(session, conversation, content)
+        message = service.add_user_message(session, conversation, content, commit=False)
         shown = service.message_payload(message, service.siblings_of(session, message))
         return service.path_to(session, conversation, message.id), shown
 
@@ -69,26 +94,35 @@ def on_regenerate(payload):
 
 
 def _reply(payload: dict, turn) -> None:
-    """One pass: the conversation is loaded once (and checked to be the user's), claimed for
-    one reply, `turn(session, conversation)` gives the history to answer (and the user message
-    to show, if it stored one), and the reply is prepared in the same session. Then the
-    user's message is shown in the room and the reply streams."""
-    with session_scope(_db()) as session:
-        conversation = service.owned_conversation(session, current_user.id,
-                                                  payload.get("conversation_id"))
-        live = _replies().reserve(conversation.id, sid=request.sid)
-        try:
-            history, shown = turn(session, conversation)
-            _replies().prepare(session, live, conversation, history, current_user.username)
-        except Exception:
-            _replies().release(live)
-            raise
-    room = room_for(live.conversation_id)
-    join_room(room)
-    if shown is not None:
-        socketio.emit("chat:message", {"conversation_id": live.conversation_id, "message": shown},
-                      to=room)
-    _replies().launch(live)
+    """One pass: the conversation is loaded once (checked to be the user's and its character
+    still able to answer them), claimed for one reply (refused while the user has
+    MAX_LIVE_REPLIES_PER_USER streaming), `turn(session, conversation)` gives the history to
+    answer (and the user message to show, if it added one), and the reply is prepared in the
+    same session, which commits the user message and the reply's placeholder together. A
+    failure before that commit stores nothing. Then the user's message is shown in the room
+    and the reply streams."""
+    session = db_session()
+    conversation = service.conversation_to_continue(session, current_user.id,
+                                                    payload.get("conversation_id"))
+    live = _replies().reserve(conversation.id, sid=request.sid, user_id=current_user.id)
+    try:
+        history, shown = turn(session, conversation)
+        _replies().prepare(session, live, conversation, history, current_user.username)
+    except BaseException:
+        session.rollback()
+        _replies().release(live)
+        raise
+    try:
+        room = room_for(live.conversation_id)
+        join_room(room)
+        if shown is not None:
+            socketio.emit("chat:message", {"conversation_id": live.conversation_id,
+                                           "message": shown}, to=room)
+        _replies().launch(live)
+    except Exception:  # the user message is stored: say so, and how to go on
+        log.exception("starting the reply failed for conversation %s", live.conversation_id)
+        emit("chat:error", {"code": "internal", "message": INTERNAL_AFTER_SAVE,
+                            "conversation_id": live.conversation_id})
 
 
 @socketio.on("chat:stop")
@@ -101,9 +135,8 @@ def on_stop(payload):
 
 def _owned(payload: dict) -> int:
     """The payload's conversation id, checked to belong to the connected user."""
-    with session_scope(_db()) as session:
-        return service.owned_conversation(session, current_user.id,
-                                          payload.get("conversation_id")).id
+    return service.owned_conversation(db_session(), current_user.id,
+                                      payload.get("conversation_id")).id
 
 
 def _conversation_id_of(payload):
@@ -113,7 +146,3 @@ def _conversation_id_of(payload):
 
 def _replies():
     return current_app.extensions["kindred.replies"]
-
-
-def _db():
-    return current_app.extensions["kindred.db"]

@@ -18,6 +18,7 @@ from core.events import EventBus
 from core.errors import NotFound, not_found
 from conversations.models import Conversation, Message
 from characters.models import Character, PromptReport
+from characters.service import can_view
 from characters.versions import latest_version_number
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,9 @@ def prompt_breakdown(character: Character, prompt, engine) -> dict:
 
 
 def prompt_report(session: Session, user_id: int, message_id: int) -> dict:
-    """The report of one reply, for the conversation's owner or the character's creator only."""
+    """The report of one reply, for the conversation's owner or the character's creator only.
+    Once the creator has made the character private, the owner (if not the creator) gets it
+    redacted: the token counts of their own chat stay, the creator's lorebook text goes."""
     message = session.get(Message, message_id)
     conversation = session.get(Conversation, message.conversation_id) if message else None
     character = session.get(Character, conversation.character_id) if conversation else None
@@ -80,6 +83,14 @@ def prompt_report(session: Session, user_id: int, message_id: int) -> dict:
     if report is None:
         raise NotFound("no_prompt_report", "This message has no prompt report: only replies "
                                            "(written since the inspector exists) have one.")
-    return {"message_id": message_id, "character_id": report.character_id,
-            "character_version": report.character_version,
-            "created_at": report.created_at.isoformat(), **report.report}
+    shown = {"message_id": message_id, "character_id": report.character_id,
+             "character_version": report.character_version,
+             "created_at": report.created_at.isoformat(), **report.report, "redacted": False}
+    return shown if can_view(character, user_id) else redacted(shown)
+
+
+def redacted(report: dict) -> dict:
+    """A report without anything of the character's own text: the lorebook entries that fired
+    (names, triggers, content) are left out; the counts, which describe the user's own chat,
+    stay."""
+    return {**report, "lore_entries": [], "redacted": True}

@@ -58,13 +58,24 @@ class ReplyStreamer:
         self._live: dict[int, LiveReply] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, conversation_id: int, sid: str | None = None) -> LiveReply:
-        """Claim the conversation for one reply; a second request while one streams is refused."""
+    def reserve(self, conversation_id: int, sid: str | None = None,
+                user_id: int | None = None) -> LiveReply:
+        """Claim the conversation for one reply. Refused while one streams there, and while
+        `user_id` already has MAX_LIVE_REPLIES_PER_USER replies streaming (in any of their
+        conversations); nothing is stored by the caller then."""
+        cap = self.settings.get("MAX_LIVE_REPLIES_PER_USER", 3)
         with self._lock:
             if conversation_id in self._live:
                 raise Conflict("busy", "A reply is still being written in this conversation; "
                                        "wait for it or stop it first.")
-            live = self._live[conversation_id] = LiveReply(conversation_id, sid=sid)
+            if user_id is not None and sum(1 for live in self._live.values()
+                                           if live.user_id == user_id) >= cap:
+                raise Conflict("too_many_replies",
+                               f"You already have {cap} replies being written at once (the "
+                               f"most allowed); wait for one to finish or stop one, then send "
+                               f"again. This message was not stored.")
+            live = self._live[conversation_id] = LiveReply(conversation_id, user_id=user_id,
+                                                           sid=sid)
             return live
 
     def release(self, live: LiveReply) -> None:
@@ -84,7 +95,9 @@ class ReplyStreamer:
     def prepare(self, session: Session, live: LiveReply, conversation: Conversation,
                 history: list[Message], user_name: str) -> None:
         """Store the reply's placeholder under `history[-1]` and build its prompt, in the
-        caller's session. Commits; the caller must not use the session for writes after."""
+        caller's session, then commit it together with what the caller added before (the user
+        message), so that a failure before this commit leaves nothing stored. The caller must
+        not use the session for writes after."""
         character = session.get(Character, conversation.character_id)
         extras = self.prompt_extras(session, conversation, character, history, user_name)
         prompt = build_prompt(character, history, user_name, self.inference,

@@ -11,7 +11,7 @@ from conversations.models import Conversation, Message
 from core.users import User
 from conversations.placeholders import fill_placeholders
 from characters.models import Character
-from characters.service import avatar_url
+from characters.service import avatar_url, can_view
 
 # (session, user_id, character) -> the alternate greetings this user gets
 GreetingSource = Callable[[Session, int, Character], list[str]]
@@ -72,10 +72,26 @@ def active_path(session: Session, conversation: Conversation) -> list[Message]:
     return path_to(session, conversation, conversation.active_leaf_id)
 
 
-def add_user_message(session: Session, conversation: Conversation, content: str) -> Message:
+def add_user_message(session: Session, conversation: Conversation, content: str,
+                     commit: bool = True) -> Message:
+    """The user's message below the active leaf. With `commit` False it is only flushed, so
+    the chat handler commits it with the reply's placeholder in one transaction."""
     message = Message(conversation_id=conversation.id, parent_id=conversation.active_leaf_id,
                       role="user", content=content)
-    return _append(session, conversation, message)
+    return _append(session, conversation, message, commit)
+
+
+def conversation_to_continue(session: Session, user_id: int, conversation_id) -> Conversation:
+    """The user's conversation, if its character may still answer them. A character its
+    creator made private answers only the creator: other users' chats with it stay readable
+    (owned_conversation) but cannot go on. Unlisted characters go on for whoever has the chat."""
+    conversation = owned_conversation(session, user_id, conversation_id)
+    if not can_view(session.get(Character, conversation.character_id), user_id):
+        raise KindredError("character_unavailable",
+                           "The creator of this character has made it private, so this "
+                           "conversation can still be read but not continued. Nothing was "
+                           "stored.", status=403)
+    return conversation
 
 
 def append_message(session: Session, conversation: Conversation, role: str, content: str,

@@ -1,9 +1,12 @@
 """Chat over Socket.IO with the Flask-SocketIO test client and the tiny model, on both databases."""
+import logging
+import threading
+
 import pytest
 
 from core.extensions import socketio
 from tests.support.chat import add_turn
-from tests.support.events import collect_until, payloads
+from tests.support.events import collect_until, payloads, wait_for
 
 pytestmark = pytest.mark.both_databases
 
@@ -73,6 +76,9 @@ def test_sending_while_a_reply_streams_is_refused_and_stores_nothing(app, socket
     ({"content": "   \n "}, "empty_message"),
     ({"content": None}, "empty_message"),
     ({"content": "x" * 2001}, "message_too_long"),
+    # The test client has no transport; over a real one this is refused before any handler
+    # runs (tests/app/test_live_server.py).
+    ({"content": "x" * 2_000_000}, "message_too_long"),
     ({"conversation_id": "1", "content": "hi"}, "not_found"),
     ({"conversation_id": 10**6, "content": "hi"}, "not_found"),
     ("just a string", "bad_payload"),
@@ -206,3 +212,139 @@ def test_a_message_reads_the_history_in_one_query_however_long_the_chat(app, soc
     for i in range(15):
         add_turn(app, long["id"], f"Question {i}?", f"Answer {i}.")
     assert len(message_reads(long["id"])) == len(message_reads(short["id"])) <= 3
+
+
+def _user_contents(auth, conversation_id):
+    return [m["content"] for m in _messages(auth, conversation_id) if m["role"] == "user"]
+
+
+def _about(conversation_id):
+    return lambda payload: payload.get("conversation_id") == conversation_id
+
+
+def test_a_user_gets_only_so_many_replies_streaming_at_once(app, socket_client, auth):
+    app.config["MAX_NEW_TOKENS"] = 1500
+    cap = app.config["MAX_LIVE_REPLIES_PER_USER"]
+    assert cap == 3
+    streaming = [auth.start_conversation()["id"] for _ in range(cap)]
+    extra = auth.start_conversation()["id"]
+    for conversation_id in streaming:
+        socket_client.emit("chat:send", {"conversation_id": conversation_id, "content": "Talk"})
+        wait_for(socket_client, "chat:token", _about(conversation_id))
+
+    for event in ("chat:send", "chat:regenerate"):
+        socket_client.emit(event, {"conversation_id": extra, "content": "One more"})
+        error = wait_for(socket_client, "chat:error", _about(extra), timeout=10)
+        assert error["code"] == "too_many_replies" and "not stored" in error["message"]
+    assert len(_messages(auth, extra)) == 1
+
+    socket_client.emit("chat:stop", {"conversation_id": streaming[0]})
+    wait_for(socket_client, "chat:done", _about(streaming[0]))
+    socket_client.emit("chat:send", {"conversation_id": extra, "content": "One more"})
+    wait_for(socket_client, "chat:token", _about(extra))
+    for conversation_id in streaming[1:] + [extra]:
+        socket_client.emit("chat:stop", {"conversation_id": conversation_id})
+        wait_for(socket_client, "chat:done", _about(conversation_id))
+    assert _user_contents(auth, extra) == ["One more"]
+    assert all(_user_contents(auth, c) == ["Talk"] for c in streaming)
+
+
+def test_an_unexpected_failure_answers_internal_logs_the_conversation_and_stores_nothing(
+        app, socket_client, auth, monkeypatch, caplog):
+    replies = app.extensions["kindred.replies"]
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("simulated bug in a prompt section")
+
+    monkeypatch.setattr(replies.sections, "extras", broken)
+    conversation = auth.start_conversation()
+    with caplog.at_level(logging.ERROR, logger="conversations.events"):
+        socket_client.emit("chat:send", {"conversation_id": conversation["id"], "content": "Hi"})
+    events = collect_until(socket_client, names=("chat:error", "chat:done"), timeout=10)
+    assert [e["name"] for e in events] == ["chat:error"]
+    error = events[0]["args"][0]
+    assert error["code"] == "internal" and error["conversation_id"] == conversation["id"]
+    assert "nothing was stored" in error["message"]
+    assert f"failed for conversation {conversation['id']}" in caplog.text
+    assert "simulated bug" in caplog.text  # the traceback is logged, not sent
+    assert "simulated" not in error["message"]
+    assert len(_messages(auth, conversation["id"])) == 1
+    monkeypatch.undo()
+    socket_client.emit("chat:send", {"conversation_id": conversation["id"], "content": "Hi"})
+    assert payloads(collect_until(socket_client), "chat:done")
+    assert _user_contents(auth, conversation["id"]) == ["Hi"]
+
+
+def test_a_reply_that_cannot_start_keeps_the_message_once_and_says_so(
+        socket_client, auth, inference, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("simulated engine refusal")
+
+    monkeypatch.setattr(inference, "submit", refuse)
+    conversation = auth.start_conversation()
+    socket_client.emit("chat:send", {"conversation_id": conversation["id"], "content": "Hi"})
+    events = collect_until(socket_client, names=("chat:error", "chat:done"), timeout=10)
+    assert [e["name"] for e in events] == ["chat:message", "chat:error"]
+    error = payloads(events, "chat:error")[0]
+    assert error["code"] == "internal" and "saved" in error["message"]
+    stored = _messages(auth, conversation["id"])
+    assert [m["role"] for m in stored] == ["assistant", "user"]  # no placeholder left behind
+    monkeypatch.undo()
+    socket_client.emit("chat:regenerate", {"conversation_id": conversation["id"]})
+    assert payloads(collect_until(socket_client), "chat:done")
+    assert _user_contents(auth, conversation["id"]) == ["Hi"]
+
+
+def test_no_thread_holds_two_database_connections_in_a_chat_turn(app, socket_client, auth):
+    import sqlalchemy as sa
+
+    engine, lock = app.extensions["kindred.db"], threading.Lock()
+    held, most = {}, {}
+
+    def checkout(_dbapi, record, _proxy):
+        with lock:
+            thread = record.info["kindred.thread"] = threading.get_ident()
+            held[thread] = held.get(thread, 0) + 1
+            most[thread] = max(most.get(thread, 0), held[thread])
+
+    def checkin(_dbapi, record):
+        with lock:
+            thread = record.info.pop("kindred.thread", None)
+            if thread is not None:
+                held[thread] -= 1
+
+    conversation = auth.start_conversation()
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(engine, "checkin", checkin)
+    try:
+        socket_client.emit("chat:join", {"conversation_id": conversation["id"]})
+        socket_client.emit("chat:send", {"conversation_id": conversation["id"],
+                                         "content": "Hello! I love green tea and my name is Sam."})
+        collect_until(socket_client)
+        # relationship:update is sent once the after-reply hooks (affinity, gems, memories)
+        # have run in the reply's thread, the inspector's record long before.
+        wait_for(socket_client, "relationship:update")
+    finally:
+        sa.event.remove(engine, "checkout", checkout)
+        sa.event.remove(engine, "checkin", checkin)
+    assert len(most) >= 2 and max(most.values()) == 1, most
+
+
+def test_an_unexpected_failure_in_the_studio_answers_studio_error_internal(
+        socket_client, monkeypatch, caplog):
+    import characters.events
+
+    def broken(_line):
+        raise RuntimeError("simulated bug in the drafting")
+
+    monkeypatch.setattr(characters.events, "clean_line", broken)
+    with caplog.at_level(logging.ERROR, logger="characters.events"):
+        socket_client.emit("studio:draft", {"line": "A lighthouse keeper"})
+    error = payloads(collect_until(socket_client, names=("studio:error",), timeout=10),
+                     "studio:error")[0]
+    assert error["code"] == "internal" and "simulated" not in error["message"]
+    assert "simulated bug" in caplog.text
+    monkeypatch.undo()
+    socket_client.emit("studio:draft", {"line": "A lighthouse keeper"})  # not left "busy"
+    assert payloads(collect_until(socket_client, names=("studio:draft_done", "studio:error")),
+                    "studio:draft_done")
