@@ -82,7 +82,7 @@ function cardElement(card, depth) {
       el("h2", { class: "card-name" }, card.name),
       el("p", { class: "card-tagline" }, card.tagline),
       el("p", { class: "card-tags" }, ...card.tags.map((t) => el("span", { class: "tag" }, `#${t}`))),
-      el("blockquote", { class: "greeting-preview" }, card.greeting_preview));
+      el("blockquote", { class: "greeting-preview" }, card.greeting_preview)));
   node.style.setProperty("--depth", depth);  // through the CSSOM: the CSP forbids style=""
   return node;
 }
