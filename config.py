@@ -1,5 +1,6 @@
 """Configuration read from the environment: one Config class with Test/Production variants."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -90,10 +91,15 @@ class Config:
     # Hardening: bounded input, sessions, proxies, limits under load (docs/config.md).
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)  # any body; card uploads: above
     MAX_JSON_DEPTH = _int("MAX_JSON_DEPTH", 32)  # nesting of any JSON body: deeper is too_deep
-    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 5 minutes")
-    REMEMBER_DAYS = _int("REMEMBER_DAYS", 30)  # lifetime of a remember-me token
+    # Failed log-ins: LOGIN_RATE_LIMIT is per address and account together; these two are wider.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "50 per 5 minutes")
+    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "100 per 5 minutes")
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on every 429
+    REMEMBER_DAYS = _int("REMEMBER_DAYS", 30)  # lifetime of a login, remember-me or not
+    REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_DAYS)
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: no proxy).
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")  # https: Secure always
     HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)  # sent only on HTTPS requests
     # Database connections per process: sized to the threads that hold one at a time (Socket.IO
     # handlers, reply streams, background subscribers).
@@ -119,4 +125,6 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    """What `make run` and the production server use. Cookies are Secure on every HTTPS
+    request (core/web/proxy.py); SESSION_COOKIE_SECURE=1 makes them Secure on plain HTTP too."""
+    DEBUG = False

@@ -4,6 +4,7 @@ import os
 import sys
 
 from app import create_app
+from config import ProductionConfig
 from core.extensions import socketio
 from inference import ModelLoadError
 
@@ -12,7 +13,7 @@ def main() -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        app = create_app()
+        app = create_app(ProductionConfig)
     except ModelLoadError as exc:
         print(f"kindred: cannot start: {exc}", file=sys.stderr)
         return 1

@@ -20,6 +20,9 @@ from core.db import make_engine
 from core.extensions import limiter, login_manager, socketio
 from core.web import errors as web_errors
 from core.web import headers as web_headers
+from core.web import ids as web_ids
+from core.web import proxy as web_proxy
+from core.web.request_body import check_request
 from core.web.db import close_db_session
 from discovery.api import bp as discovery_bp
 from gacha.api import bp as gacha_bp
@@ -53,9 +56,12 @@ def create_app(config_class=Config, inference=None) -> Flask:
     socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
     socketio.init_app(app, async_mode="threading", message_queue=redis_url,  # same origin only
                       max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
+    web_proxy.install(app)
 
     app.extensions["kindred.inference"] = inference or _load_inference(app)
     wiring.wire(app, bus)
+    web_ids.install(app)
+    app.before_request(check_request)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     web_errors.register(app)

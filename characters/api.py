@@ -11,7 +11,7 @@ from core.errors import KindredError
 from characters.cards import CardError
 from characters.cards.limits import MAX_FILE_BYTES
 from characters.models import Character
-from core.web.request_body import json_body
+from core.web.request_body import json_body, upload_route
 from characters.versions import publish_character
 from characters.service import (avatar_file, visible_character, character_detail,
                                 character_summary, create_draft, export_character, import_card,
@@ -37,6 +37,7 @@ def get_character(character_id: int):
 
 @bp.post("/api/characters/import")
 @login_required
+@upload_route(lambda config: config.get("MAX_CARD_UPLOAD_BYTES", MAX_FILE_BYTES))
 def import_character():
     """multipart `file` (.json, .png or .charx); optional `visibility` in the query or form."""
     limit = current_app.config.get("MAX_CARD_UPLOAD_BYTES", MAX_FILE_BYTES)
@@ -98,8 +99,7 @@ def edit_character(character_id: int):
 @login_required
 def publish(character_id: int):
     """Body (optional) {"visibility": "public" | "unlisted"}; default public."""
-    body = request.get_json(silent=True) or {}
-    visibility = body.get("visibility", "public") if isinstance(body, dict) else None
+    visibility = json_body(optional=True).get("visibility", "public")
     if visibility not in ("public", "unlisted"):
         raise KindredError("bad_visibility", "Publish as 'public' or 'unlisted'; use "
                                              "POST .../unpublish to make it private again.")

@@ -23,6 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from core.web.db import db_session
 from core.errors import KindredError
 from core.web.pages import page_login_required
+from core.web.request_body import upload_route
 from characters import social, uploads, versions
 from core.auth.csrf import check_csrf
 from studio import dashboard, search
@@ -91,6 +92,7 @@ def restore_version(character_id: int, number: int):
 
 @bp.post("/api/characters/<int:character_id>/avatar")
 @login_required
+@upload_route(lambda _config: uploads.MAX_AVATAR_BYTES)
 def upload_avatar(character_id: int):
     limit = uploads.MAX_AVATAR_BYTES
     if request.content_length is not None and request.content_length > limit + 64 * 1024:

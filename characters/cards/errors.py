@@ -14,6 +14,7 @@ class CardError(ValueError):
         empty_file, file_too_large, not_a_png, truncated_png, corrupt_png,
         no_card_data, bad_base64, bad_encoding, bad_json, too_deep, not_a_card,
         missing_name, missing_data, unknown_spec, bad_field, field_too_long,
+        too_many_items, bad_text,
         bad_zip, zip_bomb, unsafe_path, bad_image, unsupported_export.
     """
 

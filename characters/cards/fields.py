@@ -10,10 +10,15 @@ assets) are deep-copied verbatim, unknown keys included.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
+from core.errors import KindredError
+from core.text import check_text
+
 from .errors import CardError
-from .limits import field_limit
+from .limits import (MAX_EXTENSION_KEYS, MAX_EXTENSIONS_BYTES, MAX_LIST_ITEMS, MAX_LORE_ENTRIES,
+                     MAX_TAG_CHARS, field_limit)
 
 
 def text(obj: dict, key: str) -> str:
@@ -59,6 +64,12 @@ def mapping(obj: dict, key: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise _bad(key, "an object")
+    if len(value) > MAX_EXTENSION_KEYS:
+        raise _too_many(key, len(value), MAX_EXTENSION_KEYS, "keys")
+    if len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")) \
+            > MAX_EXTENSIONS_BYTES:
+        raise CardError("field_too_long", f"The '{key}' object is larger than the "
+                                          f"{MAX_EXTENSIONS_BYTES // 1024} KB accepted for it.")
     return copy.deepcopy(value)
 
 
@@ -97,6 +108,8 @@ def character_book(obj: dict, key: str) -> dict[str, Any] | None:
         not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries)
     ):
         raise _bad(f"{key}.entries", "a list of lorebook entry objects")
+    if entries is not None and len(entries) > MAX_LORE_ENTRIES:
+        raise _too_many(f"{key}.entries", len(entries), MAX_LORE_ENTRIES, "entries")
     return copy.deepcopy(value)
 
 
@@ -118,6 +131,7 @@ def _as_text(value: Any, key: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _bad(key, "a string")
     result = value if isinstance(value, str) else str(value)
+    _check_storable(result, key)
     limit = field_limit(key)
     if len(result) > limit // 4 and len(result.encode("utf-8", "surrogatepass")) > limit:
         raise CardError(
@@ -130,7 +144,24 @@ def _as_text(value: Any, key: str) -> str:
 def _as_text_list(value: Any, key: str) -> list[str]:
     if not isinstance(value, list):
         raise _bad(key, "a list of strings")
-    return [_as_text(item, key) for item in value]
+    if len(value) > MAX_LIST_ITEMS:
+        raise _too_many(key, len(value), MAX_LIST_ITEMS, "items")
+    items = [_as_text(item, key) for item in value]
+    if key == "tags" and any(len(tag) > MAX_TAG_CHARS for tag in items):
+        raise CardError("field_too_long", f"Each tag is at most {MAX_TAG_CHARS} characters.")
+    return items
+
+
+def _check_storable(value: str, key: str) -> None:
+    try:
+        check_text(value, f"'{key}' field")
+    except KindredError as exc:
+        raise CardError(exc.code, exc.message) from None
+
+
+def _too_many(key: str, count: int, limit: int, what: str) -> CardError:
+    return CardError("too_many_items", f"The '{key}' field has {count} {what}; at most {limit} "
+                                       "are accepted.")
 
 
 def _bad(key: str, expected: str) -> CardError:

@@ -6,6 +6,9 @@ import codecs
 import json
 from typing import Any
 
+from core.errors import KindredError
+from core.text import check_json
+
 from .errors import CardError
 from .limits import MAX_JSON_DEPTH
 
@@ -36,6 +39,7 @@ def decode_json_bytes(data: bytes, what: str = "card JSON") -> Any:
             "bad_json", f"The {what} is not valid JSON ({exc}); expected a JSON object."
         ) from exc
     check_depth(obj, what)
+    check_storable(obj, what)
     return obj
 
 
@@ -64,6 +68,15 @@ def check_depth(obj: Any, what: str = "card JSON") -> None:
         if depth > MAX_JSON_DEPTH:
             raise _too_deep(what)
         stack.extend((child, depth + 1) for child in children)
+
+
+def check_storable(obj: Any, what: str = "card JSON") -> None:
+    """Raise CardError("bad_text") for a string (or key) no database can store: a lone
+    surrogate from a "\\ud800" escape, or a NUL character."""
+    try:
+        check_json(obj, MAX_JSON_DEPTH, what)
+    except KindredError as exc:
+        raise CardError(exc.code, exc.message) from None
 
 
 def _reject_constant(name: str) -> Any:

@@ -17,6 +17,15 @@ MAX_FIELD_BYTES = 64 * 1024
 MAX_LONG_FIELD_BYTES = 256 * 1024
 LONG_FIELDS = frozenset({"description", "creator_notes", "creator_notes_multilingual"})
 
+# How many items a card's lists and free-form objects may hold. Sized from real cards:
+# SillyTavern's default cards have 0-3 alternate greetings and a handful of tags; the largest
+# community cards seen have a few dozen greetings and lorebooks of several hundred entries.
+MAX_LIST_ITEMS = 100  # alternate_greetings, group_only_greetings, tags, source
+MAX_TAG_CHARS = 100  # one tag
+MAX_EXTENSION_KEYS = 200  # top-level keys of `extensions`
+MAX_EXTENSIONS_BYTES = 1024 * 1024  # `extensions`, serialised as UTF-8 JSON
+MAX_LORE_ENTRIES = 2000  # character_book.entries
+
 # Nesting depth of the card JSON (extensions and lorebooks are kept verbatim, so
 # this bounds the recursion needed to copy and re-serialise them).
 MAX_JSON_DEPTH = 64
