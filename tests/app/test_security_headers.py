@@ -67,6 +67,17 @@ def test_4xx_errors_carry_the_headers(client):
     assert_hardened(bad_request)
 
 
+def test_a_500_from_a_crashing_view_carries_the_headers(app):
+    def crash():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/api/test-crash", "test_crash", crash)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/api/test-crash")
+    assert response.status_code == 500
+    assert_hardened(response)
+
+
 def test_a_page_redirect_to_login_carries_the_headers(client):
     response = client.get("/studio")
     assert response.status_code == 302
