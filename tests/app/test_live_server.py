@@ -29,9 +29,9 @@ def sockets():
     """Make connected clients; every one is disconnected after the test."""
     made = []
 
-    def connect(server, account=None):
+    def connect(server, account=None, transport="websocket"):
         chat = ChatSocket()
-        chat.connect(server.url, account)
+        chat.connect(server.url, account, transport)
         made.append(chat)
         return chat
 
@@ -171,6 +171,36 @@ def test_second_tab_of_the_owner_sees_the_stream(server, sockets):
     assert user.messages(conversation["id"])[-1]["content"] == second_tab.streamed_text().strip()
 
 
+def test_an_oversized_message_drops_only_that_connection_and_stores_nothing(server, sockets):
+    """Engine.IO refuses a message over SOCKETIO_MAX_MESSAGE_BYTES (64 KiB) before any handler
+    sees it and closes that connection; there is no hook to send an error first (docs/socketio.md).
+    The browser client checks the size before sending; the server stays well."""
+    user = Account.signed_up(server)
+    conversation = user.start_conversation()
+    huge = {"conversation_id": conversation["id"], "content": "x" * 2_000_000}
+    reasons = {}
+    for transport in ("websocket", "polling"):
+        chat = sockets(server, user, transport=transport)
+        chat.emit("chat:send", huge)
+        reasons[transport] = chat.wait_for("disconnect")["reason"]
+        assert chat.names() == ["disconnect"], transport  # no chat:error, no chat:message
+    # websocket: the server aborts the connection without a close packet; polling: it closes
+    # the session (HTTP 400 to the POST, then a close packet to the next poll).
+    assert reasons == {"websocket": "transport error", "polling": "server disconnect"}
+    assert len(user.messages(conversation["id"])) == 1
+
+    chat = sockets(server, user)
+    # Under the transport limit but over MAX_MESSAGE_CHARS: the handler's own clear error.
+    chat.emit("chat:send", {"conversation_id": conversation["id"], "content": "x" * 10_000})
+    assert chat.wait_for("chat:error")["code"] == "message_too_long"
+    chat.emit("chat:send", {"conversation_id": conversation["id"], "content": "Still there?"})
+    chat.wait_for("chat:token")
+    chat.emit("chat:stop", {"conversation_id": conversation["id"]})
+    chat.wait_for("chat:done")
+    assert [m["content"] for m in user.messages(conversation["id"]) if m["role"] == "user"] == [
+        "Still there?"]
+
+
 class Account:
     """A user signed up over real HTTP; its cookies authenticate both REST calls and sockets."""
 
@@ -222,7 +252,8 @@ class Account:
 class ChatSocket:
     """A python-socketio client that records every chat event it receives, in order."""
 
-    EVENTS = ("chat:joined", "chat:message", "chat:token", "chat:done", "chat:error")
+    EVENTS = ("chat:joined", "chat:message", "chat:token", "chat:done", "chat:error",
+              "disconnect")
 
     def __init__(self):
         self.client = socketio.Client(reconnection=False)
@@ -231,9 +262,9 @@ class ChatSocket:
         for name in self.EVENTS:
             self.client.on(name, self._recorder(name))
 
-    def connect(self, url: str, account: Account | None) -> None:
+    def connect(self, url: str, account: Account | None, transport: str = "websocket") -> None:
         headers = {"Cookie": account.cookie_header} if account else {}
-        self.client.connect(url, headers=headers, transports=["websocket"], wait_timeout=10)
+        self.client.connect(url, headers=headers, transports=[transport], wait_timeout=10)
 
     def emit(self, event: str, payload: dict) -> None:
         self.client.emit(event, payload)
@@ -263,6 +294,8 @@ class ChatSocket:
 
     def _recorder(self, name: str):
         def record(data=None):
+            if name == "disconnect":  # python-socketio passes the reason, a string
+                data = {"reason": data}
             with self._changed:
                 self.events.append((name, data))
                 self._changed.notify_all()

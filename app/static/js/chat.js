@@ -10,6 +10,10 @@ const errorBox = document.getElementById("chat-error");
 let streaming = false;
 
 const socket = io({ transports: ["websocket"] });
+// The server closes the connection on a message over its limit (SOCKETIO_MAX_MESSAGE_BYTES, sent
+// as maxPayload in the handshake; docs/socketio.md) without a word, so check before sending.
+let maxPayload = 64 * 1024;
+socket.io.engine?.on("handshake", (data) => { if (data.maxPayload) maxPayload = data.maxPayload; });
 
 socket.on("connect", () => socket.emit("chat:join", { conversation_id: conversationId }));
 socket.on("chat:joined", (data) => {
@@ -41,8 +45,15 @@ document.getElementById("composer").addEventListener("submit", (event) => {
   const content = input.value.trim();
   if (!content || streaming) return;
   hideError();
+  const payload = { conversation_id: conversationId, content };
+  const size = packetBytes("chat:send", payload);
+  if (size > maxPayload) {
+    showError(`This message is too long to send (${Math.ceil(size / 1024)} KB; a message can be ` +
+              `at most ${Math.floor(maxPayload / 1024)} KB). Shorten it and send again.`);
+    return;  // the text stays in the composer
+  }
   setStreaming(true);
-  socket.emit("chat:send", { conversation_id: conversationId, content });
+  socket.emit("chat:send", payload);
   input.value = "";
 });
 input.addEventListener("keydown", (event) => {
@@ -154,6 +165,10 @@ function setStreaming(value) {
   sendButton.disabled = streaming;
   regenerateButton.disabled = streaming;
   stopButton.hidden = !streaming;
+}
+// The bytes of the Socket.IO packet the server measures: `42["event",{...}]`, UTF-8.
+function packetBytes(event, payload) {
+  return new TextEncoder().encode(`42${JSON.stringify([event, payload])}`).length;
 }
 function showError(text) { errorBox.textContent = text; errorBox.hidden = false; }
 function hideError() { errorBox.hidden = true; }
