@@ -4,7 +4,7 @@ from typing import Callable, Optional
 from sqlmodel import Session, delete, select
 
 from core import events
-from core.db import utcnow
+from core.db import is_id, utcnow
 from core.event_types import ConversationStarted, MessageSent
 from core.errors import KindredError, not_found
 from conversations.models import Conversation, Message
@@ -51,14 +51,14 @@ def list_conversations(session: Session, user: User) -> list[Conversation]:
 
 
 def owned_conversation(session: Session, user_id: int, conversation_id) -> Conversation:
-    conversation = session.get(Conversation, conversation_id) if _is_id(conversation_id) else None
+    conversation = session.get(Conversation, conversation_id) if is_id(conversation_id) else None
     if conversation is None or conversation.user_id != user_id:
         raise not_found("conversation")
     return conversation
 
 
 def owned_message(session: Session, user_id: int, message_id) -> tuple[Message, Conversation]:
-    message = session.get(Message, message_id) if _is_id(message_id) else None
+    message = session.get(Message, message_id) if is_id(message_id) else None
     if message is None:
         raise not_found("message")
     conversation = session.get(Conversation, message.conversation_id)
@@ -265,6 +265,3 @@ def _latest_leaf(start: Message, by_id: dict[int, Message]) -> Message:
         node = max(children, key=lambda m: m.id)
     return node
 
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63

@@ -33,6 +33,16 @@ def session_scope(engine: sa.Engine):
         yield session
 
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL (64-bit on SQLite), so the smaller range is the
+# one every id is checked against before it reaches a query.
+MAX_ID = 2**31 - 1
+
+
+def is_id(value) -> bool:
+    """A positive integer a table's id column can hold (booleans are not ids)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -5,6 +5,7 @@ import uuid
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
+from core.db import is_id
 from core.web.request_body import json_body
 from core.auth.csrf import check_csrf
 from conversations import service as chat
@@ -209,7 +210,7 @@ def _query_id(name: str):
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+    if not raw.isdigit() or len(raw) > 10 or not is_id(int(raw)):
         raise KindredError("bad_request", f"'{name}' must be a positive integer id.")
     return int(raw)
 

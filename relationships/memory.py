@@ -32,7 +32,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 from sqlmodel import Session, select
 
-from core.db import utcnow
+from core.db import is_id, utcnow
 from core.errors import KindredError, not_found
 from relationships.affinity import normalised
 from relationships.models import Memory
@@ -180,7 +180,7 @@ def list_memories(session: Session, user_id: int, character_id: Optional[int] = 
 
 
 def owned_memory(session: Session, user_id: int, memory_id) -> Memory:
-    memory = session.get(Memory, memory_id) if _is_id(memory_id) else None
+    memory = session.get(Memory, memory_id) if is_id(memory_id) else None
     if memory is None or memory.user_id != user_id:
         raise not_found("memory")
     return memory
@@ -380,6 +380,3 @@ def _rank(embedder, memories: list[Memory], recent_texts: Sequence[str]) -> list
             scores[memory.id] = max(len(mine & w) / max(len(mine), 1) for w in words)
     return sorted(((m, scores[m.id]) for m in memories), key=lambda pair: -pair[1])
 
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63

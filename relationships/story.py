@@ -30,7 +30,7 @@ from characters.stories import STORIES_EXTENSION, normalise_story
 from conversations import service as conversations
 from conversations.placeholders import fill_placeholders
 from core import events
-from core.db import utcnow
+from core.db import is_id, utcnow
 from core.errors import Conflict, KindredError, not_found
 from core.event_types import ChapterFinished
 from relationships import affinity
@@ -79,7 +79,7 @@ def sync_stories(session: Session, character: Character, levels: Levels) -> list
 
 def visible_story(session: Session, user_id: int, story_id, levels: Levels) -> Story:
     """A story of a character the user may see, re-read from the card; 404 otherwise."""
-    story = session.get(Story, story_id) if _is_id(story_id) else None
+    story = session.get(Story, story_id) if is_id(story_id) else None
     character = session.get(Character, story.character_id) if story else None
     if story is None or not can_view(character, user_id):
         raise not_found("story")
@@ -194,7 +194,7 @@ def active_progress(session: Session, conversation_id: int) -> Optional[StoryPro
 
 
 def owned_progress(session: Session, user_id: int, progress_id) -> StoryProgress:
-    progress = session.get(StoryProgress, progress_id) if _is_id(progress_id) else None
+    progress = session.get(StoryProgress, progress_id) if is_id(progress_id) else None
     if progress is None or progress.user_id != user_id:
         raise not_found("story progress")
     return progress
@@ -284,6 +284,3 @@ def _lock(levels: Levels, level: int, chapter: Optional[dict]) -> dict:
     return {"required_level": required, "required_level_name": levels.name(required),
             "locked": level < required}
 
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63

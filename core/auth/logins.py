@@ -13,7 +13,7 @@ from typing import Optional
 
 from sqlmodel import Field, Session, SQLModel, select
 
-from core.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, is_id, utcnow
 from core.users import User
 
 
@@ -89,7 +89,7 @@ def _parse(credential) -> tuple[Optional[int], str]:
     if not isinstance(credential, str) or ":" not in credential:
         return None, ""
     raw_id, token = credential.split(":", 1)
-    if not raw_id.isdigit() or not 0 < int(raw_id) < 2**63 or not token:
+    if not raw_id.isdigit() or len(raw_id) > 10 or not is_id(int(raw_id)) or not token:
         return None, ""
     return int(raw_id), token
 

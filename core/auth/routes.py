@@ -49,7 +49,7 @@ def _login_failed(response) -> bool:
 def _account() -> str:
     """The account a login attempt names (lower-cased), for the per-account limits."""
     username = json_body().get("username")
-    return username.strip().lower()[:64] if isinstance(username, str) else ""
+    return username.strip().lower()[:64] or "-" if isinstance(username, str) else "-"
 
 
 @bp.post("/signup")

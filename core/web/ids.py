@@ -3,7 +3,7 @@ an id outside that range is a 404 like any unknown id, not an OverflowError."""
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
+from core.db import MAX_ID
 
 
 def _at_most(limit: int) -> str:

@@ -10,6 +10,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
+from core.db import is_id
 from core.errors import KindredError
 from core.text import check_json, check_text, too_deep
 
@@ -59,7 +60,7 @@ def json_body(optional: bool = False) -> dict:
 
 def positive_int(body: dict, key: str) -> int:
     value = body.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+    if not is_id(value):
         raise KindredError("bad_request", f"'{key}' must be a positive integer id.")
     return value
 
