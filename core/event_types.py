@@ -128,7 +128,23 @@ class ChapterFinished:
     story_finished: bool = False
 
 
+@dataclass(frozen=True)
+class ContentFlagged:
+    """The safety pipeline decided against something stored: it was blocked, masked, age-gated
+    or held for review, or it needed support (self-harm). Recorded by the check point that
+    stored it, so moderators can find it by `target_type` and `target_id`."""
+    surface: str  # chat_message | chat_reply | character | username | profile | post | ...
+    target_type: str  # message | character | user | post | comment | room_message
+    target_id: int
+    user_id: Optional[int]  # whose content it is (a reply's: the conversation's user)
+    action: str  # block | mask | age_gate | hold | support
+    category: Optional[str]  # the category that decided the action
+    scores: Any  # {category: score in 0..1}
+    stage: str  # rules | classifier | judge
+    rule: Optional[str] = None  # the community rule cited, e.g. "R2"
+
+
 ALL_EVENTS = (UserSignedUp, SessionStarted, ConversationStarted, MessageSent, PromptBuilt,
               ReplyFinished, CharacterCreated, CharacterChanged, CharacterPublished, SwipeMade,
-              AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished)
+              AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished, ContentFlagged)
 
