@@ -1,4 +1,5 @@
-"""Flask command-line tasks that need no model: `flask --app app.cli cards import PATH`."""
+"""Flask command-line tasks that need no model: `flask --app app.cli cards import PATH`,
+`flask --app app.cli users grant-role USERNAME ROLE`."""
 import sys
 
 import click
@@ -6,6 +7,9 @@ from flask import Flask
 
 from characters import import_cards
 from config import Config
+from core.auth.roles import ROLES, grant_role
+from core.db import make_engine, session_scope
+from core.errors import KindredError
 
 app = Flask(__name__)
 
@@ -20,3 +24,24 @@ def cards():
 def import_command(args):
     """Import a folder, a .zip or one card file: PATH [--owner USERNAME] [--public]."""
     sys.exit(import_cards.main(list(args), Config))
+
+
+@app.cli.group()
+def users():
+    """Accounts."""
+
+
+@users.command("grant-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+def grant_role_command(username, role):
+    """Give USERNAME the role ROLE (user, moderator or admin)."""
+    engine = make_engine(Config.DATABASE_URL)
+    try:
+        with session_scope(engine) as session:
+            user = grant_role(session, username, role)
+            click.echo(f"{user.username} is now {user.role}.")
+    except KindredError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()

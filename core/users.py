@@ -16,4 +16,8 @@ class User(UserMixin, SQLModel, table=True):
     # Lower-cased copy so "Alice" and "alice" cannot both sign up.
     username_key: str = Field(max_length=32, unique=True, index=True)
     password_hash: str = Field(max_length=256)
+    role: str = Field(default="user", max_length=16)  # user | moderator | admin (core/auth/roles)
+    birth_year: Optional[int] = None  # None: counts as under 18 until given
+    suspended_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    banned_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -35,6 +35,7 @@ class SignedIn:
     id: int
     username: str
     login_id: int
+    role: str = "user"
 
 
 def open_login(session: Session, user: User, *, remember: bool, days: int) -> str:
@@ -58,7 +59,7 @@ def resolve(session: Session, credential) -> Optional[SignedIn]:
             or not hmac.compare_digest(login.token_hash, _digest(token)):
         return None
     user = session.get(User, login.user_id)
-    return None if user is None else SignedIn(user.id, user.username, login.id)
+    return None if user is None else SignedIn(user.id, user.username, login.id, user.role)
 
 
 def revoke(session: Session, login_id: int) -> None:

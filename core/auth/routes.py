@@ -19,8 +19,8 @@ class CurrentUser(UserMixin):
     """`current_user`: the signed-in user's id and name, and the login the cookies carry."""
 
     def __init__(self, signed_in: logins.SignedIn, credential: str):
-        self.id, self.username, self.login_id = (signed_in.id, signed_in.username,
-                                                 signed_in.login_id)
+        self.id, self.username, self.login_id, self.role = (
+            signed_in.id, signed_in.username, signed_in.login_id, signed_in.role)
         self._credential = credential
 
     def get_id(self) -> str:
@@ -110,14 +110,16 @@ def password():
 @bp.get("/me")
 @login_required
 def me():
-    return jsonify({"user": {"id": current_user.id, "username": current_user.username},
+    return jsonify({"user": {"id": current_user.id, "username": current_user.username,
+                             "role": current_user.role},
                     "csrf_token": csrf_token()})
 
 
 def _log_in(user: User, remember: bool) -> None:
     credential = logins.open_login(db_session(), user, remember=remember,
                                    days=current_app.config["REMEMBER_DAYS"])
-    signed_in = logins.SignedIn(user.id, user.username, int(credential.split(":", 1)[0]))
+    signed_in = logins.SignedIn(user.id, user.username, int(credential.split(":", 1)[0]),
+                                user.role)
     login_user(CurrentUser(signed_in, credential), remember=remember)
     current_app.extensions["kindred.events"].publish(SessionStarted(user.id, remember))
 
