@@ -15,7 +15,7 @@ from characters.api import bp as characters_bp
 from config import Config
 from conversations.api import bp as conversations_bp
 from core import events
-from core.auth import bp as auth_bp
+from core.auth import account_bp, bp as auth_bp
 from core.db import make_engine
 from core.extensions import limiter, login_manager, socketio
 from core.web import errors as web_errors
@@ -31,8 +31,8 @@ from studio.api import bp as studio_bp
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = (auth_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, discovery_bp,
-              relationships_bp, main_bp)
+BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp,
+              discovery_bp, relationships_bp, main_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:

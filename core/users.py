@@ -1,4 +1,4 @@
-"""Accounts: the users table."""
+"""Accounts: the users table, and what a user's birth year allows."""
 from datetime import datetime
 from typing import Optional
 
@@ -21,3 +21,18 @@ class User(UserMixin, SQLModel, table=True):
     suspended_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     banned_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+ADULT_AGE = 18
+MIN_SIGNUP_AGE = 13
+
+
+def age_floor(birth_year: Optional[int], today: datetime) -> Optional[int]:
+    """The youngest the user can be: with only a year, assume the birthday has not come yet."""
+    return None if birth_year is None else today.year - birth_year - 1
+
+
+def is_adult(user, today: Optional[datetime] = None) -> bool:
+    """18 or older for sure. An account without a birth year counts as under 18."""
+    floor = age_floor(getattr(user, "birth_year", None), today or utcnow())
+    return floor is not None and floor >= ADULT_AGE

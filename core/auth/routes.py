@@ -2,17 +2,18 @@ from flask import current_app, jsonify
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
 
-from core.auth import bp, logins
+from core.auth import account_bp, bp, logins
 from core.auth.csrf import check_csrf, csrf_token, rotate_csrf_token
-from core.auth.service import authenticate, change_password, sign_up
+from core.auth.service import authenticate, change_password, set_birth_year, sign_up
 from core.db import session_scope
 from core.event_types import SessionStarted
 from core.web.db import db_engine, db_session
 from core.web.request_body import json_body
 from core.extensions import limiter, login_manager
-from core.users import User
+from core.users import User, is_adult
 
 bp.before_request(check_csrf)
+account_bp.before_request(check_csrf)
 
 
 class CurrentUser(UserMixin):
@@ -56,7 +57,8 @@ def _account() -> str:
 @limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"])
 def signup():
     body = json_body()
-    user = sign_up(db_session(), body.get("username"), body.get("password"))
+    user = sign_up(db_session(), body.get("username"), body.get("password"),
+                   body.get("birth_year"))
     _log_in(user, remember=True)
     return jsonify(_session_body(user)), 201
 
@@ -110,9 +112,21 @@ def password():
 @bp.get("/me")
 @login_required
 def me():
-    return jsonify({"user": {"id": current_user.id, "username": current_user.username,
-                             "role": current_user.role},
-                    "csrf_token": csrf_token()})
+    return jsonify({"user": _me(), "csrf_token": csrf_token()})
+
+
+@account_bp.post("/age")
+@login_required
+def age():
+    """{birth_year}: given once, for accounts made without one (they count as under 18)."""
+    set_birth_year(db_session(), current_user.id, json_body().get("birth_year"))
+    return jsonify({"user": _me()})
+
+
+def _me() -> dict:
+    user = db_session().get(User, current_user.id)
+    return {"id": user.id, "username": user.username, "role": user.role,
+            "birth_year": user.birth_year, "adult": is_adult(user)}
 
 
 def _log_in(user: User, remember: bool) -> None:

@@ -8,19 +8,22 @@ from core import events
 from core.auth import logins
 from core.errors import KindredError
 from core.event_types import UserSignedUp
-from core.users import User
+from core.db import utcnow
+from core.users import MIN_SIGNUP_AGE, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 
 
-def sign_up(session: Session, username, password) -> User:
+def sign_up(session: Session, username, password, birth_year=None) -> User:
     username, password = _validated(username, password)
+    if birth_year is not None:
+        birth_year = validated_birth_year(birth_year)
     if session.exec(select(User).where(User.username_key == username.lower())).first():
         raise KindredError("username_taken", f"The username '{username}' is taken; pick another.",
                            409)
     user = User(username=username, username_key=username.lower(),
-                password_hash=generate_password_hash(password))
+                password_hash=generate_password_hash(password), birth_year=birth_year)
     session.add(user)
     session.flush()
     events.record(session, UserSignedUp(user.id, user.username))
@@ -56,6 +59,32 @@ def change_password(session: Session, user_id: int, current_password, new_passwo
     ended = logins.revoke_all(session, user.id, keep=keep_login, commit=False)
     session.commit()
     return ended
+
+
+def validated_birth_year(value, today=None) -> int:
+    """A plausible birth year of someone old enough to sign up (MIN_SIGNUP_AGE)."""
+    today = today or utcnow()
+    if not isinstance(value, int) or isinstance(value, bool) or \
+            not today.year - 120 <= value <= today.year:
+        raise KindredError("bad_birth_year", f"'birth_year' must be a year between "
+                                             f"{today.year - 120} and {today.year}.")
+    if today.year - value < MIN_SIGNUP_AGE:
+        raise KindredError("too_young", f"Kindred is for people {MIN_SIGNUP_AGE} and older.",
+                           403)
+    return value
+
+
+def set_birth_year(session: Session, user_id: int, birth_year) -> User:
+    """Give the birth year once; after that only an operator changes it (so an account cannot
+    age itself into mature content). Commits."""
+    user = session.get(User, user_id)
+    if user.birth_year is not None:
+        raise KindredError("age_already_set", "Your birth year is already set; ask a moderator "
+                                              "if it is wrong.", 409)
+    user.birth_year = validated_birth_year(birth_year)
+    session.add(user)
+    session.commit()
+    return user
 
 
 def _validated(username, password) -> tuple[str, str]:
