@@ -36,3 +36,13 @@ def is_adult(user, today: Optional[datetime] = None) -> bool:
     """18 or older for sure. An account without a birth year counts as under 18."""
     floor = age_floor(getattr(user, "birth_year", None), today or utcnow())
     return floor is not None and floor >= ADULT_AGE
+
+
+def standing(user: User, now: Optional[datetime] = None) -> str:
+    """"banned", "suspended" (suspended_until still ahead) or "ok". Chat and posting refuse
+    the first two with 403 `banned` / `suspended` (docs/moderation.md, "People")."""
+    if user.banned_at is not None:
+        return "banned"
+    if user.suspended_until is not None and user.suspended_until > (now or utcnow()):
+        return "suspended"
+    return "ok"
