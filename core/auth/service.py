@@ -38,6 +38,9 @@ def authenticate(session: Session, username, password) -> User:
     user = session.exec(select(User).where(User.username_key == username.strip().lower())).first()
     if user is None or not check_password_hash(user.password_hash, password):
         raise failed
+    if user.banned_at is not None:  # told only to someone who knows the password
+        raise KindredError("banned", "This account is banned for breaking the community rules "
+                                     "(/rules); it cannot log in.", 403)
     return user
 
 
