@@ -118,7 +118,9 @@ def chat_turns(client: "Client", conversation_id: int, start: threading.Barrier)
     start.wait()
     turns = []
     for number in range(TURNS):
-        turn = Turn(conversation_id, f"Turn {number} {secrets.token_hex(4)}: how are you today?")
+        # A first-person statement, so that memory extraction (the model judges it) runs too.
+        turn = Turn(conversation_id, f"Turn {number} {secrets.token_hex(4)}: I love long walks "
+                                     f"by the sea and my dog is called Rex. How are you today?")
         turns.append(client.send(turn))
     return turns
 
