@@ -24,11 +24,14 @@ SAME_ORIGIN_FRAMES = frozenset({"main.chat"})
 
 
 def register(app: Flask) -> None:
-    """Install the after_request hook that sets the security headers."""
+    """Install the after_request hook that sets the security headers, and the same headers as
+    WSGI middleware for what Flask does not answer itself (Socket.IO's transport)."""
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         return add_security_headers(response, app.config["HSTS_SECONDS"])
+
+    app.wsgi_app = FillMissingHeaders(app.wsgi_app)
 
 
 def add_security_headers(response: Response, hsts_seconds: int) -> Response:
@@ -43,3 +46,26 @@ def add_security_headers(response: Response, hsts_seconds: int) -> Response:
     if request.is_secure:  # over plain HTTP a browser ignores it, and it would pin a dev host
         headers["Strict-Transport-Security"] = f"max-age={int(hsts_seconds)}"
     return response
+
+
+class FillMissingHeaders:
+    """WSGI middleware: add the headers that do not depend on the request to every response
+    that lacks them. Flask's responses already have them all; this covers `/socket.io/`, which
+    python-engineio answers before Flask sees the request."""
+
+    HEADERS = (("Content-Security-Policy",
+                CONTENT_SECURITY_POLICY.format(frame_ancestors="'none'")),
+               ("X-Frame-Options", "DENY"),
+               ("X-Content-Type-Options", "nosniff"),
+               ("Referrer-Policy", "same-origin"))
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        def start_with_headers(status, headers, exc_info=None):
+            present = {name.lower() for name, _value in headers}
+            headers = list(headers) + [(name, value) for name, value in self.HEADERS
+                                       if name.lower() not in present]
+            return start_response(status, headers, exc_info)
+        return self.wsgi_app(environ, start_with_headers)

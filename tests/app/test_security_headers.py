@@ -93,6 +93,12 @@ def test_static_files_are_not_sniffed_into_another_type(client):
     response.close()
 
 
+def test_the_socket_io_transport_carries_the_headers_too(client):
+    response = client.get("/socket.io/?EIO=4&transport=polling")
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("0{")
+    assert_hardened(response)
+
+
 def test_hsts_is_sent_over_https_with_the_configured_max_age(app):
     client = app.test_client()
     response = client.get("/login", base_url="https://localhost")
