@@ -8,6 +8,7 @@ def load_all_models() -> None:
     import discovery.models  # noqa: F401
     import gacha.models  # noqa: F401
     import relationships.models  # noqa: F401
+    import safety.models  # noqa: F401
 
 
 # Objects managed by raw SQL in migrations, not by the models (SQLite's FTS5 search table and its
