@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "core", "inference", "characters", "conversations", "gacha", "discovery",
-            "studio", "relationships", "moderation")
+            "studio", "relationships", "moderation", "safety")
 
 
 def lint(tree: Path) -> subprocess.CompletedProcess:
