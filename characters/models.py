@@ -34,6 +34,8 @@ class Character(SQLModel, table=True):
     avatar_filename: Optional[str] = Field(default=None, max_length=200)
     visibility: str = Field(default="public", max_length=20)  # public | unlisted | private
     content_rating: str = Field(default="sfw", max_length=10)  # sfw | mature
+    # Set by moderation (hidden by a moderator, or its creator banned): only the creator sees it.
+    moderation_hidden: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     language: str = Field(default="en", max_length=10)
     creator_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

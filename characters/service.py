@@ -29,7 +29,8 @@ CARD_FIELDS = ("name", "tagline", "description", "personality", "scenario", "fir
 
 
 def list_public_characters(session: Session) -> list[Character]:
-    query = select(Character).where(Character.visibility == "public").order_by(Character.id)
+    query = select(Character).where(Character.visibility == "public",
+                                    Character.moderation_hidden.is_(False)).order_by(Character.id)
     return list(session.exec(query))
 
 
@@ -92,11 +93,12 @@ def visible_character(session: Session, character_id: int, viewer_id: Optional[i
 
 
 def can_view(character: Optional[Character], user_id: Optional[int]) -> bool:
-    """Private characters are seen by their creator only; public and unlisted by anyone."""
+    """Private characters, and those moderation hid, are seen by their creator only; public
+    and unlisted ones by anyone."""
     if character is None:
         return False
-    return character.visibility != "private" or (user_id is not None
-                                                 and character.creator_id == user_id)
+    return (character.visibility != "private" and not character.moderation_hidden) or (
+        user_id is not None and character.creator_id == user_id)
 
 
 def import_card(session: Session, data: bytes, filename: Optional[str], *, owner_id: Optional[int],
