@@ -27,12 +27,13 @@ from core.web.db import close_db_session
 from discovery.api import bp as discovery_bp
 from gacha.api import bp as gacha_bp
 from relationships.api import bp as relationships_bp
+from safety.api import bp as safety_bp
 from studio.api import bp as studio_bp
 
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp,
-              discovery_bp, relationships_bp, main_bp)
+              discovery_bp, relationships_bp, safety_bp, main_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:
