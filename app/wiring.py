@@ -13,6 +13,7 @@ from discovery.embeddings import default_embedder
 from gacha import rewards as gacha_rewards
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
+from safety import build_moderator
 
 
 def wire(app: Flask, bus: EventBus) -> None:
@@ -32,5 +33,7 @@ def wire(app: Flask, bus: EventBus) -> None:
     app.extensions["kindred.relationships"] = relationship_hooks.subscribe(
         bus, sections, db, settings, emit, default_embedder(), inference)
     discovery_subscribers.subscribe(bus, db, settings.get("EMBED_ON_PUBLISH", True))
+    app.extensions["kindred.moderator"] = build_moderator(db, settings, default_embedder(),
+                                                           inference)
     if not app.testing:
         recover_interrupted_replies(db)
