@@ -20,11 +20,13 @@ def main(argv: list[str] | None = None) -> int:
         from characters.service import seed_characters
         from gacha.banners import seed_gacha
         from relationships.seed import seed_stories
+        from safety.rules import seed_default_rules
         with session_scope(make_engine(Config.DATABASE_URL)) as session:
             added = seed_characters(session, Config.INSTANCE_DIR / "avatars")
             seed_stories(session)
             seed_gacha(session)
-        print(f"seeded {len(added)} new characters")
+            rules = seed_default_rules(session)
+        print(f"seeded {len(added)} new characters, {rules} new moderation rules")
     elif step == "native":
         from inference.native import NativeUnavailable, build  # torch: only for this step
         try:
