@@ -45,3 +45,39 @@ def grant_role_command(username, role):
         raise click.ClickException(exc.message) from None
     finally:
         engine.dispose()
+
+
+@app.cli.group()
+def moderation():
+    """The safety pipeline."""
+
+
+@moderation.command("classify")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def classify_command(file):
+    """Classify FILE.jsonl (lines {"text", "surface"?, "context"?}; "-" reads stdin): one JSON
+    line each, {"categories", "flagged", "action", ...}, from the server's pipeline without the
+    judge (the chat model is not loaded here)."""
+    import json
+    from safety import build_moderator
+    engine = make_engine(Config.DATABASE_URL)
+    settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    moderator = build_moderator(engine, settings)
+    try:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                decision = moderator.moderate(row["text"], row.get("surface", "chat_message"),
+                                              row.get("context"))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise click.ClickException(f"line {number}: {exc!r}; each line must be a JSON "
+                                           "object with 'text' and an optional 'surface'.")
+            click.echo(json.dumps({
+                "categories": decision.categories, "flagged": list(decision.flagged),
+                "action": decision.action, "category": decision.category,
+                "stage": decision.stage, "rule": decision.rule, "text": decision.text,
+                "masked": list(decision.masked)}, ensure_ascii=False))
+    finally:
+        engine.dispose()
