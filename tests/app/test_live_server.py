@@ -171,6 +171,34 @@ def test_second_tab_of_the_owner_sees_the_stream(server, sockets):
     assert user.messages(conversation["id"])[-1]["content"] == second_tab.streamed_text().strip()
 
 
+def test_replies_at_once_are_capped_per_user_across_tabs(server, sockets):
+    """MAX_LIVE_REPLIES_PER_USER (3) counts the user's replies in every conversation and tab."""
+    user = Account.signed_up(server)
+    conversations = [user.start_conversation()["id"] for _ in range(4)]
+    first_tab, second_tab = sockets(server, user), sockets(server, user)
+    for conversation_id, tab in zip(conversations[:3], (first_tab, first_tab, second_tab)):
+        tab.emit("chat:send", {"conversation_id": conversation_id, "content": "Talk to me."})
+    first_tab.wait_for("chat:token")
+    second_tab.wait_for("chat:token")
+    second_tab.emit("chat:send", {"conversation_id": conversations[3], "content": "And me?"})
+    refused = second_tab.wait_for("chat:error")
+    assert (refused["code"], refused["conversation_id"]) == ("too_many_replies", conversations[3])
+    assert len(user.messages(conversations[3])) == 1  # nothing stored
+
+    second_tab.emit("chat:stop", {"conversation_id": conversations[2]})
+    second_tab.wait_for("chat:done")
+    second_tab.emit("chat:send", {"conversation_id": conversations[3], "content": "And me?"})
+    second_tab.wait_until(lambda name, data: name == "chat:token"
+                          and data["conversation_id"] == conversations[3])
+    second_tab.emit("chat:stop", {"conversation_id": conversations[3]})
+    second_tab.wait_for("chat:done", count=2)  # the first is the stopped reply's
+    for conversation_id in conversations[:2]:
+        first_tab.emit("chat:stop", {"conversation_id": conversation_id})
+    first_tab.wait_for("chat:done", count=2)
+    assert [m["content"] for m in user.messages(conversations[3]) if m["role"] == "user"] == [
+        "And me?"]
+
+
 def test_an_oversized_message_drops_only_that_connection_and_stores_nothing(server, sockets):
     """Engine.IO refuses a message over SOCKETIO_MAX_MESSAGE_BYTES (64 KiB) before any handler
     sees it and closes that connection; there is no hook to send an error first (docs/socketio.md).
@@ -282,6 +310,13 @@ class ChatSocket:
                 pytest.fail(f"no {count} x {name} within {WAIT} s; received "
                             f"{self.names()[-20:]} {[d for n, d in self.events if n != 'chat:token']}")
             return [data for event, data in self.events if event == name][count - 1]
+
+    def wait_until(self, matches) -> None:
+        """Wait (bounded) until an event for which `matches(name, data)` has arrived."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: any(matches(n, d) for n, d in self.events),
+                                          timeout=WAIT):
+                pytest.fail(f"no matching event within {WAIT} s; received {self.names()[-20:]}")
 
     def first(self, name: str) -> dict:
         return next(data for event, data in self.events if event == name)
