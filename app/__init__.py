@@ -26,6 +26,7 @@ from core.web.request_body import check_request
 from core.web.db import close_db_session
 from discovery.api import bp as discovery_bp
 from gacha.api import bp as gacha_bp
+from moderation.api import bp as moderation_bp
 from relationships.api import bp as relationships_bp
 from safety.api import bp as safety_bp
 from studio.api import bp as studio_bp
@@ -33,7 +34,7 @@ from studio.api import bp as studio_bp
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp,
-              discovery_bp, relationships_bp, safety_bp, main_bp)
+              discovery_bp, relationships_bp, moderation_bp, safety_bp, main_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:
