@@ -11,6 +11,7 @@ from core.extensions import socketio
 from discovery import subscribers as discovery_subscribers
 from discovery.embeddings import default_embedder
 from gacha import rewards as gacha_rewards
+from moderation import subscribers as moderation_subscribers
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
 from safety import build_moderator
@@ -33,6 +34,7 @@ def wire(app: Flask, bus: EventBus) -> None:
     app.extensions["kindred.relationships"] = relationship_hooks.subscribe(
         bus, sections, db, settings, emit, default_embedder(), inference)
     discovery_subscribers.subscribe(bus, db, settings.get("EMBED_ON_PUBLISH", True))
+    moderation_subscribers.subscribe(bus, db, settings)
     app.extensions["kindred.moderator"] = build_moderator(db, settings, default_embedder(),
                                                            inference)
     if not app.testing:
