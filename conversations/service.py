@@ -83,14 +83,15 @@ def add_user_message(session: Session, conversation: Conversation, content: str,
 
 def conversation_to_continue(session: Session, user_id: int, conversation_id) -> Conversation:
     """The user's conversation, if its character may still answer them. A character its
-    creator made private answers only the creator: other users' chats with it stay readable
-    (owned_conversation) but cannot go on. Unlisted characters go on for whoever has the chat."""
+    creator made private (or moderation hid) answers only the creator: other users' chats with
+    it stay readable (owned_conversation) but cannot go on. Unlisted characters go on for
+    whoever has the chat."""
     conversation = owned_conversation(session, user_id, conversation_id)
     if not can_view(session.get(Character, conversation.character_id), user_id):
         raise KindredError("character_unavailable",
-                           "The creator of this character has made it private, so this "
-                           "conversation can still be read but not continued. Nothing was "
-                           "stored.", status=403)
+                           "This character is no longer available (its creator made it "
+                           "private, or it was hidden), so this conversation can still be "
+                           "read but not continued. Nothing was stored.", status=403)
     return conversation
 
 
