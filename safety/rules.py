@@ -128,6 +128,24 @@ def seed_default_rules(session: Session) -> int:
     return added
 
 
+def default_rules_matcher():
+    """text -> the categories the shipped lists (and private-detail masking) flag, without a
+    database: what training tunes the classifier's thresholds against."""
+    from safety.default_rules import DEFAULT_RULES
+    from safety.privacy import mask
+    compiled = _compile([ModerationRule(id=i, category=c, kind=k, pattern=p)
+                         for i, (c, k, p) in enumerate(DEFAULT_RULES)])
+
+    def match(text: str) -> set[str]:
+        masked = mask(text)
+        found = {"privacy"} if masked.kinds else set()
+        for category, rules in compiled:
+            if any(regex.search(masked.text) for _, regex in rules):
+                found.add(category)
+        return found
+    return match
+
+
 def check_category(category) -> str:
     if category not in CATEGORIES:
         raise KindredError("bad_category", f"'category' must be one of {', '.join(CATEGORIES)}.")

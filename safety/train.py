@@ -3,9 +3,11 @@ safety/model/head.npz).
 
 Reads the `train` split to fit one logistic regression per category and the `dev` split to pick
 the regularisation and each category's threshold. Never the `test` split: that is the
-benchmark's (bench/moderation.py). Thresholds: the highest one whose dev recall reaches the
-category's target (0.95 for sexual_minors and self_harm) or, for the others, the one with the
-best dev F1; ties go to the higher threshold (fewer false positives on role-play)."""
+benchmark's (bench/moderation.py). Thresholds are tuned for the pipeline as shipped: a dev text
+counts as flagged when the shipped rules (safety/default_rules.py) or the head flag it. Each is
+the highest threshold whose dev recall reaches the category's target (0.95 for sexual_minors
+and self_harm) or, for the others, the one with the best dev F1; ties go to the higher
+threshold (fewer false positives on role-play)."""
 import argparse
 import logging
 import sys
@@ -24,9 +26,14 @@ BAND = 0.12
 MIN_THRESHOLD, MAX_THRESHOLD = 0.2, 0.9
 
 
-def train(train_examples, dev_examples, embedder, band: float = BAND) -> tuple[Head, dict]:
-    """A head fitted on `train_examples`, tuned on `dev_examples`; and its dev report."""
+def train(train_examples, dev_examples, embedder, band: float = BAND,
+          rules=None) -> tuple[Head, dict]:
+    """A head fitted on `train_examples`, tuned on `dev_examples` together with `rules` (text ->
+    the categories the rules stage flags; default the shipped lists); and its dev report."""
     from sklearn.linear_model import LogisticRegression
+    from safety.rules import default_rules_matcher
+    rules = rules or default_rules_matcher()
+    dev_rules = [rules(e.text) for e in dev_examples]
     x_train = embedder.encode([prepare(e.text) for e in train_examples])
     x_dev = embedder.encode([prepare(e.text) for e in dev_examples])
     best = None
@@ -42,10 +49,11 @@ def train(train_examples, dev_examples, embedder, band: float = BAND) -> tuple[H
         head = Head(CATEGORIES, np.array(coef), np.array(intercept), np.zeros(len(CATEGORIES)),
                     band)
         probs = head.probabilities(x_dev)
-        thresholds = np.array([_threshold(probs[:, i], _truth(dev_examples, cat), cat)
-                               for i, cat in enumerate(CATEGORIES)])
+        by_rule = {cat: np.array([cat in hit for hit in dev_rules]) for cat in CATEGORIES}
+        thresholds = np.array([_threshold(probs[:, i], _truth(dev_examples, cat), cat,
+                                          by_rule[cat]) for i, cat in enumerate(CATEGORIES)])
         head = Head(CATEGORIES, head.coef, head.intercept, thresholds, band)
-        f1s = [_f1(probs[:, i] >= thresholds[i], _truth(dev_examples, cat))
+        f1s = [_f1((probs[:, i] >= thresholds[i]) | by_rule[cat], _truth(dev_examples, cat))
                for i, cat in enumerate(CATEGORIES)]
         report = {"C": c, "dev_macro_f1": float(np.mean(f1s)),
                   **{f"dev_f1_{cat}": float(f) for cat, f in zip(CATEGORIES, f1s)}}
@@ -76,15 +84,16 @@ def _truth(examples, category: str) -> np.ndarray:
     return np.array([category in e.labels for e in examples], dtype=bool)
 
 
-def _threshold(probs: np.ndarray, truth: np.ndarray, category: str) -> float:
+def _threshold(probs: np.ndarray, truth: np.ndarray, category: str,
+               by_rule: np.ndarray) -> float:
     grid = np.round(np.arange(MAX_THRESHOLD, MIN_THRESHOLD - 1e-9, -0.01), 2)
     target = RECALL_TARGETS.get(category)
     if target is not None and truth.any():
-        for t in grid:  # from the top: the first threshold reaching the recall target
-            if (probs[truth] >= t).mean() >= target:
-                return float(t)
-        return float(MIN_THRESHOLD)
-    scored = [(_f1(probs >= t, truth), t) for t in grid]
+        recalls = [((probs >= t) | by_rule)[truth].mean() for t in grid]
+        reachable = min(target, max(recalls))
+        # from the top: the first threshold reaching the target (or the best reachable recall)
+        return float(next(t for t, r in zip(grid, recalls) if r >= reachable))
+    scored = [(_f1((probs >= t) | by_rule, truth), t) for t in grid]
     return float(max(scored, key=lambda s: s[0])[1])  # max keeps the first (highest) on ties
 
 
