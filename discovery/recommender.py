@@ -1,13 +1,22 @@
 """The recommender: which n characters to deal next, and why. Pure numpy, no database, so the
-offline benchmark runs exactly this code over a synthetic catalog.
+offline benchmark runs exactly this code.
 
-    taste     = decayed sum of liked vectors (+), chat depth (+), passes (-), interest tags (+)
-    candidates= ANN neighbours of the taste + the popular + (if short) random eligible ones
-    score     = W_SIM * cosine + W_QUALITY * (Bayesian like rate - prior) + W_FRESH * freshness
-    exploit   = MMR re-ranking of the best-scored candidates (relevance vs. similarity to picks)
-    explore   = a share of the deck for new characters / new creators, by Thompson sampling on
-                Beta(prior + likes, prior + passes), nudged by similarity to the taste
-Every pick carries a reason: because you liked X, matches your interests, new, popular in #tag."""
+    evidence  = the user's likes, passes (negative), chats, interest tags and profile, each faded
+                by age and by the number of newer swipes (discovery/taste.py)
+    candidates= ANN neighbours of each of the user's tastes (a few clusters of recent likes, the
+                interest profile), characters with the tags the user likes best, the popular, and
+                a random sample of the eligible (so unexplored corners can be tried)
+    score     = log-odds of a like: the user's base rate + a kernel estimate over liked and passed
+                neighbours in the embedding space + Beta-Bernoulli lifts of the card's tags +
+                the character's community like rate (Bayesian average) + a little freshness
+    exploit   = MMR re-ranking by the posterior mean (relevance vs. similarity to picks); the top
+                card is always an exploit pick
+    explore   = a Thompson draw from the same posteriors fills a share of the deal that shrinks
+                as the user's evidence grows; within it, `explore_share` of each deal goes to new
+                characters / new creators (ranked by the same draw, so a catalog that is all new
+                is dealt by taste, not at random)
+Every pick carries the reason that ranked it: the part of its score that counted most (because
+you liked X, you like #tag, matches your interests, popular in #tag), or new character."""
 import math
 import time
 from dataclasses import dataclass, field
@@ -15,36 +24,50 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from discovery.taste import DAY, Evidence, Scores, gather, score, tag_lift
 from discovery.index import VectorIndex
 
-DAY = 86_400.0
 
 
 @dataclass(frozen=True)
 class Settings:
-    half_life_days: float = 30.0       # a swipe's weight in the taste halves every this many days
+    half_life_days: float = 30.0       # a swipe's weight halves every this many days
+    half_life_swipes: float = 25.0     # ... and every this many newer swipes (taste drifts)
     super_like_weight: float = 1.5
-    pass_weight: float = 0.35
+    pass_weight: float = 1.0           # a pass is as much evidence as a like, the other way
     chat_weight: float = 0.5           # a chat with many messages counts as half a like at most
-    interest_weight: float = 2.0       # chosen tags weigh like two fresh likes
+    interest_weight: float = 2.0       # each chosen tag counts as two likes of that tag
     candidates: int = 300              # ANN neighbours fetched per deal (before filters)
-    w_sim: float = 1.0
-    w_quality: float = 0.6
+    tastes: int = 4                    # at most this many taste clusters are searched
+    kernel_sim: float = 0.4            # a neighbour at this cosine weighs as much as the prior
+    kernel_tau: float = 0.06           # kernel width: exp((cos - kernel_sim) / kernel_tau)
+    kernel_count: float = 2.0          # swipes one unit of kernel weight is worth (posterior)
+    user_prior: float = 6.0            # pseudo-swipes at the global rate in the user's base rate
+    tag_prior: float = 2.0             # pseudo-swipes at the user's base rate in a tag's rate
+    w_neighbours: float = 1.0          # the prior mix; each user's own is fitted (taste.fit_mix)
+    w_tags: float = 1.0
+    mix_prior: float = 10.0            # the prior mix weighs as much as this many swipes
+    mix_min_swipes: int = 8            # fewer swipes: the prior mix
+    w_quality: float = 0.8
     w_fresh: float = 0.03
     prior_strength: float = 20.0       # pseudo-swipes at the global like rate (Bayesian average)
     fresh_days: float = 30.0
-    mmr_lambda: float = 0.75           # 1 = pure relevance, 0 = pure diversity
-    explore_share: float = 0.2         # expected share of each deal for new characters/creators
-    explore_sim_weight: float = 0.5
+    mmr_lambda: float = 0.8            # 1 = pure relevance, 0 = pure diversity
+    explore_share: float = 0.2         # share of each deal for new characters/creators; 0 turns
+                                       # all exploration off
+    explore_decay: float = 14.0        # the Thompson share: 2 * explore_share / (1 + (swipes /
+    explore_power: float = 2.0         # explore_decay) ** explore_power)
+    explore_lambda: float = 0.3        # MMR of the drawn picks: they go where the deal is not
     new_days: float = 14.0             # "new" character / creator age
     liked_reason_min_sim: float = 0.35
+    reason_min_lift: float = 0.4       # a part must lift the log-odds this much to be the reason
 
 
 @dataclass
 class Pick:
     position: int                      # index into the catalog
     reason: str
-    explored: bool = False
+    explored: bool = False             # a new character or a new creator's (their share)
 
 
 @dataclass
@@ -152,26 +175,47 @@ class Recommender:
         n = min(n, available)
         if n <= 0:
             return []
-        taste = self.taste(catalog, user)
         prior = catalog.prior()
+        evidence = gather(catalog, user, s, prior)
+        candidates = self._candidates(catalog, user, evidence, eligible, n, rng, available)
+        mean = score(catalog, evidence, candidates, s, prior, now)
+        n_new, n_drawn = self._exploration_counts(catalog, evidence, eligible, n, rng)
+        drawn = score(catalog, evidence, candidates, s, prior, now, rng).total \
+            if n_new or n_drawn else None
 
-        n_explore = min(n, int(n * s.explore_share + rng.random()))
-        candidates = self._candidates(catalog, taste, eligible, n, rng, available)
-        sims = catalog.vectors[candidates] @ taste if taste is not None \
-            else np.zeros(len(candidates), np.float32)
-        fresh = np.exp(-np.maximum(now - catalog.created_at[candidates], 0) / (s.fresh_days * DAY))
-        scores = (s.w_sim * sims + s.w_quality * (catalog.quality(candidates, prior) - prior)
-                  + s.w_fresh * fresh)
+        # Exploit by the posterior mean, then explore: the best of one Thompson draw, kept apart
+        # from what the deal already holds (MMR again), never the top card.
+        exploit = self._mmr(catalog, candidates, mean.total, n - n_drawn)
+        index = {int(c): i for i, c in enumerate(candidates.tolist())}
+        exploit_rows = [index[p] for p in exploit]
+        chosen = self._mmr_rows(catalog, candidates, drawn, n_drawn, exploit_rows,
+                                s.explore_lambda) if n_drawn else []
+        taken = set(chosen)
+        # New characters and new creators get their share: if the deal holds fewer than n_new of
+        # them, the best of the draw among them replace the last exploit picks.
+        picked = set(exploit_rows) | taken
+        have = sum(bool(catalog.explorable[candidates[i]]) for i in picked)
+        if n_new > have:
+            pool = [i for i in np.argsort(-drawn, kind="stable")
+                    if catalog.explorable[candidates[i]] and i not in picked]
+            for i in pool[: min(n_new - have, len(exploit_rows) - 1)]:
+                exploit_rows.pop()
+                chosen.append(i)
+        picks = [self._pick(catalog, user, evidence, mean, i, candidates) for i in exploit_rows]
+        extra = [self._pick(catalog, user, evidence, mean, i, candidates, drawn=True)
+                 for i in chosen]
+        return _interleave(picks, extra)[:n]
 
-        explore = self._explore(catalog, taste, eligible, candidates, sims, n_explore, prior, rng)
-        taken = {p.position for p in explore}
-        keep = np.array([c not in taken for c in candidates.tolist()], dtype=bool)
-        exploit = self._mmr(catalog, candidates[keep], scores[keep], n - len(explore))
-        picks = [Pick(int(p), self._reason(catalog, user, int(p), taste)) for p in exploit]
-        return _interleave(picks, explore)[:n]
+    def _pick(self, catalog: Catalog, user: UserProfile, evidence: Evidence, scores: Scores,
+              i: int, candidates: np.ndarray, drawn: bool = False) -> Pick:
+        pos = int(candidates[i])
+        return Pick(pos, self._reason(catalog, user, evidence, scores, i, pos, drawn),
+                    explored=bool(catalog.explorable[pos]))
 
     def taste(self, catalog: Catalog, user: UserProfile) -> Optional[np.ndarray]:
-        """The user's taste as a unit vector, or None when nothing is known yet."""
+        """The user's taste averaged into one unit vector, or None when nothing is known yet. Not
+        what ranks (that is taste.score); it summarises, and seeds the search when there are no
+        likes."""
         s = self.settings
         half_life = s.half_life_days * DAY
         total = np.zeros(catalog.vectors.shape[1], dtype=np.float64)
@@ -184,7 +228,7 @@ class Recommender:
             total += s.chat_weight * depth * 0.5 ** (age / half_life) * catalog.vectors[pos]
             signal = True
         for pos, age in user.passes:
-            total -= s.pass_weight * 0.5 ** (age / half_life) * catalog.vectors[pos]
+            total -= 0.35 * 0.5 ** (age / half_life) * catalog.vectors[pos]
             signal = True
         if user.interest_vector is not None:
             total += s.interest_weight * user.interest_vector
@@ -194,54 +238,88 @@ class Recommender:
             return None
         return (total / norm).astype(np.float32)
 
-    def _candidates(self, catalog: Catalog, taste: Optional[np.ndarray], eligible: np.ndarray,
-                    n: int, rng: np.random.Generator, available: int) -> np.ndarray:
+    def _exploration_counts(self, catalog: Catalog, evidence: Evidence,
+                            eligible: np.ndarray, n: int, rng: np.random.Generator):
+        """(at least this many new characters/creators in the deal, this many picks drawn by
+        Thompson sampling). The draw's share shrinks as the user's evidence grows; the top card
+        is never drawn."""
+        s = self.settings
+        if s.explore_share <= 0:
+            return 0, 0
+        n_new = int(n * s.explore_share + rng.random())
+        if not (eligible & catalog.explorable).any():
+            n_new = 0
+        share = 2 * s.explore_share / (1 + (evidence.swipes / s.explore_decay) ** s.explore_power)
+        n_drawn = int(n * share + rng.random())
+        return min(n_new, n - 1), max(0, min(n_drawn, n - 1))
+
+    def _candidates(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
+                    eligible: np.ndarray, n: int, rng: np.random.Generator,
+                    available: int) -> np.ndarray:
         found: list[np.ndarray] = []
-        if taste is not None:
+        queries = self._taste_queries(catalog, user, evidence)
+        if len(queries):
             # Fetch more neighbours when filters leave only a small part of the catalog.
             share = max(available / max(len(catalog), 1), 0.02)
             k = int(min(len(catalog), min(5_000, self.settings.candidates / share)))
-            _, positions = catalog.index.search(taste, k)
-            positions = positions[0][positions[0] >= 0]
+            k = max(k // len(queries), min(len(catalog), 60))
+            _, positions = catalog.index.search(queries, k)
+            positions = positions.reshape(-1)
+            positions = positions[positions >= 0]
             found.append(positions[eligible[positions]])
+        for tag in self._liked_tags(evidence):
+            tagged = catalog.tag_positions.get(tag)
+            if tagged is not None and len(tagged):
+                tagged = tagged[eligible[tagged]]
+                if len(tagged) > 100:
+                    tagged = tagged[rng.integers(0, len(tagged), 100)]
+                found.append(tagged)
         order = catalog.popular_order()
         found.append(order[eligible[order]][: max(3 * n, 30)])
-        merged = _unique(np.concatenate(found))
-        if len(merged) < 3 * n:
-            pool = np.flatnonzero(eligible)
-            extra = rng.choice(pool, size=min(len(pool), 10 * n), replace=False)
-            merged = _unique(np.concatenate([merged, extra]))
-        return merged
+        found.append(_sample(np.flatnonzero(eligible), max(10 * n, 100), rng))
+        if self.settings.explore_share > 0:
+            found.append(_sample(np.flatnonzero(eligible & catalog.explorable), 128, rng))
+        return _unique(np.concatenate(found))
 
-    def _explore(self, catalog: Catalog, taste: Optional[np.ndarray], eligible: np.ndarray,
-                 candidates: np.ndarray, sims: np.ndarray, count: int, prior: float,
-                 rng: np.random.Generator) -> list[Pick]:
-        """Thompson sampling over new characters / characters of new creators."""
-        if count <= 0:
-            return []
-        s = self.settings
-        pool = np.flatnonzero(eligible & catalog.explorable)
-        if not len(pool):
-            return []
-        if len(pool) > 512:  # the relevant ones among the candidates, plus a random sample
-            near = candidates[catalog.explorable[candidates]]
-            pool = _unique(np.concatenate([near, rng.choice(pool, 512, replace=False)]))
-        strength = 2.0
-        theta = rng.beta(strength * prior + catalog.likes[pool],
-                         strength * (1 - prior) + catalog.passes[pool])
-        if taste is not None:
-            theta = theta + s.explore_sim_weight * (catalog.vectors[pool] @ taste)
-        chosen = pool[np.argsort(-theta)[:count]]
-        return [Pick(int(p), "New character" if catalog.is_new[p] else "From a new creator",
-                     explored=True) for p in chosen]
+    def _taste_queries(self, catalog: Catalog, user: UserProfile,
+                       evidence: Evidence) -> np.ndarray:
+        """One query vector per taste: greedy clusters of the recent likes (a like joins the
+        first cluster within cosine 0.5 of it), and the interest profile."""
+        liked = [i for i, kind in enumerate(evidence.kinds) if kind in ("like", "chat")]
+        liked.sort(key=lambda i: -evidence.weight[i])
+        centres: list[np.ndarray] = []
+        for i in liked[:60]:
+            v = evidence.vectors[i].astype(np.float64)
+            for c in centres:
+                if c @ v / np.linalg.norm(c) >= 0.5:
+                    c += v
+                    break
+            else:
+                if len(centres) < self.settings.tastes:
+                    centres.append(v.copy())
+        queries = [c / np.linalg.norm(c) for c in centres]
+        if user.interest_vector is not None:
+            queries.append(np.asarray(user.interest_vector, np.float64))
+        if not queries:
+            base = self.taste(catalog, user)
+            if base is not None:
+                queries.append(base)
+        return np.array(queries, dtype=np.float32).reshape(-1, catalog.vectors.shape[1])
+
+    def _liked_tags(self, evidence: Evidence, count: int = 3) -> list[str]:
+        lifts = [(tag_lift(evidence, t, self.settings), t) for t in evidence.tag_likes
+                 if evidence.tag_likes[t] > 0]
+        return [t for lift, t in sorted(lifts, reverse=True)[:count] if lift > 0]
 
     def _mmr(self, catalog: Catalog, candidates: np.ndarray, scores: np.ndarray,
              count: int) -> list[int]:
-        """Maximal marginal relevance over the best-scored 10*count candidates."""
+        """Maximal marginal relevance (relevance = predicted like probability) over the
+        best-scored 10*count candidates."""
         if count <= 0 or not len(candidates):
             return []
-        top = np.argsort(-scores)[: max(10 * count, 50)]
-        candidates, scores = candidates[top], scores[top]
+        top = np.argsort(-scores, kind="stable")[: max(10 * count, 50)]
+        candidates = candidates[top]
+        relevance = 1 / (1 + np.exp(-scores[top]))
         vectors = catalog.vectors[candidates]
         lam = self.settings.mmr_lambda
         max_sim = np.full(len(candidates), -np.inf)
@@ -249,32 +327,100 @@ class Recommender:
         free = np.ones(len(candidates), dtype=bool)
         for _ in range(min(count, len(candidates))):
             penalty = np.where(np.isfinite(max_sim), max_sim, 0.0)
-            value = np.where(free, lam * scores - (1 - lam) * penalty, -np.inf)
+            value = np.where(free, lam * relevance - (1 - lam) * penalty, -np.inf)
             best = int(np.argmax(value))
             chosen.append(int(candidates[best]))
             free[best] = False
             max_sim = np.maximum(max_sim, vectors @ vectors[best])
         return chosen
 
-    def _reason(self, catalog: Catalog, user: UserProfile, pos: int,
-                taste: Optional[np.ndarray]) -> str:
-        if user.likes and taste is not None:
-            recent = sorted(user.likes, key=lambda like: like[1])[:50]
-            liked = np.array([p for p, _, _ in recent if p != pos], dtype=np.int64)
-            if len(liked):
-                sims = catalog.vectors[liked] @ catalog.vectors[pos]
-                best = int(np.argmax(sims))
-                if sims[best] >= self.settings.liked_reason_min_sim:
-                    return f"Because you liked {catalog.names[liked[best]]}"
-        shared = [t for t in catalog.tags[pos] if t in user.interest_tags]
-        if shared:
-            return "Matches your interests: " + " ".join(f"#{t}" for t in shared[:2])
+    def _mmr_rows(self, catalog: Catalog, candidates: np.ndarray, scores: np.ndarray,
+                  count: int, already: list, lam: float) -> list[int]:
+        """MMR over candidate rows, against the rows already in the deal."""
+        free = np.ones(len(candidates), dtype=bool)
+        free[already] = False
+        top = np.flatnonzero(free)[np.argsort(-scores[free], kind="stable")][: max(10 * count, 50)]
+        vectors = catalog.vectors[candidates[top]]
+        relevance = 1 / (1 + np.exp(-scores[top]))
+        max_sim = np.zeros(len(top))
+        if already:
+            max_sim = (vectors @ catalog.vectors[candidates[already]].T).max(axis=1)
+        open_ = np.ones(len(top), dtype=bool)
+        chosen: list[int] = []
+        for _ in range(min(count, len(top))):
+            value = np.where(open_, lam * relevance - (1 - lam) * max_sim, -np.inf)
+            best = int(np.argmax(value))
+            chosen.append(int(top[best]))
+            open_[best] = False
+            max_sim = np.maximum(max_sim, vectors @ vectors[best])
+        return chosen
+
+    def _reason(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
+                scores: Scores, i: int, pos: int, drawn: bool = False) -> str:
+        """The part of the score that lifted this card the most, in words: the liked neighbour,
+        the liked tag or the interests behind it, its community rate; else why it was dealt
+        anyway (new, drawn to explore)."""
+        parts = sorted([(float(scores.neighbours[i]), "neighbours"),
+                        (float(scores.tags[i]), "tags"), (float(scores.quality[i]), "quality")],
+                       reverse=True)
+        for lift, part in parts:
+            if lift < self.settings.reason_min_lift:
+                break
+            if part == "quality" and catalog.explorable[pos]:
+                break  # the early rate of a new character: it is dealt as new
+            reason = self._say(catalog, user, evidence, scores, i, pos, part)
+            if reason:
+                return reason
         if catalog.is_new[pos]:
             return "New character"
-        if catalog.tags[pos]:
-            tag = max(catalog.tags[pos], key=lambda t: len(catalog.tag_positions.get(t, ())))
-            return f"Popular in #{tag}"
-        return "Popular right now"
+        if catalog.new_creator[pos]:
+            return "From a new creator"
+        tag = _commonest_tag(catalog, pos)
+        if drawn:
+            return f"Something different: #{tag}" if tag else "Something different"
+        return f"Popular in #{tag}" if tag else "Popular right now"
+
+    def _say(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
+             scores: Scores, i: int, pos: int, part: str) -> Optional[str]:
+        if part == "neighbours" and scores.kernel is not None:
+            j = int(np.argmax(scores.kernel[i] * evidence.liked))
+            kind, source = evidence.kinds[j], int(evidence.positions[j])
+            if kind == "interest":
+                return _interests(catalog, user, pos) or "Matches your interests"
+            if float(catalog.vectors[source] @ catalog.vectors[pos]) < \
+                    self.settings.liked_reason_min_sim:
+                return None
+            verb = "chatted with" if kind == "chat" else "liked"
+            return f"Because you {verb} {catalog.names[source]}"
+        if part == "tags":
+            lifts = [(tag_lift(evidence, t, self.settings), t) for t in catalog.tags[pos]]
+            lift, tag = max(lifts) if lifts else (0.0, "")
+            if lift <= 0:
+                return None
+            if tag in user.interest_tags:
+                return _interests(catalog, user, pos)
+            return f"You like #{tag}"
+        if part == "quality":
+            tag = _commonest_tag(catalog, pos)
+            return f"Popular in #{tag}" if tag else "Popular right now"
+        return None
+
+
+def _interests(catalog: Catalog, user: UserProfile, pos: int) -> Optional[str]:
+    shared = [t for t in catalog.tags[pos] if t in user.interest_tags]
+    return "Matches your interests: " + " ".join(f"#{t}" for t in shared[:2]) if shared else None
+
+
+def _commonest_tag(catalog: Catalog, pos: int) -> Optional[str]:
+    if not catalog.tags[pos]:
+        return None
+    return max(catalog.tags[pos], key=lambda t: len(catalog.tag_positions.get(t, ())))
+
+
+def _sample(pool: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    if len(pool) <= size:
+        return pool
+    return pool[rng.integers(0, len(pool), size)]
 
 
 def _interleave(exploit: list[Pick], explore: list[Pick]) -> list[Pick]:
