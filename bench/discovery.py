@@ -1,16 +1,19 @@
-"""Discovery benchmark (issue 4): `python -m bench.discovery [--quick] [--write]`.
+"""Discovery benchmark (issues 4 and 20): `python -m bench.discovery [--quick] [--write]`.
 
-1. Offline evaluation. A synthetic catalog (>= 5,000 characters over topics, 10 % of them new
-   with no swipes yet) and a population of simulated users with hidden tastes who like a card with
-   probability sigmoid(A * cos(taste, character) + B * appeal + C). Each user onboards (picks the
-   tags of their favourite topics), then swipes 50 cards dealt 10 at a time by a policy:
-   the recommender (the same `Recommender` the app runs, on synthetic embeddings), the same without
-   onboarding, a popularity baseline (Bayesian like rate) and random. Reported: like-rate of the
-   first 50 swipes, hit-rate@10 (the share of users whose next 10 cards hold at least one of their
-   hidden top-1 % characters) and the share of impressions that went to new characters.
-2. Latency of dealing 10 cards at 1,000 / 10,000 / 100,000 characters (p50, p99): the recommender
+1. The deck against baselines on user models it does not share (issue 20, bench/discovery_eval.py):
+   themed catalogs embedded by the packaged MiniLM, a cold one (120 characters, all new, no swipes)
+   and a warm one (240, swipe history, 15 % new); users who love two or three themes, who like by
+   tags, who are noisy, whose taste drifts after 20 swipes, and who like by embedding cosine (the
+   old assumption); the deck through `Discovery.deal()`/`swipe()` as the /discover page calls
+   them, against random, popularity, centroid, nearest neighbour and per-tag Beta-Bernoulli, and
+   an oracle that knows the hidden model (a ceiling, not a baseline). Reported: like-rate of swipes
+   1-20 and 21-40, the share of impressions that went to new characters.
+2. Issue 4's offline evaluation on a synthetic 5,000-character world (embedding-cosine users,
+   with and without onboarding).
+3. Latency of dealing 10 cards at 1,000 / 10,000 / 100,000 characters (p50, p99): the recommender
    in memory, and the whole `Discovery.deal()` on a SQLite database (queries, writes, commit).
-With --write the tables replace the "## Discovery (issue 4)" section of docs/performance.md."""
+The output ends with machine-readable `name: value` lines. With --write the tables replace the
+"## Discovery (issues 4 and 20)" section of docs/performance.md."""
 import argparse
 import logging
 import math
@@ -32,7 +35,8 @@ from discovery.recommender import DAY, Catalog, Recommender, Settings, UserProfi
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
-SECTION = "## Discovery (issue 4)"
+SECTION = "## Discovery (issues 4 and 20)"
+OLD_SECTION = "## Discovery (issue 4)"
 DIM = 384
 TOPICS = 24
 NOW = time.time()
@@ -215,7 +219,6 @@ def service_latency(n: int, runs: int, rng: np.random.Generator, workdir: Path) 
     from core.migrate import upgrade_database
     from discovery.deck import Discovery
     from discovery.embeddings import to_bytes
-    from discovery.models import UserInterest
 
     world = make_world(n, rng, background_users=50)
     url = f"sqlite:///{workdir / f'discovery-{n}.db'}"
@@ -289,30 +292,36 @@ def _json(tags) -> str:
 
 # -- report ------------------------------------------------------------------------------------
 
-def report(quality: list[dict], catalog_size: int, users: int, latency: list[dict],
-           service: list[dict]) -> str:
+def report(eval_rows: list[dict], quality: list[dict], catalog_size: int, users: int,
+           latency: list[dict], service: list[dict], eval_users: int, seed: int) -> str:
     lines = [SECTION, "",
              f"`python -m bench.discovery` on {platform.machine()}, {os.cpu_count()} CPUs, "
-             f"numpy {np.__version__}; synthetic 384-d embeddings, the app's `Recommender`.", "",
-             f"### Offline evaluation: {catalog_size:,} characters ({TOPICS} topics, 10 % new "
-             f"with no swipes), {users} simulated users", "",
-             "Users like a card with probability sigmoid(7 cos(taste, character) + 0.8 appeal "
-             "- 3.2); each onboards with the tags of their two main topics (policies that use "
-             "onboarding), then swipes 50 cards dealt 10 at a time. hit-rate@10: share of users "
-             "whose next 10 cards hold one of their hidden top-1 % characters.", "",
-             "| policy | like-rate, first 50 swipes | hit-rate@10 | impressions to new characters |",
-             "|---|---:|---:|---:|"]
-    for row in quality:
-        lines.append(f"| {row['policy']} | {row['like_rate']:.1%} | {row['hit_rate']:.1%} | "
-                     f"{row['new_share']:.1%} |")
-    lines += ["", "### Latency of dealing 10 cards", "",
-              "Recommender in memory (taste with 30 likes, 20 passes and 2 interest tags; "
-              "candidates from the index, scoring, MMR, Thompson exploration):", "",
-              "| characters | index | index build | p50 | p99 | runs |",
-              "|---:|---|---:|---:|---:|---:|"]
-    for row in latency:
-        lines.append(f"| {row['n']:,} | {row['index']} | {row['build_s']:.1f} s | "
-                     f"{row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | {row['runs']} |")
+             f"numpy {np.__version__}, seed {seed}.", ""]
+    if eval_rows:
+        lines += eval_report(eval_rows, eval_users)
+    if quality:
+        lines += [f"### Issue 4's offline evaluation: {catalog_size:,} synthetic characters "
+                  f"({TOPICS} topics, 10 % new with no swipes), {users} simulated users", "",
+                  "Users like a card with probability sigmoid(7 cos(taste, character) + 0.8 "
+                  "appeal - 3.2) in the synthetic embedding space the recommender ranks in; each "
+                  "onboards with the tags of their two main topics (policies that use "
+                  "onboarding), then swipes 50 cards dealt 10 at a time. hit-rate@10: share of "
+                  "users whose next 10 cards hold one of their hidden top-1 % characters.", "",
+                  "| policy | like-rate, first 50 swipes | hit-rate@10 | impressions to new "
+                  "characters |", "|---|---:|---:|---:|"]
+        for row in quality:
+            lines.append(f"| {row['policy']} | {row['like_rate']:.1%} | {row['hit_rate']:.1%} | "
+                         f"{row['new_share']:.1%} |")
+        lines.append("")
+    if latency:
+        lines += ["### Latency of dealing 10 cards", "",
+                  "Recommender in memory (30 likes, 20 passes and 2 interest tags; candidates "
+                  "from the index, scoring, MMR, Thompson exploration):", "",
+                  "| characters | index | index build | p50 | p99 | runs |",
+                  "|---:|---|---:|---:|---:|---:|"]
+        for row in latency:
+            lines.append(f"| {row['n']:,} | {row['index']} | {row['build_s']:.1f} s | "
+                         f"{row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | {row['runs']} |")
     if service:
         lines += ["", "Whole `Discovery.deal()` on SQLite (user state queries, recommender, dealt "
                       "cards and impression counts written and committed; the first deal of a "
@@ -322,28 +331,81 @@ def report(quality: list[dict], catalog_size: int, users: int, latency: list[dic
         for row in service:
             lines.append(f"| {row['n']:,} | {row['first_s']:.1f} s | {row['p50_ms']:.1f} ms | "
                          f"{row['p99_ms']:.1f} ms | {row['runs']} |")
-    exact = [row for row in latency if row["index"].startswith("exact")]
-    if len(exact) >= 2:
-        small, big = exact[0], exact[-1]
-        lines += ["", f"From {small['n']:,} to {big['n']:,} characters ({big['n'] // small['n']}x) "
-                      f"the in-memory p50 with exact search grows {big['p50_ms'] / small['p50_ms']:.1f}x "
-                      "(the scan is linear; everything after it works on a few hundred "
-                      "candidates). Below 200,000 characters (`EXACT_BELOW`) the app uses the "
-                      "exact scan: no build, nothing to rebuild when a character is published. "
-                      f"The HNSW row shows what the graph buys at {big['n']:,} (search) and "
-                      "what it costs (the build)."]
     return "\n".join(lines) + "\n"
+
+
+POLICY_NAMES = {"deck": "**Kindred's deck**", "random": "random", "popularity": "popularity",
+                "centroid": "centroid of likes", "nearest_neighbour": "nearest neighbour",
+                "tag_beta": "tag Beta-Bernoulli", "oracle": "oracle (knows the user; a ceiling)"}
+
+
+def eval_report(rows: list[dict], users: int) -> list[str]:
+    from bench.discovery_eval import WORLDS, verdicts
+    lines = [f"### The deck against baselines, on user models it does not share ({users} users "
+             "per case)", "",
+             "Catalogs: " + "; ".join(f"{name} = {spec['size']} MiniLM-embedded characters in 8 "
+                                      f"themes, {spec['new_share']:.0%} new"
+                                      for name, spec in WORLDS.items())
+             + " (warm: the others carry swipes of 300 background users). Baselines deal a "
+               "random card in 10 % of the slots. Like-rate of swipes 21-40 (1-20 in brackets):",
+             ""]
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    cases = [(w, m) for w in dict.fromkeys(r["world"] for r in rows) for m in models
+             if any(r["world"] == w and r["model"] == m for r in rows)]
+    lines.append("| policy | " + " | ".join(f"{w} {m.replace('_', '-')}" for w, m in cases) + " |")
+    lines.append("|---|" + "---:|" * len(cases))
+    for policy in dict.fromkeys(r["policy"] for r in rows):
+        cells = []
+        for w, m in cases:
+            r = next((r for r in rows if (r["world"], r["model"], r["policy"]) == (w, m, policy)),
+                     None)
+            cells.append(f"{r['like_21_40']:.0%} ({r['like_1_20']:.0%})" if r else "")
+        lines.append(f"| {POLICY_NAMES.get(policy, policy)} | " + " | ".join(cells) + " |")
+    lines += ["", "| case | deck, 21-40 | best baseline | margin | new characters' share of "
+                  "the deck's impressions |", "|---|---:|---|---:|---:|"]
+    for v in verdicts(rows):
+        lines.append(f"| {v['case']} | {v['deck']:.1%} | {POLICY_NAMES[v['best']]} "
+                     f"{v['best_rate']:.1%} | {v['margin']:+.1%} | {v['new_share']:.1%} |")
+    return lines + [""]
+
+
+def machine_lines(eval_rows, latency, service) -> list[str]:
+    from bench.discovery_eval import verdicts
+    out = []
+    found = verdicts(eval_rows) if eval_rows else []
+    for v in found:
+        out += [f"{v['case']}_like_rate_21_40: {v['deck']:.3f}",
+                f"{v['case']}_like_rate_1_20: {v['deck_1_20']:.3f}",
+                f"{v['case']}_best_baseline: {v['best']}",
+                f"{v['case']}_best_baseline_like_rate_21_40: {v['best_rate']:.3f}",
+                f"{v['case']}_vs_best_baseline: {v['margin']:+.3f}",
+                f"{v['case']}_oracle_like_rate_21_40: {v['oracle']:.3f}"]
+    warm = [r for r in eval_rows if r["world"] == "warm" and r["policy"] == "deck"]
+    if warm:
+        out.append(f"warm_new_impressions_share: {np.mean([r['new_share'] for r in warm]):.3f}")
+    if found:
+        beaten = sum(v["margin"] > 0 for v in found)
+        out.append(f"cases_deck_beats_best_baseline: {beaten}/{len(found)}")
+    for row in latency:
+        suffix = "_hnsw" if row["index"].startswith("HNSW") else ""
+        out.append(f"deal_p99_ms_{row['n']}{suffix}: {row['p99_ms']:.1f}")
+        out.append(f"deal_p50_ms_{row['n']}{suffix}: {row['p50_ms']:.1f}")
+    for row in service:
+        out.append(f"service_deal_p99_ms_{row['n']}: {row['p99_ms']:.1f}")
+        out.append(f"service_deal_p50_ms_{row['n']}: {row['p50_ms']:.1f}")
+    return out
 
 
 def write_section(text: str) -> None:
     """Replace (or append) only the discovery section of docs/performance.md."""
     current = DOC.read_text() if DOC.exists() else "# Performance\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    DOC.write_text(updated.rstrip("\n") + "\n")
+    for heading in (SECTION, OLD_SECTION):
+        pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+        if pattern.search(current):
+            DOC.write_text(pattern.sub(lambda _: text + "\n", current, count=1).rstrip("\n")
+                           + "\n")
+            return
+    DOC.write_text(current.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n")
 
 
 def main(argv=None) -> int:
@@ -351,30 +413,48 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small run (smoke test)")
     parser.add_argument("--write", action="store_true", help=f"write into {DOC}")
     parser.add_argument("--no-service", action="store_true", help="skip the SQLite timings")
+    parser.add_argument("--no-latency", action="store_true", help="skip all timings")
+    parser.add_argument("--no-eval", action="store_true", help="skip the quality evaluations")
+    parser.add_argument("--users", type=int, default=None, help="users per case (issue 20)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--worlds", default="cold,warm")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in ("discovery", "alembic"):
+    for name in ("discovery", "alembic", "sentence_transformers", "httpx"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    rng = np.random.default_rng(42)
-    catalog_size, users = (5_000, 40) if args.quick else (5_000, 300)
-    world = make_world(catalog_size, rng)
-    policies = [RecommenderPolicy("recommender (with onboarding)"),
-                RecommenderPolicy("recommender, no onboarding", onboarding=False),
-                PopularityPolicy(), RandomPolicy()]
-    quality = evaluate(world, policies, users, rng)
-    sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
-    runs = 30 if args.quick else 200
-    latency = [recommender_latency(n, runs, rng) for n in sizes]
-    latency.append(recommender_latency(sizes[-1], runs, rng, hnsw=True))
-    service = []
-    if not args.no_service:
+    rng = np.random.default_rng(args.seed)
+    eval_users = args.users or (8 if args.quick else 60)
+    eval_rows, quality = [], []
+    catalog_size, users = (5_000, 40) if args.quick else (5_000, 200)
+    if not args.no_eval:
+        from bench.discovery_eval import build_world, evaluate_world
+        from discovery.embeddings import default_embedder
         with tempfile.TemporaryDirectory() as workdir:
-            service = [service_latency(n, runs // 2, rng, Path(workdir)) for n in sizes]
-    text = report(quality, catalog_size, users, latency, service)
+            for name in args.worlds.split(","):
+                world = build_world(name, args.seed, Path(workdir), default_embedder())
+                eval_rows += evaluate_world(world, eval_users, args.seed)
+                world.engine.dispose()
+        world = make_world(catalog_size, rng)
+        policies = [RecommenderPolicy("recommender (with onboarding)"),
+                    RecommenderPolicy("recommender, no onboarding", onboarding=False),
+                    PopularityPolicy(), RandomPolicy()]
+        quality = evaluate(world, policies, users, rng)
+    latency, service = [], []
+    if not args.no_latency:
+        sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
+        runs = 30 if args.quick else 200
+        latency = [recommender_latency(n, runs, rng) for n in sizes]
+        latency.append(recommender_latency(sizes[-1], runs, rng, hnsw=True))
+        if not args.no_service:
+            with tempfile.TemporaryDirectory() as workdir:
+                service = [service_latency(n, runs // 2, rng, Path(workdir)) for n in sizes]
+    text = report(eval_rows, quality, catalog_size, users, latency, service, eval_users,
+                  args.seed)
     print(text)
     if args.write:
         write_section(text)
-        print(f"written to {DOC}")
+        print(f"written to {DOC}\n")
+    print("\n".join(machine_lines(eval_rows, latency, service)))
     return 0
 
 
