@@ -6,8 +6,10 @@ form.addEventListener("submit", async (event) => {
   errorBox.hidden = true;
   const mode = form.dataset.mode;
   const body = { username: form.username.value.trim(), password: form.password.value };
+  if (mode === "signup") body.accept_rules = form.accept_rules.checked;
   try {
-    await Kindred.api("POST", `/api/auth/${mode}`, body);
+    const session = await Kindred.api("POST", `/api/auth/${mode}`, body);
+    if (body.accept_rules) await acceptRules(session.csrf_token);
     window.location.href = sameOriginTarget(form.dataset.next);
   } catch (error) {
     errorBox.textContent = error.message;
@@ -20,4 +22,20 @@ form.addEventListener("submit", async (event) => {
 function sameOriginTarget(next) {
   const target = new URL(next || "/", window.location.origin);
   return target.origin === window.location.origin ? target.href : "/";
+}
+
+// Sign-up shows the community rules (moderation's /api/rules, Markdown rendered by the server
+// with raw HTML escaped) and, when ticked, records their acceptance once the account exists.
+let rulesVersion = null;
+if (form.dataset.mode === "signup") {
+  Kindred.api("GET", "/api/rules").then(({ rules }) => {
+    rulesVersion = rules.version;
+    document.getElementById("signup-rules").innerHTML = rules.html;
+  }).catch(() => {});
+}
+
+async function acceptRules(csrfToken) {
+  Kindred.csrf = csrfToken;
+  await Kindred.api("POST", "/api/rules/accept", rulesVersion ? { version: rulesVersion } : {})
+    .catch(() => {});
 }
