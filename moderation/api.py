@@ -3,6 +3,7 @@
     POST /api/reports {target_type, target_id, reason, note?}   any user: 201 new, 200 the same
     GET  /api/me/notices?unread=1 | POST /api/me/notices/read {ids?}   the user's notices
     POST /api/appeals {action_id, text}                        the user affected, once: 201
+    POST /api/appeals/ban {username, password, text}           a banned user (no session)
     GET  /api/rules | POST /api/rules/accept {version}         the rules; accepting them
     PUT  /api/admin/rules {markdown}                           admins: edit the rules page
     GET  /api/moderation/queue?state=open|resolved&limit=      moderators
@@ -10,14 +11,14 @@
     GET  /api/moderation/audit?before=&limit=&user_id=         the append-only log
     POST /api/moderation/appeals/<id> {decision, reason}       granted | denied
 Pages: /moderation (moderators), /rules (anyone)."""
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from core.auth.csrf import check_csrf
 from core.auth.guards import role_required
 from core.auth.roles import has_role
 from core.errors import KindredError
-from core.extensions import socketio
+from core.extensions import limiter, socketio
 from core.web.db import db_session
 from core.web.pages import page_login_required
 from core.web.request_body import json_body
@@ -25,7 +26,14 @@ from moderation import actions, appeals, audit, notices, queue, reports, rules
 from moderation.sockets import end_user_sockets
 
 bp = Blueprint("moderation", __name__)
-bp.before_request(check_csrf)
+# A banned user has no session, so no CSRF token; their appeal carries the password instead.
+NO_SESSION_ENDPOINTS = {"moderation.appeal_ban"}
+
+
+@bp.before_request
+def _csrf():
+    if request.endpoint not in NO_SESSION_ENDPOINTS:
+        check_csrf()
 
 
 @bp.post("/api/reports")
@@ -59,6 +67,16 @@ def read_notices():
 def create_appeal():
     body = json_body()
     made = appeals.appeal(db_session(), current_user.id, body.get("action_id"), body.get("text"))
+    return jsonify({"appeal": queue.appeal_payload(made)}), 201
+
+
+@bp.post("/api/appeals/ban")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"],
+               deduct_when=lambda response: response.status_code == 401, scope="appeal-ban")
+def appeal_ban():
+    body = json_body()
+    made = appeals.appeal_ban(db_session(), body.get("username"), body.get("password"),
+                              body.get("text"))
     return jsonify({"appeal": queue.appeal_payload(made)}), 201
 
 

@@ -4,9 +4,11 @@ Either way the decision is an action in the audit log and the user gets a notice
 No Flask here."""
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from werkzeug.security import check_password_hash
 
 from core.db import utcnow
 from core.errors import Conflict, KindredError, not_found
+from core.users import User
 from moderation import actions
 from moderation.models import Appeal, ModerationAction
 from moderation.notices import notify
@@ -42,6 +44,24 @@ def appeal(session: Session, user_id: int, action_id, text) -> Appeal:
         raise Conflict("already_appealed", "This action was appealed already; each action can "
                                            "be appealed once.") from None
     return made
+
+
+def appeal_ban(session: Session, username, password, text) -> Appeal:
+    """A banned user cannot log in, so they appeal their ban with their credentials instead
+    of a session: the newest ban of that account, once. Commits."""
+    failed = KindredError("bad_credentials", "Wrong username or password.", 401)
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise failed
+    user = session.exec(select(User).where(User.username_key == username.strip().lower())).first()
+    if user is None or not check_password_hash(user.password_hash, password):
+        raise failed
+    ban = session.exec(select(ModerationAction).where(
+        ModerationAction.user_id == user.id, ModerationAction.action == "ban")
+        .order_by(ModerationAction.id.desc())).first()
+    if user.banned_at is None or ban is None:
+        raise KindredError("not_banned", "This account is not banned; log in and appeal from "
+                                         "your notices (POST /api/appeals).", 409)
+    return appeal(session, user.id, ban.id, text)
 
 
 # Undoing actions and appeal decisions are not appealed again.

@@ -112,3 +112,28 @@ def test_rules_are_shown_and_accepted(person, client):
     accepted = alice.call("POST", "/api/rules/accept", json={"version": rules["version"]})
     assert accepted.status_code == 200
     assert alice.get("/api/rules").get_json()["rules"]["accepted_version"] == rules["version"]
+
+
+def test_a_banned_user_appeals_the_ban_with_their_password_once(person, client):
+    moderator, alice = person("moderator"), person()
+    ban = act(moderator, "ban", "user", alice.id, rule="R8").get_json()["action"]
+    body = {"username": alice.username, "password": "correct horse", "text": "Not spam."}
+    wrong = client.post("/api/appeals/ban", json={**body, "password": "wrong password"})
+    assert wrong.status_code == 401
+    made = client.post("/api/appeals/ban", json=body)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["appeal"]["action_id"] == ban["id"]
+    assert client.post("/api/appeals/ban", json=body).status_code == 409
+    items = moderator.get("/api/moderation/queue").get_json()["items"]
+    assert [a["action_id"] for a in items[0]["appeals"]] == [ban["id"]]
+    granted = moderator.call("POST", f"/api/moderation/appeals/{made.get_json()['appeal']['id']}",
+                             json={"decision": "granted", "reason": "It was not spam."})
+    assert granted.get_json()["action"]["action"] == "unban"
+    assert alice.auth.login(alice.username).status_code == 200
+
+
+def test_only_a_banned_account_uses_the_ban_appeal(person, client):
+    alice = person()
+    response = client.post("/api/appeals/ban", json={"username": alice.username,
+                                                     "password": "correct horse", "text": "?"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "not_banned"
