@@ -22,6 +22,7 @@ bench: setup
 	$(PY) -m bench.inference
 	$(PY) -m bench.discovery
 	$(PY) -m bench.memory_extraction
+	$(PY) -m bench.moderation
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js instance/.model-ready \
        instance/.native-ready
