@@ -51,13 +51,14 @@ def app(app):
 
 @pytest.fixture
 def add_character(app):
-    """add_character(name=..., tags=[...], content_rating=..., language=..., creator_id=...,
-    visibility=..., age_days=...) -> id"""
+    """add_character(name=..., tags=[...], description=..., content_rating=..., language=...,
+    creator_id=..., visibility=..., age_days=...) -> id"""
     def add(name=None, tags=("misc",), age_days=60, **fields):
         created = utcnow() - timedelta(days=age_days)
         name = name or f"Extra {next(_names)}"
+        description = fields.pop("description", f"{{{{char}}}} is about {', '.join(tags)}.")
         character = Character(name=name, tagline=f"{name}, a test character.",
-                              description=f"{{{{char}}}} is about {', '.join(tags)}.",
+                              description=description,
                               first_mes=f"Hello {{{{user}}}}, I am {name}.", tags=list(tags),
                               created_at=created, updated_at=created, **fields)
         with session_scope(app.extensions["kindred.db"]) as session:
