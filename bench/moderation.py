@@ -4,8 +4,9 @@ rate on benign role-play, and latency per text (p50/p99) for each stage and for 
 pipeline, with exactly the Moderator the server builds (safety.build_moderator) on a fresh
 SQLite database migrated and seeded with the shipped rules.
 
-    python -m bench.moderation [--judge] [--verbose]
+    python -m bench.moderation [--judge] [--verbose] [--threads N]
 
+--threads sets torch's intra-op threads for the embedder (default: torch's, one per core);
 --judge also loads the chat model (MODEL_PATH) and measures the judge on the texts in the
 uncertain band. The last lines are machine-readable `name: value` pairs."""
 import os
@@ -34,6 +35,9 @@ TARGETS = {"recall_sexual_minors": 0.95, "recall_self_harm": 0.95, "macro_f1": 0
 
 def main(argv: list[str]) -> int:
     verbose, use_judge = "--verbose" in argv, "--judge" in argv
+    if "--threads" in argv:
+        import torch
+        torch.set_num_threads(int(argv[argv.index("--threads") + 1]))
     settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
     scorer = _load_scorer() if use_judge else None
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,8 +81,10 @@ def _time_stages(moderator, example, timings) -> None:
 
 
 def _report(results, timings, verbose: bool, use_judge: bool) -> int:
+    import torch
     print(f"Safety pipeline on the test split ({len(results)} texts): {platform.machine()}, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} cores, torch {torch.get_num_threads()} thread(s), judge "
+          f"{'on' if use_judge else 'off'}, load average {os.getloadavg()[0]:.1f}")
     print("\n| category | precision | recall | F1 | support |\n|---|---|---|---|---|")
     values, f1s = {}, []
     for category in CATEGORIES:
