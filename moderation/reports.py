@@ -11,6 +11,7 @@ from moderation.rules import REASONS
 
 MAX_NOTE_CHARS = 1000
 MAX_REASON_CHARS = 20
+ATTEMPTS = 3  # a report racing others of the same target
 
 
 def report(session: Session, reporter_id: int, target_type, target_id, reason, note=""
@@ -22,24 +23,29 @@ def report(session: Session, reporter_id: int, target_type, target_id, reason, n
     author_id = targets.visible_author(session, reporter_id, target_type, target_id)
     if target_type == "user" and target_id == reporter_id:
         raise KindredError("cannot_report_self", "You cannot report yourself.")
-    existing = _existing(session, reporter_id, target_type, target_id)
-    if existing is not None:
-        return existing, False
-    try:
-        created = Report(reporter_id=reporter_id, target_type=target_type, target_id=target_id,
-                         reason=reason, note=note)
-        session.add(created)
-        item = item_for(session, target_type, target_id, source="reported", author_id=author_id)
-        item.category = item.category or reason
-        item.rule = item.rule or REASONS[reason]
-        session.commit()
-    except IntegrityError:  # the same report, sent twice at once: the first one stands
-        session.rollback()
+    for _attempt in range(ATTEMPTS):
         existing = _existing(session, reporter_id, target_type, target_id)
-        if existing is None:
-            raise
-        return existing, False
-    return created, True
+        if existing is not None:
+            return existing, False
+        try:
+            created = Report(reporter_id=reporter_id, target_type=target_type,
+                             target_id=target_id, reason=reason, note=note)
+            session.add(created)
+            item = item_for(session, target_type, target_id, source="reported",
+                            author_id=author_id)
+            item.category = item.category or reason
+            item.rule = item.rule or REASONS[reason]
+            session.commit()
+            return created, True
+        except IntegrityError as exc:
+            # The same report sent twice at once (the first one stands), or another user's
+            # report of the same target made its queue item first: look again.
+            session.rollback()
+            conflict = exc
+    existing = _existing(session, reporter_id, target_type, target_id)
+    if existing is None:
+        raise conflict
+    return existing, False
 
 
 def _existing(session: Session, reporter_id: int, target_type: str, target_id: int):

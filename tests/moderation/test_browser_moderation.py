@@ -10,8 +10,10 @@ from conversations import service as conversations
 from conversations.models import Conversation
 from core.auth.roles import grant_role
 from core.db import make_engine
-from tests.support.browser import browser, page  # noqa: F401  (fixtures)
+from tests.support import browser as browser_fixtures
 from tests.support.live_server import live_server
+
+browser = browser_fixtures.browser  # the fixture
 
 BAD_GREETING = "A greeting that breaks rule R1 badly."
 

@@ -81,3 +81,34 @@ def test_reporting_needs_a_login_and_yourself_is_refused(person, client):
     assert anonymous.status_code in (401, 403)  # the CSRF check comes first, then the login
     response = report(alice, "user", alice.id)
     assert response.status_code == 400 and count(alice, Report) == 0
+
+
+@pytest.mark.both_databases
+def test_reports_sent_at_once_make_one_report_each_and_one_queue_item(app, person):
+    import threading
+    from sqlmodel import Session
+    from moderation.reports import report as make_report
+    target, reporters = person(), [person() for _ in range(3)]
+    engine = app.extensions["kindred.db"]
+    barrier, results, errors = threading.Barrier(6), [], []
+
+    def send(reporter_id):
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                barrier.wait()
+                made, new = make_report(session, reporter_id, "user", target.id, "spam")
+                results.append((reporter_id, made.id, new))
+        except Exception as exc:  # pragma: no cover - shown in the assertion
+            errors.append(exc)
+    threads = [threading.Thread(target=send, args=(r.id,)) for r in reporters * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(new for _r, _id, new in results) == 3
+    by_reporter = {}
+    for reporter_id, report_id, _new in results:
+        by_reporter.setdefault(reporter_id, set()).add(report_id)
+    assert all(len(ids) == 1 for ids in by_reporter.values())
+    assert count(target, Report) == 3 and count(target, QueueItem) == 1
