@@ -67,7 +67,7 @@ class RuleStore:
             try:
                 return list(session.exec(select(ModerationRule).where(ModerationRule.enabled)
                                          .order_by(ModerationRule.id)))
-            except sa.exc.OperationalError:  # not migrated yet (a bare CLI database): no rules
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # not migrated: no rules
                 return []
 
 
