@@ -11,9 +11,10 @@ from functools import wraps
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
 from core.web.db import db_session
+from core.web.sockets import login_room, user_room
 from core.web.request_body import message_text
 from conversations import service
 from conversations.replies import room_for
@@ -33,6 +34,9 @@ def on_connect(_auth=None):
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("Log in before opening a chat connection.",
                                      {"code": "login_required"})
+    # So that a log-out, a password change or a ban can end this socket (core/web/sockets.py).
+    join_room(user_room(current_user.id))
+    join_room(login_room(current_user.login_id))
 
 
 @socketio.on("disconnect")
@@ -50,6 +54,11 @@ def chat_event(handler):
     @wraps(handler)
     def wrapper(payload=None):
         conversation_id = _conversation_id_of(payload)
+        if not current_user.is_authenticated:  # its login ended since the socket connected
+            emit("chat:error", {"code": "login_required", "conversation_id": conversation_id,
+                                "message": "Your session ended; log in again."})
+            disconnect()
+            return None
         try:
             if not isinstance(payload, dict):
                 raise KindredError("bad_payload", "Send a JSON object, e.g. "

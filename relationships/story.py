@@ -142,7 +142,8 @@ def choose(session: Session, settings, user, progress_id, choice_id) -> tuple[St
     level = affinity.peek(session, user.id, story.character_id)[1]
     if following is not None:
         _require_level(levels, level, following["required_level"], f"the chapter {following['title']!r}")
-    conversation = conversations.owned_conversation(session, user.id, progress.conversation_id)
+    conversation = conversations.conversation_to_continue(session, user.id,
+                                                          progress.conversation_id)
     award = _complete_chapter(session, settings, progress, story, chapter,
                               story_finished=following is None)
     progress.path = [*progress.path, {"chapter": chapter["id"], "choice": choice["id"],

@@ -72,15 +72,15 @@ def revoke(session: Session, login_id: int) -> None:
 
 
 def revoke_all(session: Session, user_id: int, keep: Optional[int] = None, *,
-               commit: bool = True) -> int:
-    """End every live login of the user but `keep`; returns how many ended."""
+               commit: bool = True) -> list[int]:
+    """End every live login of the user but `keep`; returns the ids of those that ended."""
     query = select(Login).where(Login.user_id == user_id, Login.revoked_at.is_(None))
-    ended = 0
+    ended = []
     for login in session.exec(query):
         if login.id != keep:
             login.revoked_at = utcnow()
             session.add(login)
-            ended += 1
+            ended.append(login.id)
     if commit:
         session.commit()
     return ended

@@ -9,7 +9,8 @@ from core.db import session_scope
 from core.event_types import SessionStarted
 from core.web.db import db_engine, db_session
 from core.web.request_body import json_body
-from core.extensions import limiter, login_manager
+from core.extensions import limiter, login_manager, socketio
+from core.web.sockets import end_sockets, login_room, user_room
 from core.users import User, is_adult
 
 bp.before_request(check_csrf)
@@ -84,6 +85,7 @@ def login():
 @login_required
 def logout():
     logins.revoke(db_session(), current_user.login_id)
+    _end_sockets([login_room(current_user.login_id)], "logged_out", "You logged out.")
     logout_user()
     rotate_csrf_token()
     return jsonify({"ok": True})
@@ -94,9 +96,10 @@ def logout():
 def logout_everywhere():
     """End every login of this user, this one included."""
     ended = logins.revoke_all(db_session(), current_user.id)
+    _end_sockets([user_room(current_user.id)], "logged_out", "You logged out everywhere.")
     logout_user()
     rotate_csrf_token()
-    return jsonify({"ok": True, "ended": ended})
+    return jsonify({"ok": True, "ended": len(ended)})
 
 
 @bp.post("/password")
@@ -106,7 +109,9 @@ def password():
     body = json_body()
     ended = change_password(db_session(), current_user.id, body.get("current_password"),
                             body.get("new_password"), keep_login=current_user.login_id)
-    return jsonify({"ok": True, "ended": ended, "csrf_token": rotate_csrf_token()})
+    _end_sockets([login_room(login) for login in ended], "password_changed",
+                 "The password was changed; log in again.")
+    return jsonify({"ok": True, "ended": len(ended), "csrf_token": rotate_csrf_token()})
 
 
 @bp.get("/me")
@@ -127,6 +132,11 @@ def _me() -> dict:
     user = db_session().get(User, current_user.id)
     return {"id": user.id, "username": user.username, "role": user.role,
             "birth_year": user.birth_year, "adult": is_adult(user)}
+
+
+def _end_sockets(rooms: list[str], code: str, message: str) -> None:
+    """Live sockets of logins that just ended are told why and disconnected."""
+    end_sockets(socketio.server, rooms, {"code": code, "message": message})
 
 
 def _log_in(user: User, remember: bool) -> None:

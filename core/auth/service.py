@@ -45,10 +45,10 @@ def authenticate(session: Session, username, password) -> User:
 
 
 def change_password(session: Session, user_id: int, current_password, new_password, *,
-                    keep_login: int) -> int:
+                    keep_login: int) -> list[int]:
     """Set a new password after checking the current one, and end every other login of the
-    user (the one making the change, `keep_login`, stays). One transaction; returns how many
-    logins ended."""
+    user (the one making the change, `keep_login`, stays). One transaction; returns the ids of
+    the logins that ended."""
     user = session.get(User, user_id)
     if user is None or not isinstance(current_password, str) or \
             not check_password_hash(user.password_hash, current_password):
