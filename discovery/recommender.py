@@ -46,6 +46,8 @@ class Settings:
     tag_prior: float = 2.0             # pseudo-swipes at the user's base rate in a tag's rate
     w_neighbours: float = 1.0          # the prior mix; each user's own is fitted (taste.fit_mix)
     w_tags: float = 1.0
+    w_direction: float = 0.5           # the old single taste direction, as one part among others
+    direction_scale: float = 4.0
     mix_prior: float = 10.0            # the prior mix weighs as much as this many swipes
     mix_min_swipes: int = 8            # fewer swipes: the prior mix
     w_quality: float = 0.8
@@ -361,8 +363,8 @@ class Recommender:
         the liked tag or the interests behind it, its community rate; else why it was dealt
         anyway (new, drawn to explore)."""
         parts = sorted([(float(scores.neighbours[i]), "neighbours"),
-                        (float(scores.tags[i]), "tags"), (float(scores.quality[i]), "quality")],
-                       reverse=True)
+                        (float(scores.tags[i]), "tags"), (float(scores.quality[i]), "quality"),
+                        (float(scores.direction[i]), "direction")], reverse=True)
         for lift, part in parts:
             if lift < self.settings.reason_min_lift:
                 break
@@ -382,7 +384,7 @@ class Recommender:
 
     def _say(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
              scores: Scores, i: int, pos: int, part: str) -> Optional[str]:
-        if part == "neighbours" and scores.kernel is not None:
+        if part in ("neighbours", "direction") and scores.kernel is not None:
             j = int(np.argmax(scores.kernel[i] * evidence.liked))
             kind, source = evidence.kinds[j], int(evidence.positions[j])
             if kind == "interest":

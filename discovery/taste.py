@@ -41,7 +41,10 @@ class Evidence:
     tag_likes: dict           # tag -> weighted likes (interest tags count as likes)
     tag_swipes: dict          # tag -> weighted swipes
     swipes: int               # how many swipes and chats (unweighted): the amount of evidence
-    mix: tuple = (1.0, 1.0)   # how much this user's swipes follow neighbours and tags (fit())
+    mix: tuple = (1.0, 1.0, 0.5)  # how much this user's swipes follow neighbours, tags and the
+                                  # direction (fit_mix)
+    direction: Optional[np.ndarray] = None   # unit sum of likes minus half the passes
+    direction_mean: float = 0.0              # the evidence's mean cosine to it
 
     @property
     def empty(self) -> bool:
@@ -54,13 +57,15 @@ class Scores:
     base: float
     neighbours: np.ndarray
     tags: np.ndarray
+    direction: np.ndarray
     quality: np.ndarray
     fresh: np.ndarray
     kernel: Optional[np.ndarray]    # (candidates, m) kernel weights, for the reasons
 
     @property
     def total(self) -> np.ndarray:
-        return _logit(self.base) + self.neighbours + self.tags + self.quality + self.fresh
+        return (_logit(self.base) + self.neighbours + self.tags + self.direction + self.quality
+                + self.fresh)
 
 
 def gather(catalog, user, settings, prior: float) -> Evidence:
@@ -102,6 +107,14 @@ def gather(catalog, user, settings, prior: float) -> Evidence:
         kinds.append("interest")
     evidence = Evidence(vectors.astype(np.float32), liked, weight, positions, kinds, base,
                         tag_likes, tag_swipes, len(swipes) + len(user.chats))
+    if len(weight):
+        signed = weight * np.where(liked > 0, 1.0, -0.5)
+        total = signed @ evidence.vectors.astype(np.float64)
+        norm = np.linalg.norm(total)
+        if norm > 1e-9:
+            evidence.direction = (total / norm).astype(np.float32)
+            evidence.direction_mean = float(weight @ (evidence.vectors @ evidence.direction)
+                                            / weight.sum())
     evidence.mix = fit_mix(catalog, evidence, s)
     return evidence
 
@@ -110,7 +123,7 @@ def fit_mix(catalog, evidence: Evidence, s) -> tuple:
     """How much to trust the neighbours and the tags for this user: a two-weight logistic fit of
     each past swipe, predicted from all the others (leave one out), with a prior at
     (w_neighbours, w_tags) worth `mix_prior` swipes. A user who likes by tags gets more tags."""
-    prior = np.array([s.w_neighbours, s.w_tags])
+    prior = np.array([s.w_neighbours, s.w_tags, s.w_direction])
     rows = [i for i, kind in enumerate(evidence.kinds) if kind in ("like", "pass")]
     if len(rows) < s.mix_min_swipes:
         return tuple(prior)
@@ -132,16 +145,25 @@ def fit_mix(catalog, evidence: Evidence, s) -> tuple:
             r = (likes + m * b) / (max(swipes, 0.0) + m)
             lifts.append(float(_logit(r) - _logit(b)))
         x_tag[k] = np.clip(_best_and_worst(lifts), -LIFT_CAP, LIFT_CAP)
-    x = np.stack([x_nb, x_tag], axis=1)
+    x_dir = np.zeros(len(rows))
+    if evidence.direction is not None:
+        signed = evidence.weight * np.where(evidence.liked > 0, 1.0, -0.5)
+        total = signed @ evidence.vectors.astype(np.float64)
+        v = evidence.vectors[rows].astype(np.float64)
+        loo = total[None, :] - signed[rows][:, None] * v
+        loo /= np.maximum(np.linalg.norm(loo, axis=1, keepdims=True), 1e-9)
+        x_dir = np.clip(s.direction_scale * ((v * loo).sum(axis=1) - evidence.direction_mean),
+                        -LIFT_CAP, LIFT_CAP)
+    x = np.stack([x_nb, x_tag, x_dir], axis=1)
     y = evidence.liked[rows]
     sw = evidence.weight[rows] / max(evidence.weight[rows].mean(), 1e-9)
     beta = prior.copy()
     for _ in range(8):                                            # Newton steps, MAP
         p = 1 / (1 + np.exp(-(_logit(b) + x @ beta)))
         grad = x.T @ (sw * (y - p)) - s.mix_prior * (beta - prior)
-        hess = (x * (sw * p * (1 - p))[:, None]).T @ x + s.mix_prior * np.eye(2)
+        hess = (x * (sw * p * (1 - p))[:, None]).T @ x + s.mix_prior * np.eye(3)
         beta = beta + np.linalg.solve(hess, grad)
-    return tuple(np.clip(beta, 0.2, 3.0))
+    return tuple(np.clip(beta, [0.2, 0.2, 0.0], 3.0))
 
 
 def score(catalog, evidence: Evidence, candidates: np.ndarray, settings, prior: float,
@@ -160,7 +182,7 @@ def score(catalog, evidence: Evidence, candidates: np.ndarray, settings, prior: 
     alpha = s.kernel_count * (like_mass + b)
     beta = s.kernel_count * (total_mass - like_mass + (1 - b))
     rate = rng.beta(alpha, beta) if rng is not None else alpha / (alpha + beta)
-    w_neighbours, w_tags = evidence.mix
+    w_neighbours, w_tags, w_direction = evidence.mix
     neighbours = w_neighbours * np.clip(_logit(rate) - _logit(b), -LIFT_CAP, LIFT_CAP)
 
     lifts = _tag_lifts(evidence, catalog, candidates, s, rng)
@@ -175,9 +197,14 @@ def score(catalog, evidence: Evidence, candidates: np.ndarray, settings, prior: 
     else:
         q = (likes + m * prior) / (likes + passes + m)
     quality = s.w_quality * np.clip(_logit(q) - _logit(prior), -LIFT_CAP, LIFT_CAP)
+    direction = np.zeros(len(candidates))
+    if evidence.direction is not None:
+        direction = w_direction * np.clip(s.direction_scale * (
+            catalog.vectors[candidates] @ evidence.direction - evidence.direction_mean),
+            -LIFT_CAP, LIFT_CAP)
     fresh = s.w_fresh * np.exp(-np.maximum(now - catalog.created_at[candidates], 0)
                                / (s.fresh_days * DAY))
-    return Scores(b, neighbours, tags, quality, fresh, kernel)
+    return Scores(b, neighbours, tags, direction, quality, fresh, kernel)
 
 
 def tag_lift(evidence: Evidence, tag: str, settings) -> float:
