@@ -23,6 +23,7 @@ from core.web import headers as web_headers
 from core.web import ids as web_ids
 from core.web import proxy as web_proxy
 from core.web.request_body import check_request
+from core.web.websocket_limit import bound_websocket_messages
 from core.web.db import close_db_session
 from discovery.api import bp as discovery_bp
 from gacha.api import bp as gacha_bp
@@ -58,6 +59,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
     socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
     socketio.init_app(app, async_mode="threading", message_queue=redis_url,  # same origin only
                       max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
+    bound_websocket_messages(socketio.server.eio, app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
     web_proxy.install(app)
 
     app.extensions["kindred.inference"] = inference or _load_inference(app)
