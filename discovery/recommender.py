@@ -38,7 +38,7 @@ class Settings:
     chat_weight: float = 0.5           # a chat with many messages counts as half a like at most
     interest_weight: float = 2.0       # each chosen tag counts as two likes of that tag
     candidates: int = 300              # ANN neighbours fetched per deal (before filters)
-    tastes: int = 4                    # at most this many taste clusters are searched
+    tastes: int = 3                    # at most this many taste clusters are searched
     kernel_sim: float = 0.4            # a neighbour at this cosine weighs as much as the prior
     kernel_tau: float = 0.06           # kernel width: exp((cos - kernel_sim) / kernel_tau)
     kernel_count: float = 2.0          # swipes one unit of kernel weight is worth (posterior)
