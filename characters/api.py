@@ -16,6 +16,7 @@ from characters.versions import publish_character
 from characters.service import (avatar_file, visible_character, character_detail,
                                 character_summary, create_draft, export_character, import_card,
                                 list_public_characters, owned_character, set_visibility,
+                                viewer_is_adult,
                                 update_character)
 
 bp = Blueprint("characters", __name__)
@@ -27,7 +28,10 @@ _MULTIPART_SLACK = 64 * 1024
 
 @bp.get("/api/characters")
 def list_characters():
-    return jsonify([character_summary(c) for c in list_public_characters(db_session())])
+    session = db_session()
+    viewer = current_user.id if current_user.is_authenticated else None
+    return jsonify([character_summary(c) for c in
+                    list_public_characters(session, adult=viewer_is_adult(session, viewer))])
 
 
 @bp.get("/api/characters/<int:character_id>")
@@ -82,7 +86,9 @@ def export(character_id: int):
 @login_required
 def create_character():
     """A private draft from card fields (JSON); publish it when ready."""
-    character = create_draft(db_session(), current_user.id, json_body())
+    body = json_body()
+    _refuse_mature_for_minors(body)
+    character = create_draft(db_session(), current_user.id, body)
     return jsonify({"character": character_detail(character)}), 201
 
 
@@ -90,8 +96,10 @@ def create_character():
 @login_required
 def edit_character(character_id: int):
     session = db_session()
+    body = json_body()
+    _refuse_mature_for_minors(body)
     character = update_character(session, owned_character(session, current_user.id, character_id),
-                                 json_body(), level_names=current_app.config["LEVEL_NAMES"])
+                                 body, level_names=current_app.config["LEVEL_NAMES"])
     return jsonify({"character": character_detail(character)})
 
 
@@ -119,6 +127,13 @@ def unpublish(character_id: int):
 def avatar(character_id: int):
     path = avatar_file(_visible(character_id), _avatars_dir())
     return send_file(path, mimetype="image/png", max_age=3600)
+
+
+def _refuse_mature_for_minors(body: dict) -> None:
+    if body.get("content_rating") == "mature" and not viewer_is_adult(db_session(),
+                                                                      current_user.id):
+        raise KindredError("age_restricted", "Only adults can make mature characters; give your "
+                                             "birth year first (POST /api/me/age).", 403)
 
 
 def _visible(character_id: int) -> Character:

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core import events
 from core.db import utcnow
 from core.event_types import CharacterChanged, CharacterCreated
 from core.errors import KindredError, not_found
+from core.users import User, is_adult
 from characters.avatars import generate_avatar
 from characters.cards import Card, CardError, export_card, from_dict, parse_card_file
 from characters.cards import fields as card_fields
@@ -28,9 +30,29 @@ CARD_FIELDS = ("name", "tagline", "description", "personality", "scenario", "fir
                "alternate_greetings", "tags", "language", "content_rating")
 
 
-def list_public_characters(session: Session) -> list[Character]:
-    query = select(Character).where(Character.visibility == "public",
-                                    Character.moderation_hidden.is_(False)).order_by(Character.id)
+def listed(adult: bool):
+    """What every public list shows: public characters moderation has not hidden, and mature
+    ones only to adults (core.users.is_adult)."""
+    clauses = [Character.visibility == "public", Character.moderation_hidden.is_(False)]
+    if not adult:
+        clauses.append(Character.content_rating != "mature")
+    return sa.and_(*clauses)
+
+
+def viewer_is_adult(session: Session, viewer_id: Optional[int]) -> bool:
+    """Signed out, or signed in without a known birth year of 18+: not an adult."""
+    user = session.get(User, viewer_id) if viewer_id is not None else None
+    return user is not None and is_adult(user)
+
+
+def age_allows(session: Session, character: Character, viewer_id: Optional[int]) -> bool:
+    """Mature characters are for adults (and their own creator) only."""
+    return character.content_rating != "mature" or (viewer_id is not None and (
+        character.creator_id == viewer_id or viewer_is_adult(session, viewer_id)))
+
+
+def list_public_characters(session: Session, adult: bool = False) -> list[Character]:
+    query = select(Character).where(listed(adult)).order_by(Character.id)
     return list(session.exec(query))
 
 
@@ -87,7 +109,7 @@ class CardFile:
 def visible_character(session: Session, character_id: int, viewer_id: Optional[int]) -> Character:
     """The character if `viewer_id` (None: signed out) may see it; otherwise not_found."""
     character = session.get(Character, character_id)
-    if not can_view(character, viewer_id):
+    if not can_view(character, viewer_id) or not age_allows(session, character, viewer_id):
         raise not_found("character")
     return character
 

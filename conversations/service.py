@@ -11,10 +11,12 @@ from conversations.models import Conversation, Message
 from core.users import User
 from conversations.placeholders import fill_placeholders
 from characters.models import Character
-from characters.service import avatar_url, can_view
+from characters.service import age_allows, avatar_url, can_view, visible_character
 
 # (session, user_id, character) -> the alternate greetings this user gets
 GreetingSource = Callable[[Session, int, Character], list[str]]
+# (session, message ids) -> the ids among them that moderation hid (handed in by the app)
+HiddenIds = Callable[[Session, list[int]], set[int]]
 
 
 def start_conversation(session: Session, user: User, character_id: int,
@@ -23,9 +25,7 @@ def start_conversation(session: Session, user: User, character_id: int,
     """A new chat whose first message is the greeting; alternate greetings are sibling roots.
     `alternate_greetings` says which of the card's alternates this user gets (relationships
     gates some by level); without it, all of them."""
-    character = session.get(Character, character_id)
-    if character is None or (character.visibility == "private" and character.creator_id != user.id):
-        raise not_found("character")
+    character = visible_character(session, character_id, user.id)
     alternates = (alternate_greetings(session, user.id, character) if alternate_greetings
                   else list(character.alternate_greetings or []))
     greetings = [fill_placeholders(text, character.name, user.username)
@@ -73,11 +73,13 @@ def active_path(session: Session, conversation: Conversation) -> list[Message]:
 
 
 def add_user_message(session: Session, conversation: Conversation, content: str,
-                     commit: bool = True) -> Message:
+                     commit: bool = True, status: str = "complete",
+                     moderation: Optional[str] = None) -> Message:
     """The user's message below the active leaf. With `commit` False it is only flushed, so
-    the chat handler commits it with the reply's placeholder in one transaction."""
+    the chat handler commits it with the reply's placeholder in one transaction. `status`
+    "blocked" and `moderation` (the safety verdict's category) come from conversations.guard."""
     message = Message(conversation_id=conversation.id, parent_id=conversation.active_leaf_id,
-                      role="user", content=content)
+                      role="user", content=content, status=status, moderation=moderation)
     return _append(session, conversation, message, commit)
 
 
@@ -87,7 +89,8 @@ def conversation_to_continue(session: Session, user_id: int, conversation_id) ->
     it stay readable (owned_conversation) but cannot go on. Unlisted characters go on for
     whoever has the chat."""
     conversation = owned_conversation(session, user_id, conversation_id)
-    if not can_view(session.get(Character, conversation.character_id), user_id):
+    character = session.get(Character, conversation.character_id)
+    if not can_view(character, user_id) or not age_allows(session, character, user_id):
         raise KindredError("character_unavailable",
                            "This character is no longer available (its creator made it "
                            "private, or it was hidden), so this conversation can still be "
@@ -125,27 +128,35 @@ def add_reply_placeholder(session: Session, conversation: Conversation, parent: 
 
 
 def regeneration_history(session: Session, conversation: Conversation) -> list[Message]:
-    """The visible chat up to the user's last message, which a regenerated reply answers."""
+    """The visible chat up to the user's last message, which a regenerated reply answers.
+    A blocked message is never answered: regenerating right after one is refused."""
     path = active_path(session, conversation)
     for end in range(len(path), 0, -1):
         if path[end - 1].role == "user":
+            if path[end - 1].status == "blocked":
+                raise KindredError("blocked_content", "Your last message was blocked, so there "
+                                                      "is nothing to reply to; send another.")
             return path[:end]
     raise KindredError("nothing_to_regenerate",
                        "There is no message of yours to reply to yet; send one first.")
 
 
-def edit_message(session: Session, user_id: int, message_id, content: str) -> Message:
+def edit_message(session: Session, user_id: int, message_id, content: str,
+                 status: str = "complete", moderation: Optional[str] = None,
+                 commit: bool = True) -> Message:
     """Replies are corrected in place; an edited user message becomes a new branch, so the
-    old one and the replies after it stay available as alternatives."""
+    old one and the replies after it stay available as alternatives. `status` and
+    `moderation` are the safety verdict's (conversations.guard) for the new branch."""
     message, conversation = owned_message(session, user_id, message_id)
     if message.role == "assistant":
         message.content, message.edited_at = content, utcnow()
         session.add(message)
-        session.commit()
+        if commit:
+            session.commit()
         return message
     edited = Message(conversation_id=conversation.id, parent_id=message.parent_id, role="user",
-                     content=content, edited_at=utcnow())
-    return _append(session, conversation, edited)
+                     content=content, edited_at=utcnow(), status=status, moderation=moderation)
+    return _append(session, conversation, edited, commit)
 
 
 def delete_message(session: Session, user_id: int, message_id) -> Conversation:
@@ -175,8 +186,13 @@ def select_branch(session: Session, user_id: int, message_id) -> Conversation:
     return conversation
 
 
-def conversation_payload(session: Session, conversation: Conversation) -> dict:
+def conversation_payload(session: Session, conversation: Conversation,
+                         hidden: Optional[HiddenIds] = None) -> dict:
+    """The conversation with its visible branch; `hidden(session, ids)` says which messages
+    moderation hid (they are shown as hidden, without their text)."""
     by_id = _messages_by_id(session, conversation.id)
+    path = active_path(session, conversation)
+    hidden_set = set(hidden(session, [m.id for m in path])) if hidden else set()
     siblings: dict[int | None, list[int]] = {}
     for m in sorted(by_id.values(), key=lambda m: m.id):
         siblings.setdefault(m.parent_id, []).append(m.id)
@@ -188,20 +204,26 @@ def conversation_payload(session: Session, conversation: Conversation) -> dict:
         "character_avatar_url": avatar_url(character),
         "created_at": conversation.created_at.isoformat(),
         "updated_at": conversation.updated_at.isoformat(),
-        "messages": [message_payload(m, siblings[m.parent_id])
-                     for m in active_path(session, conversation)],
+        "messages": [message_payload(m, siblings[m.parent_id], hidden=m.id in hidden_set)
+                     for m in path],
     }
 
 
-def message_payload(message: Message, sibling_ids: list[int] | None = None) -> dict:
+def message_payload(message: Message, sibling_ids: list[int] | None = None,
+                    hidden: bool = False) -> dict:
+    """`hidden`: moderation hid it; its text is left out. `moderated`: the pipeline blocked
+    the reply the model wrote and replaced it (the original is kept for moderators only)."""
     sibling_ids = sibling_ids or [message.id]
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "parent_id": message.parent_id,
         "role": message.role,
-        "content": message.content,
+        "content": "" if hidden else message.content,
         "status": message.status,
+        "hidden": hidden,
+        "moderated": message.original_content is not None,
+        "moderation": message.moderation,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "sibling_ids": sibling_ids,

@@ -30,7 +30,7 @@ from studio import dashboard, search
 from conversations.inspector import prompt_report
 from characters.models import Character
 from characters.service import (character_detail, character_summary, owned_character,
-                                visible_character)
+                                viewer_is_adult, visible_character)
 
 log = __import__("logging").getLogger(__name__)
 
@@ -162,15 +162,19 @@ def follow_creator(username: str):
 
 @bp.get("/api/search")
 def search_route():
-    results = search.search_characters(db_session(), request.args.get("q", ""),
+    session = db_session()
+    results = search.search_characters(session, request.args.get("q", ""),
                                        request.args.get("tag", ""),
-                                       limit=_int_arg("limit", 20), offset=_int_arg("offset", 0))
+                                       limit=_int_arg("limit", 20), offset=_int_arg("offset", 0),
+                                       adult=viewer_is_adult(session, _viewer_id()))
     return jsonify({"results": [_card(c) for c in results]})
 
 
 @bp.get("/api/trending")
 def trending_route():
-    ranked = search.trending(db_session(), limit=_int_arg("limit", 20))
+    session = db_session()
+    ranked = search.trending(session, limit=_int_arg("limit", 20),
+                             adult=viewer_is_adult(session, _viewer_id()))
     return jsonify({"results": [{**_card(c), "score": score} for c, score in ranked]})
 
 

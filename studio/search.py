@@ -13,6 +13,7 @@ from core.db import utcnow
 from core.errors import KindredError
 from conversations.models import Conversation, Message
 from characters.models import Character, CharacterFollow, CharacterLike
+from characters.service import listed
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -30,14 +31,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def search_characters(session: Session, q: str = "", tag: str = "",
-                      limit: int = 20, offset: int = 0) -> list[Character]:
+                      limit: int = 20, offset: int = 0, adult: bool = False) -> list[Character]:
     """Public characters matching every word of `q` (prefix match on SQLite) and carrying `tag`,
     best match first. Raises KindredError for a query or tag that is too long or empty of both."""
     q, tag = clean_query(q), clean_tag(tag)
     if not q and not tag:
         raise KindredError("bad_request", "Give a search text 'q', a 'tag', or both.")
     limit = max(1, min(int(limit), PAGE_LIMIT))
-    query = select(Character).where(Character.visibility == "public")
+    query = select(Character).where(listed(adult))
     dialect = session.get_bind().dialect.name
     if tag:
         query = query.where(_has_tag(dialect, tag))
@@ -87,12 +88,13 @@ def clean_tag(tag) -> str:
     return tag
 
 
-def trending(session: Session, limit: int = 20, now=None) -> list[tuple[Character, float]]:
+def trending(session: Session, limit: int = 20, now=None,
+             adult: bool = False) -> list[tuple[Character, float]]:
     """Public characters by time-decayed engagement: each like, follow, conversation started and
     message in the last TRENDING_WINDOW counts its weight halved every TRENDING_HALF_LIFE."""
     now = now or utcnow()
     since = now - TRENDING_WINDOW
-    public = select(Character.id).where(Character.visibility == "public")
+    public = select(Character.id).where(listed(adult))
     events = {
         "like": select(CharacterLike.character_id, CharacterLike.created_at)
         .where(CharacterLike.created_at >= since, CharacterLike.character_id.in_(public)),

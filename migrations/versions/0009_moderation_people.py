@@ -153,14 +153,14 @@ def upgrade() -> None:
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notices_user_id'), ['user_id'], unique=False)
 
-    with op.batch_alter_table('characters', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('moderation_hidden', sa.Boolean(), server_default=sa.false(), nullable=False))
-
+    # A plain ADD COLUMN: a batch migration would recreate `characters` on SQLite and drop the
+    # full-text search triggers of 0005.
+    op.add_column('characters', sa.Column('moderation_hidden', sa.Boolean(),
+                                          server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('characters', schema=None) as batch_op:
-        batch_op.drop_column('moderation_hidden')
+    op.drop_column('characters', 'moderation_hidden')  # plain too (SQLite 3.35+), same reason
 
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notices_user_id'))
