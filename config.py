@@ -107,6 +107,12 @@ class Config:
     DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 20)
     MAX_LIVE_REPLIES_PER_USER = _int("MAX_LIVE_REPLIES_PER_USER", 3)  # replies streaming at once
     SOCKETIO_MAX_MESSAGE_BYTES = _int("SOCKETIO_MAX_MESSAGE_BYTES", 64 * 1024)
+    # Chat safety (conversations/guard.py): helplines shown with self-harm support, as JSON
+    # {locale: [lines]} ("" = the built-in English, international list), and the session-length
+    # nudge after WELLBEING_NUDGE_MINUTES (0: off), always for under-18s, for adults if asked.
+    SUPPORT_RESOURCES = os.environ.get("SUPPORT_RESOURCES", "")
+    WELLBEING_NUDGE_MINUTES = _int("WELLBEING_NUDGE_MINUTES", 120)
+    WELLBEING_NUDGE_ADULTS = os.environ.get("WELLBEING_NUDGE_ADULTS", "0") == "1"
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
