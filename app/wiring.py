@@ -4,6 +4,7 @@ subscriber, built with the app's settings. This is the one place that knows who 
 from flask import Flask
 
 from conversations import inspector
+from conversations.guard import ChatGuard, SupportSection
 from conversations.replies import ReplyStreamer, recover_interrupted_replies
 from conversations.sections import PromptSections
 from core.events import EventBus
@@ -11,6 +12,7 @@ from core.extensions import socketio
 from discovery import subscribers as discovery_subscribers
 from discovery.embeddings import default_embedder
 from gacha import rewards as gacha_rewards
+from moderation import queue as moderation_queue
 from moderation import subscribers as moderation_subscribers
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
@@ -37,5 +39,11 @@ def wire(app: Flask, bus: EventBus) -> None:
     moderation_subscribers.subscribe(bus, db, settings)
     app.extensions["kindred.moderator"] = build_moderator(db, settings, default_embedder(),
                                                            inference)
+    # The chat's check point: messages and replies through the Moderator, the support section
+    # last among the prompt sections, and moderation's hidden messages kept out of prompts.
+    app.extensions["kindred.replies"].guard = ChatGuard(
+        app.extensions["kindred.moderator"], settings,
+        hidden_ids=lambda session, ids: moderation_queue.hidden_ids(session, "message", ids))
+    sections.register(SupportSection(settings.get("SUPPORT_SECTION_TOKENS", 200)))
     if not app.testing:
         recover_interrupted_replies(db)

@@ -1,5 +1,5 @@
 """REST routes of conversations and messages."""
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
 from core.web.request_body import json_body, message_text, positive_int
@@ -35,7 +35,7 @@ def list_conversations():
 def get_conversation(conversation_id: int):
     session = db_session()
     conversation = service.owned_conversation(session, current_user.id, conversation_id)
-    payload = service.conversation_payload(session, conversation)
+    payload = service.conversation_payload(session, conversation, _hidden())
     payload["streaming"] = _replies().is_busy(conversation.id)
     return jsonify({"conversation": payload})
 
@@ -46,9 +46,15 @@ def edit_message(message_id: int):
     content = message_text(json_body().get("content"))
     session = db_session()
     _ensure_idle(session, message_id)
-    message = service.edit_message(session, current_user.id, message_id, content)
+    blocked = notice = None
+    if (guard := _replies().guard) is not None:
+        message, blocked, notice = guard.edit(session, current_user.id, message_id, content,
+                                              request.headers.get("Accept-Language"))
+    else:
+        message = service.edit_message(session, current_user.id, message_id, content)
     return jsonify({"message": service.message_payload(message, service.siblings_of(session, message)),
-                    "conversation": _conversation_of(session, message.conversation_id)})
+                    "conversation": _conversation_of(session, message.conversation_id),
+                    "blocked": blocked, "notice": notice})
 
 
 @bp.delete("/messages/<int:message_id>")
@@ -57,7 +63,8 @@ def delete_message(message_id: int):
     session = db_session()
     _ensure_idle(session, message_id)
     conversation = service.delete_message(session, current_user.id, message_id)
-    return jsonify({"conversation": service.conversation_payload(session, conversation)})
+    return jsonify({"conversation": service.conversation_payload(session, conversation,
+                                                                 _hidden())})
 
 
 @bp.post("/messages/<int:message_id>/select")
@@ -66,7 +73,8 @@ def select_branch(message_id: int):
     session = db_session()
     _ensure_idle(session, message_id)
     conversation = service.select_branch(session, current_user.id, message_id)
-    return jsonify({"conversation": service.conversation_payload(session, conversation)})
+    return jsonify({"conversation": service.conversation_payload(session, conversation,
+                                                                 _hidden())})
 
 
 def _ensure_idle(session, message_id: int) -> None:
@@ -78,15 +86,22 @@ def _ensure_idle(session, message_id: int) -> None:
 
 def _conversation_of(session, conversation_id: int) -> dict:
     return service.conversation_payload(
-        session, service.owned_conversation(session, current_user.id, conversation_id))
+        session, service.owned_conversation(session, current_user.id, conversation_id),
+        _hidden())
 
 
 def _summary(session, conversation) -> dict:
-    payload = service.conversation_payload(session, conversation)
+    payload = service.conversation_payload(session, conversation, _hidden())
     messages = payload.pop("messages")
     payload["message_count"] = len(messages)
     payload["last_message"] = messages[-1]["content"][:200] if messages else ""
     return payload
+
+
+def _hidden():
+    """Which messages moderation hid (shown as hidden, without their text)."""
+    guard = _replies().guard
+    return guard.hidden if guard is not None else None
 
 
 def _replies():

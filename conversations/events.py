@@ -7,19 +7,23 @@ conversation id). A handler uses the event's one database session (`db_session()
 the event's context ends) and never opens a second while it holds it; the subscribers of what
 it commits run after its connection is back in the pool."""
 import logging
+from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import current_app, request
+from flask import session as socket_session  # the socket's own saved session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
 from core.web.db import db_session
 from core.web.sockets import login_room, user_room
 from core.web.request_body import message_text
+from characters.models import Character
 from conversations import service
 from conversations.replies import room_for
 from core.errors import KindredError
 from core.extensions import socketio
+from core.users import User
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ def on_connect(_auth=None):
     # So that a log-out, a password change or a ban can end this socket (core/web/sockets.py).
     join_room(user_room(current_user.id))
     join_room(login_room(current_user.login_id))
+    # Which helpline texts this socket's user gets (SUPPORT_RESOURCES is keyed by locale).
+    socket_session["chat_locale"] = request.headers.get("Accept-Language", "en")[:100]
 
 
 @socketio.on("disconnect")
@@ -82,15 +88,47 @@ def on_join(payload):
                          "streaming": _replies().is_busy(conversation)})
 
 
+@dataclass
+class Turn:
+    """What a handler's turn gives `_reply`: the history to answer, the user message to show
+    (if it added one), a chat:error to send instead of a reply (a blocked message) and the
+    chat:notice payloads for the sender."""
+    history: list
+    shown: dict | None = None
+    refused: dict | None = None
+    notices: list = field(default_factory=list)
+
+
 @socketio.on("chat:send")
 @chat_event
 def on_send(payload):
     content = message_text(payload.get("content"))
 
-    def user_turn(session, conversation):
-        message = service.add_user_message(session, conversation, content, commit=False)
-        shown = service.message_payload(message, service.siblings_of(session, message))
-        return service.path_to(session, conversation, message.id), shown
+    def user_turn(session, conversation, user, character):
+        guard, path = _replies().guard, service.active_path(session, conversation)
+        # End the read transaction (nothing is written yet): the Moderator reads its rules on a
+        # connection of its own, and no thread holds two at once.
+        session.commit()
+        verdict = guard.check_message(user, conversation, character, content, path) \
+            if guard else None
+        blocked = verdict is not None and verdict.blocked
+        message = service.add_user_message(
+            session, conversation, verdict.text if verdict else content, commit=False,
+            status="blocked" if blocked else "complete",
+            moderation=verdict.moderation if verdict else None)
+        turn = Turn(path + [message],
+                    service.message_payload(message, service.siblings_of(session, message)))
+        if verdict is None:
+            return turn
+        guard.record(session, verdict, "chat_message", message.id, user.id)
+        if blocked:
+            turn.refused = guard.blocked_error(verdict, conversation.id, message.id)
+            return turn
+        if verdict.support:
+            turn.notices.append(guard.support_notice(conversation.id, _locale()))
+        if (nudge := guard.wellbeing_notice(session, user, conversation.id)) is not None:
+            turn.notices.append(nudge)
+        return turn
 
     _reply(payload, user_turn)
 
@@ -98,40 +136,56 @@ def on_send(payload):
 @socketio.on("chat:regenerate")
 @chat_event
 def on_regenerate(payload):
-    _reply(payload, lambda session, conversation:
-           (service.regeneration_history(session, conversation), None))
+    _reply(payload, lambda session, conversation, _user, _character:
+           Turn(service.regeneration_history(session, conversation)))
 
 
 def _reply(payload: dict, turn) -> None:
     """One pass: the conversation is loaded once (checked to be the user's and its character
-    still able to answer them), claimed for one reply (refused while the user has
-    MAX_LIVE_REPLIES_PER_USER streaming), `turn(session, conversation)` gives the history to
-    answer (and the user message to show, if it added one), and the reply is prepared in the
-    same session, which commits the user message and the reply's placeholder together. A
-    failure before that commit stores nothing. Then the user's message is shown in the room
-    and the reply streams."""
+    still able to answer them), the user checked to be in good standing (a suspended or banned
+    user stores nothing), the conversation claimed for one reply (refused while the user has
+    MAX_LIVE_REPLIES_PER_USER streaming), `turn(session, conversation, user, character)` gives
+    the Turn, and the reply is prepared in the same session, which commits the user message and
+    the reply's placeholder together. A failure before that commit stores nothing. A blocked
+    message is committed alone and answered with its chat:error instead of a reply. Then the
+    user's message is shown in the room and the reply streams."""
     session = db_session()
     conversation = service.conversation_to_continue(session, current_user.id,
                                                     payload.get("conversation_id"))
-    live = _replies().reserve(conversation.id, sid=request.sid, user_id=current_user.id)
+    user = session.get(User, current_user.id)
+    replies = _replies()
+    if replies.guard is not None:
+        replies.guard.check_standing(user)
+    character = session.get(Character, conversation.character_id)
+    live = replies.reserve(conversation.id, sid=request.sid, user_id=current_user.id)
     try:
-        history, shown = turn(session, conversation)
-        _replies().prepare(session, live, conversation, history, current_user.username)
+        done = turn(session, conversation, user, character)
+        if done.refused is None:
+            replies.prepare(session, live, conversation, done.history, current_user.username,
+                            user=user)
+        else:
+            session.commit()
+            replies.release(live)
     except BaseException:
         session.rollback()
-        _replies().release(live)
+        replies.release(live)
         raise
     try:
-        room = room_for(live.conversation_id)
+        room = room_for(conversation.id)
         join_room(room)
-        if shown is not None:
-            socketio.emit("chat:message", {"conversation_id": live.conversation_id,
-                                           "message": shown}, to=room)
-        _replies().launch(live)
+        if done.shown is not None:
+            socketio.emit("chat:message", {"conversation_id": conversation.id,
+                                           "message": done.shown}, to=room)
+        for notice in done.notices:
+            emit("chat:notice", notice)
+        if done.refused is not None:
+            emit("chat:error", done.refused)
+            return
+        replies.launch(live)
     except Exception:  # the user message is stored: say so, and how to go on
-        log.exception("starting the reply failed for conversation %s", live.conversation_id)
+        log.exception("starting the reply failed for conversation %s", conversation.id)
         emit("chat:error", {"code": "internal", "message": INTERNAL_AFTER_SAVE,
-                            "conversation_id": live.conversation_id})
+                            "conversation_id": conversation.id})
 
 
 @socketio.on("chat:stop")
@@ -151,6 +205,10 @@ def _owned(payload: dict) -> int:
 def _conversation_id_of(payload):
     value = payload.get("conversation_id") if isinstance(payload, dict) else None
     return value if isinstance(value, int) else None
+
+
+def _locale() -> str:
+    return socket_session.get("chat_locale") or "en"
 
 
 def _replies():

@@ -8,7 +8,9 @@ from sqlmodel import Field, SQLModel
 import core.users  # noqa: F401  (the users table that user_id points to)
 from core.db import UTCDateTime, utcnow
 
-MESSAGE_STATUSES = ("complete", "streaming", "stopped", "interrupted", "error")
+# blocked: a user message the safety pipeline refused; shown to its sender as blocked, never
+# sent to the model (conversations/guard.py).
+MESSAGE_STATUSES = ("complete", "streaming", "stopped", "interrupted", "error", "blocked")
 
 
 class Conversation(SQLModel, table=True):
@@ -35,3 +37,9 @@ class Message(SQLModel, table=True):
     status: str = Field(default="complete", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     edited_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # The safety pipeline's verdict when it was not a plain allow: the deciding category, e.g.
+    # "self_harm" (support) or "privacy" (masked); None otherwise.
+    moderation: Optional[str] = Field(default=None, max_length=32)
+    # A reply the pipeline blocked shows a neutral line; what the model wrote is kept here for
+    # moderators only (never in a payload or a prompt).
+    original_content: Optional[str] = Field(default=None, sa_type=sa.Text)

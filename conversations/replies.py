@@ -4,7 +4,14 @@ One reply takes one pass: the handler that stored the user's message hands its s
 loaded conversation and the history (one query) to `prepare`, which stores the placeholder and
 builds the prompt from the card, the lorebook and the registered prompt sections. `launch` then
 queues the generation and streams it on a background thread. When the reply is stored,
-`chat:done` goes out and ReplyFinished is published for the domains that react to replies."""
+`chat:done` goes out and ReplyFinished is published for the domains that react to replies.
+
+With a guard (conversations.guard.ChatGuard, set by the app), prompts leave out blocked and
+hidden messages, a streaming reply is checked (without the judge) at sentence ends every
+REPLY_CHECK_CHARS new characters and cancelled as soon as it is blocked, and the finished reply
+is checked by the whole pipeline: a blocked one is stored as a neutral in-character line, with
+what the model wrote kept in `original_content` for moderators, and `chat:done` carries the
+replacement (`moderated: true`)."""
 import logging
 import threading
 from dataclasses import dataclass
@@ -15,6 +22,7 @@ from sqlmodel import Session, select
 
 from characters.models import Character
 from conversations import service
+from conversations.guard import REPLY_CHECK_CHARS, visible_history
 from conversations.models import Conversation, Message
 from conversations.prompt import Prompt, PromptExtras, build_prompt
 from conversations.sections import PromptContext, PromptSections
@@ -45,6 +53,9 @@ class LiveReply:
     job: Job | None = None
     sid: str | None = None
     stop_reason: str | None = None
+    character_name: str = ""
+    safety_context: dict | None = None  # the guard's context for checking this reply
+    blocked: object | None = None  # the guard's Verdict that blocked it mid-stream
 
 
 class ReplyStreamer:
@@ -55,6 +66,7 @@ class ReplyStreamer:
         self.db, self.inference, self.emit, self.settings = db, inference, emit, settings
         self.bus = bus
         self.sections = sections or PromptSections(inference.count_tokens)
+        self.guard = None  # conversations.guard.ChatGuard, set by the app (app/wiring.py)
         self._live: dict[int, LiveReply] = {}
         self._lock = threading.Lock()
 
@@ -93,21 +105,31 @@ class ReplyStreamer:
                                                   character, history, user_name))
 
     def prepare(self, session: Session, live: LiveReply, conversation: Conversation,
-                history: list[Message], user_name: str) -> None:
+                history: list[Message], user_name: str, user=None) -> None:
         """Store the reply's placeholder under `history[-1]` and build its prompt, in the
         caller's session, then commit it together with what the caller added before (the user
         message), so that a failure before this commit leaves nothing stored. The caller must
-        not use the session for writes after."""
+        not use the session for writes after. The prompt never reads a blocked or hidden
+        message; `user` (the conversation's) lets the guard check the reply."""
         character = session.get(Character, conversation.character_id)
-        extras = self.prompt_extras(session, conversation, character, history, user_name)
-        prompt = build_prompt(character, history, user_name, self.inference,
+        shown = self.prompt_history(session, history)
+        extras = self.prompt_extras(session, conversation, character, shown, user_name)
+        prompt = build_prompt(character, shown, user_name, self.inference,
                               self.settings["MAX_CONTEXT_TOKENS"],
                               self.settings["MAX_NEW_TOKENS"], extras=extras)
         placeholder = service.add_reply_placeholder(session, conversation, history[-1])
         live.user_id, live.character_id = conversation.user_id, character.id
         live.message_id, live.prompt = placeholder.id, prompt
+        live.character_name = character.name
+        if self.guard is not None and user is not None:
+            live.safety_context = self.guard.context(user, conversation, character)
         events.record(session, PromptBuilt(placeholder.id, character.id, prompt))
         session.commit()  # delivers PromptBuilt once the connection is back in the pool
+
+    def prompt_history(self, session: Session, history: list[Message]) -> list[Message]:
+        """`history` without blocked messages and without those moderation hid."""
+        hidden = self.guard.hidden(session, [m.id for m in history]) if self.guard else set()
+        return visible_history(history, hidden)
 
     def launch(self, live: LiveReply) -> None:
         """Queue the prepared reply's generation and stream it in the background."""
@@ -136,25 +158,64 @@ class ReplyStreamer:
     def _stream(self, live: LiveReply) -> None:
         room = room_for(live.conversation_id)
         parts: list[str] = []
+        checked = 0  # characters already checked mid-stream
         try:
             for chunk in live.job:
+                if live.blocked is not None:
+                    continue  # cancelled: drain what the engine still hands over, unsent
                 parts.append(chunk)
                 self.emit("chat:token", {"conversation_id": live.conversation_id,
                                          "message_id": live.message_id, "text": chunk}, room)
+                length = sum(map(len, parts))
+                fresh = length - checked
+                if fresh >= 2 * REPLY_CHECK_CHARS or (fresh >= REPLY_CHECK_CHARS
+                                                      and _sentence_end(chunk)):
+                    checked = length
+                    self._check_midway(live, "".join(parts))
         finally:
             self._finish(live, "".join(parts).strip(), room)
+
+    def _check_midway(self, live: LiveReply, text: str) -> None:
+        if self.guard is None or live.safety_context is None:
+            return
+        verdict = self.guard.check_reply(text, live.safety_context, final=False)
+        if verdict is not None and verdict.blocked:
+            live.blocked = verdict
+            self.inference.cancel(live.job)
+
+    def _final_verdict(self, live: LiveReply, text: str):
+        """The verdict that decides what is stored: the mid-stream block, or the whole
+        pipeline on the finished text (None: nothing to check, or the check failed)."""
+        if live.blocked is not None:
+            return live.blocked
+        if self.guard is None or live.safety_context is None or not text:
+            return None
+        return self.guard.check_reply(text, live.safety_context, final=True)
 
     def _finish(self, live: LiveReply, text: str, room: str) -> None:
         job = live.job
         status = STATUS_OF_FINISH.get(job.finish_reason, "complete")
+        verdict, moderated = None, False
         try:
+            if not (job.finish_reason == FINISH_ERROR and not text):
+                verdict = self._final_verdict(live, text)
             with session_scope(self.db) as session:
                 message = session.get(Message, live.message_id)
                 if job.finish_reason == FINISH_ERROR and not text:
                     _drop_placeholder(session, live.conversation_id, message)
                     payload = None
                 else:
+                    if verdict is not None and verdict.blocked:
+                        moderated, status = True, "complete"
+                        message.original_content = text
+                        text = self.guard.neutral_line(live.character_name)
+                    elif verdict is not None:
+                        text = verdict.text.strip()
                     message.content, message.status = text, status
+                    if verdict is not None:
+                        message.moderation = verdict.moderation
+                        self.guard.record(session, verdict, "chat_reply", message.id,
+                                          live.user_id)
                     session.add(message)
                     session.commit()
                     payload = service.message_payload(message, service.siblings_of(session, message))
@@ -168,7 +229,9 @@ class ReplyStreamer:
         if payload is None:
             return
         self.emit("chat:done", {"conversation_id": live.conversation_id, "message": payload,
-                                "stopped": job.finish_reason == FINISH_CANCELLED,
+                                "moderated": moderated,
+                                "stopped": job.finish_reason == FINISH_CANCELLED
+                                and not moderated,
                                 "stop_reason": live.stop_reason,
                                 "finish_reason": job.finish_reason,
                                 "tokens": job.tokens_generated}, room)
@@ -204,6 +267,10 @@ def recover_interrupted_replies(db: Engine) -> int:
             session.add(message)
         session.commit()
         return len(stale)
+
+
+def _sentence_end(chunk: str) -> bool:
+    return any(mark in chunk for mark in (".", "!", "?", "\n", "*", "\u2026"))
 
 
 def _drop_placeholder(session: Session, conversation_id: int, message: Message) -> None:
