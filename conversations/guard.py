@@ -4,7 +4,7 @@
 ReplyStreamer as `.guard`) decides, for the chat handlers and the reply streamer:
     check_standing(user)        a suspended or banned user cannot chat (`suspended` / `banned`)
     check_message(...)          a user's text before it is stored: a Verdict (block, mask, support)
-    check_reply(text, ctx, ...) a model's reply while it streams (no judge) and once it is done
+    check_reply(text, ctx)      a model's reply while it streams and once it is done (no judge)
     record(...)                 ContentFlagged for what was stored, on the caller's session, plus
                                 the low-score `signal` moderation adds up for escalation
     support_notice / wellbeing_notice   the `chat:notice` payloads
@@ -157,12 +157,13 @@ class ChatGuard:
                                                     "in a moment.", status=503)
         return Verdict(decision, decision.text if decision.allowed else text)
 
-    def check_reply(self, text: str, context: dict, final: bool) -> Optional[Verdict]:
-        """A reply's text: while streaming (`final` False) without the judge, at the end with
-        the whole pipeline. None when the pipeline failed (logged; the reply stands)."""
+    def check_reply(self, text: str, context: dict) -> Optional[Verdict]:
+        """A reply's text, while it streams and once it is done: rules and classifier, never
+        the judge (it would hold the stream, or chat:done, for seconds; the user's message that
+        asked for the reply had the whole pipeline). None when the pipeline failed (logged;
+        the reply stands)."""
         try:
-            decision = (self.moderator if final else self.quick).moderate(
-                text, "chat_reply", context)
+            decision = self.quick.moderate(text, "chat_reply", context)
         except Exception:
             log.exception("moderation failed for a reply in conversation %s",
                           context.get("conversation_id"))
@@ -311,8 +312,8 @@ def visible_history(history: list, hidden: set[int]) -> list:
 
 
 def _without_judge(moderator):
-    """The same Moderator (same rules and classifier) without its judge, for cheap checks of
-    a reply mid-stream; the whole pipeline checks the finished reply."""
+    """The same Moderator (same rules and classifier) without its judge, for the cheap checks
+    of replies (p50 about 20 ms)."""
     if getattr(moderator, "judge", None) is None:
         return moderator
     quick = copy.copy(moderator)

@@ -9,7 +9,7 @@ queues the generation and streams it on a background thread. When the reply is s
 With a guard (conversations.guard.ChatGuard, set by the app), prompts leave out blocked and
 hidden messages, a streaming reply is checked (without the judge) at sentence ends every
 REPLY_CHECK_CHARS new characters and cancelled as soon as it is blocked, and the finished reply
-is checked by the whole pipeline: a blocked one is stored as a neutral in-character line, with
+is checked once more (rules and classifier, no judge): a blocked one is stored as a neutral in-character line, with
 what the model wrote kept in `original_content` for moderators, and `chat:done` carries the
 replacement (`moderated: true`)."""
 import logging
@@ -178,19 +178,19 @@ class ReplyStreamer:
     def _check_midway(self, live: LiveReply, text: str) -> None:
         if self.guard is None or live.safety_context is None:
             return
-        verdict = self.guard.check_reply(text, live.safety_context, final=False)
+        verdict = self.guard.check_reply(text, live.safety_context)
         if verdict is not None and verdict.blocked:
             live.blocked = verdict
             self.inference.cancel(live.job)
 
     def _final_verdict(self, live: LiveReply, text: str):
-        """The verdict that decides what is stored: the mid-stream block, or the whole
-        pipeline on the finished text (None: nothing to check, or the check failed)."""
+        """The verdict that decides what is stored: the mid-stream block, or the check of the
+        finished text (None: nothing to check, or the check failed)."""
         if live.blocked is not None:
             return live.blocked
         if self.guard is None or live.safety_context is None or not text:
             return None
-        return self.guard.check_reply(text, live.safety_context, final=True)
+        return self.guard.check_reply(text, live.safety_context)
 
     def _finish(self, live: LiveReply, text: str, room: str) -> None:
         job = live.job
