@@ -7,6 +7,7 @@ const sendButton = document.getElementById("send");
 const stopButton = document.getElementById("stop");
 const regenerateButton = document.getElementById("regenerate");
 const errorBox = document.getElementById("chat-error");
+const noticeBox = document.getElementById("chat-notice");
 let streaming = false;
 
 const socket = io({ transports: ["websocket"] });
@@ -31,7 +32,17 @@ socket.on("chat:token", ({ message_id, text }) => {
   scrollToEnd();
 });
 socket.on("chat:done", async () => {
-  await refresh();  // re-renders the stored reply, then re-enables the composer
+  // Re-renders the stored reply (for a reply the safety pipeline replaced, the neutral line
+  // instead of what streamed), then re-enables the composer.
+  await refresh();
+});
+// Self-harm support (helplines) and the wellbeing nudge: a box that stays until dismissed.
+socket.on("chat:notice", (notice) => showNotice(notice));
+// The login ended (log-out elsewhere, a password change, a ban): say why, then log in again.
+socket.on("auth:ended", (data) => {
+  showError(data.message || "Your session ended; log in again.");
+  setStreaming(false);
+  window.setTimeout(() => { window.location.href = "/login"; }, 3000);
 });
 socket.on("chat:error", async (error) => {
   showError(error.message);
@@ -83,11 +94,15 @@ async function refresh() {
 }
 
 function upsertMessage(message) {
-  const bubble = el("li", { class: `message ${message.role} status-${message.status}`, "data-message-id": message.id },
+  const classes = [`message ${message.role} status-${message.status}`];
+  if (message.hidden) classes.push("hidden-message");
+  if (message.moderated) classes.push("moderated");
+  const bubble = el("li", { class: classes.join(" "), "data-message-id": message.id },
     el("div", { class: "content" }),
     messageTools(message));
-  renderText(bubble.querySelector(".content"), message.content);
-  bubble.querySelector(".content").dataset.raw = message.content;
+  const shown = message.hidden ? "Hidden by a moderator." : message.content;
+  renderText(bubble.querySelector(".content"), shown);
+  bubble.querySelector(".content").dataset.raw = shown;
   const existing = bubbleFor(message.id);
   if (existing) existing.replaceWith(bubble);
   else list.append(bubble);
@@ -109,6 +124,11 @@ function messageTools(message) {
   }
   if (message.status === "stopped") tools.append(el("span", { class: "badge" }, "stopped"));
   if (message.status === "interrupted") tools.append(el("span", { class: "badge" }, "interrupted"));
+  if (message.status === "blocked") {
+    tools.append(el("span", { class: "badge blocked-label", title: "It breaks the community rules (/rules)" },
+      "blocked: not sent"));
+  }
+  if (message.hidden) tools.append(el("span", { class: "badge" }, "hidden"));
   if (message.edited_at) tools.append(el("span", { class: "badge" }, "edited"));
   tools.append(el("button", { class: "edit", title: "Edit", onclick: () => startEdit(message) }, "Edit"));
   if (message.parent_id !== null) {
@@ -125,9 +145,11 @@ function startEdit(message) {
   editor.value = message.content;
   const save = el("button", { class: "primary save", onclick: async () => {
     try {
-      await api("PATCH", `/api/messages/${message.id}`, { content: editor.value });
+      const edited = await api("PATCH", `/api/messages/${message.id}`, { content: editor.value });
       await refresh();
-      if (message.role === "user") regenerate();  // an edited message gets a fresh reply
+      if (edited.notice) showNotice(edited.notice);
+      if (edited.blocked) showError(edited.blocked.message);  // a blocked branch gets no reply
+      else if (message.role === "user") regenerate();  // an edited message gets a fresh reply
     } catch (error) { showError(error.message); }
   } }, "Save");
   const cancel = el("button", { class: "cancel", onclick: () => refresh() }, "Cancel");
@@ -171,6 +193,16 @@ function packetBytes(event, payload) {
   return new TextEncoder().encode(`42${JSON.stringify([event, payload])}`).length;
 }
 function showError(text) { errorBox.textContent = text; errorBox.hidden = false; }
+function showNotice(notice) {
+  if (notice.conversation_id && notice.conversation_id !== conversationId) return;
+  const lines = notice.kind === "support" ? (notice.resources || []) : [];
+  noticeBox.className = `chat-notice ${notice.kind}`;
+  noticeBox.replaceChildren(
+    el("p", { class: "notice-message" }, notice.message || ""),
+    ...(lines.length ? [el("ul", {}, ...lines.map((line) => el("li", {}, line)))] : []),
+    el("button", { type: "button", class: "link dismiss", onclick: () => { noticeBox.hidden = true; } }, "Dismiss"));
+  noticeBox.hidden = false;
+}
 function hideError() { errorBox.hidden = true; }
 
 refresh().catch((error) => showError(error.message));
