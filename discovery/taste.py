@@ -136,6 +136,7 @@ def fit_mix(catalog, evidence: Evidence, s) -> tuple:
     x_nb = np.clip(_logit(rate) - _logit(b), -LIFT_CAP, LIFT_CAP)
     x_tag = np.empty(len(rows))
     m = s.tag_prior
+    logit_b = _logit1(b)
     for k, i in enumerate(rows.tolist()):
         w, y = evidence.weight[i], evidence.liked[i]
         lifts = []
@@ -143,8 +144,8 @@ def fit_mix(catalog, evidence: Evidence, s) -> tuple:
             likes = evidence.tag_likes.get(tag, 0.0) - w * y
             swipes = evidence.tag_swipes.get(tag, 0.0) - w
             r = (likes + m * b) / (max(swipes, 0.0) + m)
-            lifts.append(float(_logit(r) - _logit(b)))
-        x_tag[k] = np.clip(_best_and_worst(lifts), -LIFT_CAP, LIFT_CAP)
+            lifts.append(_logit1(r) - logit_b)
+        x_tag[k] = min(LIFT_CAP, max(-LIFT_CAP, _best_and_worst(lifts)))
     x_dir = np.zeros(len(rows))
     if evidence.direction is not None:
         signed = evidence.weight * np.where(evidence.liked > 0, 1.0, -0.5)
@@ -220,12 +221,13 @@ def _tag_lifts(evidence: Evidence, catalog, candidates, s, rng, only=None) -> di
         for p in candidates.tolist():
             tags.update(catalog.tags[p])
     out = {}
+    logit_b = _logit1(b)
     for tag in tags:
         likes = evidence.tag_likes.get(tag, 0.0)
         swipes = evidence.tag_swipes.get(tag, 0.0)
         a, c = likes + m * b, swipes - likes + m * (1 - b)
         rate = rng.beta(a, c) if rng is not None else a / (a + c)
-        out[tag] = _logit(rate) - _logit(b)
+        out[tag] = _logit1(rate) - logit_b
     return out
 
 
@@ -235,6 +237,12 @@ def _best_and_worst(lifts: list) -> float:
     if not lifts:
         return 0.0
     return max(0.0, max(lifts)) + min(0.0, min(lifts))
+
+
+def _logit1(p: float) -> float:
+    """_logit for one number, without numpy's per-call cost."""
+    p = min(max(float(p), 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
 
 
 def _logit(p):
