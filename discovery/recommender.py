@@ -23,9 +23,12 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from discovery.taste import DAY, Evidence, Scores, gather, score, tag_lift
 from discovery.index import VectorIndex
+
+_BLAS = ThreadpoolController()
 
 
 
@@ -171,6 +174,11 @@ class Recommender:
     def recommend(self, catalog: Catalog, user: UserProfile, n: int, eligible: np.ndarray,
                   rng: np.random.Generator, now: Optional[float] = None) -> list[Pick]:
         """Up to n picks among positions where `eligible` is True, best first."""
+        with _BLAS.limit(limits=1, user_api="blas"):  # small products: threads only cost here
+            return self._recommend(catalog, user, n, eligible, rng, now)
+
+    def _recommend(self, catalog: Catalog, user: UserProfile, n: int, eligible: np.ndarray,
+                   rng: np.random.Generator, now: Optional[float]) -> list[Pick]:
         now = time.time() if now is None else now
         s = self.settings
         available = int(eligible.sum())
@@ -182,7 +190,7 @@ class Recommender:
         candidates = self._candidates(catalog, user, evidence, eligible, n, rng, available)
         mean = score(catalog, evidence, candidates, s, prior, now)
         n_new, n_drawn = self._exploration_counts(catalog, evidence, eligible, n, rng)
-        drawn = score(catalog, evidence, candidates, s, prior, now, rng).total \
+        drawn = score(catalog, evidence, candidates, s, prior, now, rng, mean.kernel).total \
             if n_new or n_drawn else None
 
         # Exploit by the posterior mean, then explore: the best of one Thompson draw, kept apart

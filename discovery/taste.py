@@ -168,17 +168,19 @@ def fit_mix(catalog, evidence: Evidence, s) -> tuple:
 
 
 def score(catalog, evidence: Evidence, candidates: np.ndarray, settings, prior: float,
-          now: float, rng: Optional[np.random.Generator] = None) -> Scores:
+          now: float, rng: Optional[np.random.Generator] = None,
+          kernel: Optional[np.ndarray] = None) -> Scores:
     """The parts of each candidate's log-odds: posterior means, or (with `rng`) one Thompson
-    draw from the posteriors."""
+    draw from the posteriors. `kernel`: the one a previous call returned for these candidates."""
     s = settings
     b = evidence.base
-    kernel = None
     if evidence.empty:
         like_mass = total_mass = np.zeros(len(candidates))
     else:
-        sims = catalog.vectors[candidates] @ evidence.vectors.T
-        kernel = np.exp((np.minimum(sims, 1.0) - s.kernel_sim) / s.kernel_tau) * evidence.weight
+        if kernel is None:
+            sims = catalog.vectors[candidates] @ evidence.vectors.T
+            kernel = (np.exp((np.minimum(sims, 1.0) - s.kernel_sim) / s.kernel_tau)
+                      * evidence.weight)
         like_mass, total_mass = kernel @ evidence.liked, kernel.sum(axis=1)
     alpha = s.kernel_count * (like_mass + b)
     beta = s.kernel_count * (total_mass - like_mass + (1 - b))
