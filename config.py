@@ -113,6 +113,12 @@ class Config:
     SUPPORT_RESOURCES = os.environ.get("SUPPORT_RESOURCES", "")
     WELLBEING_NUDGE_MINUTES = _int("WELLBEING_NUDGE_MINUTES", 120)
     WELLBEING_NUDGE_ADULTS = os.environ.get("WELLBEING_NUDGE_ADULTS", "0") == "1"
+    CHAT_MODERATE_REPLIES = os.environ.get("CHAT_MODERATE_REPLIES", "1") == "1"  # model replies too
+
+    # The safety pipeline (safety/, docs/moderation.md): the local model judges the classifier's
+    # uncertain band. Off in tests, whose random-weight model would judge at random.
+    SAFETY_JUDGE = os.environ.get("SAFETY_JUDGE", "1") == "1"
+    SAFETY_JUDGE_TIMEOUT = _float("SAFETY_JUDGE_TIMEOUT", 10.0)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -124,10 +130,14 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    SAFETY_JUDGE = False
     SECRET_KEY = "test-secret"
     LOGIN_RATE_LIMIT = "5 per minute"
     MAX_NEW_TOKENS = 24
     MAX_MESSAGE_CHARS = 2000
+    # The tiny random-weight model writes token soup, which the classifier blocks about 1 reply
+    # in 8: tests about replies check them only where they ask to (tests/app/test_chat_moderation).
+    CHAT_MODERATE_REPLIES = False
 
 
 class ProductionConfig(Config):

@@ -7,10 +7,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.auth.csrf import check_csrf
 from core.web.db import db_session
-from core.errors import KindredError
+from core import events
+from core.errors import BlockedContent, KindredError
+from core.event_types import ContentFlagged
 from characters.cards import CardError
 from characters.cards.limits import MAX_FILE_BYTES
 from characters.models import Character
+from characters.screening import screen_card
 from core.web.request_body import json_body, upload_route
 from characters.versions import publish_character
 from characters.service import (avatar_file, visible_character, character_detail,
@@ -98,8 +101,11 @@ def edit_character(character_id: int):
     session = db_session()
     body = json_body()
     _refuse_mature_for_minors(body)
-    character = update_character(session, owned_character(session, current_user.id, character_id),
-                                 body, level_names=current_app.config["LEVEL_NAMES"])
+    character = owned_character(session, current_user.id, character_id)
+    if character.visibility != "private":  # others read it: the edit is screened first
+        _screen(character, body)
+    character = update_character(session, character, body,
+                                 level_names=current_app.config["LEVEL_NAMES"])
     return jsonify({"character": character_detail(character)})
 
 
@@ -113,6 +119,7 @@ def publish(character_id: int):
                                              "POST .../unpublish to make it private again.")
     session = db_session()
     character = owned_character(session, current_user.id, character_id)
+    _screen(character)
     version = publish_character(session, character, visibility)
     return jsonify({"character": character_detail(character), "version": version.version})
 
@@ -127,6 +134,25 @@ def unpublish(character_id: int):
 def avatar(character_id: int):
     path = avatar_file(_visible(character_id), _avatars_dir())
     return send_file(path, mimetype="image/png", max_age=3600)
+
+
+def _screen(character: Character, values: dict | None = None) -> None:
+    """422 blocked_content, changing nothing, when the safety pipeline refuses the card; what
+    it holds for review also goes to the moderation queue (ContentFlagged)."""
+    session = db_session()
+    refusal = screen_card(current_app.extensions.get("kindred.moderator"), character, values,
+                          creator_is_adult=viewer_is_adult(session, current_user.id))
+    if refusal is None:
+        return
+    decision = refusal.decision
+    if decision.review:
+        events.record(session, ContentFlagged(
+            "character", "character", character.id, current_user.id, "hold", decision.category,
+            dict(decision.categories), decision.stage, decision.rule))
+        session.commit()
+    raise BlockedContent(decision.category, decision.rule,
+                         f"The card's {refusal.field.replace('_', ' ')} breaks the community "
+                         f"rules ({decision.rule}: {decision.category}); nothing was changed.")
 
 
 def _refuse_mature_for_minors(body: dict) -> None:

@@ -18,6 +18,19 @@ class NotFound(KindredError):
     status = 404
 
 
+class BlockedContent(KindredError):
+    """The safety pipeline refused the content: 422 `blocked_content`, naming the category and
+    the community rule it breaks."""
+    status = 422
+
+    def __init__(self, category, rule, message: str):
+        super().__init__("blocked_content", message)
+        self.category, self.rule = category, rule
+
+    def payload(self) -> dict:
+        return {**super().payload(), "category": self.category, "rule": self.rule}
+
+
 class Conflict(KindredError):
     status = 409
 

@@ -6,6 +6,7 @@ from core.auth import account_bp, bp, logins
 from core.auth.csrf import check_csrf, csrf_token, rotate_csrf_token
 from core.auth.service import authenticate, change_password, set_birth_year, sign_up
 from core.db import session_scope
+from core.errors import BlockedContent
 from core.event_types import SessionStarted
 from core.web.db import db_engine, db_session
 from core.web.request_body import json_body
@@ -58,6 +59,7 @@ def _account() -> str:
 @limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"])
 def signup():
     body = json_body()
+    _screen_username(body.get("username"))
     user = sign_up(db_session(), body.get("username"), body.get("password"),
                    body.get("birth_year"))
     _log_in(user, remember=True)
@@ -132,6 +134,18 @@ def _me() -> dict:
     user = db_session().get(User, current_user.id)
     return {"id": user.id, "username": user.username, "role": user.role,
             "birth_year": user.birth_year, "adult": is_adult(user)}
+
+
+def _screen_username(username) -> None:
+    """The safety pipeline (when the app has one) checks the name others will see."""
+    moderator = current_app.extensions.get("kindred.moderator")
+    if moderator is None or not isinstance(username, str) or not username.strip():
+        return
+    decision = moderator.moderate(username.strip(), "username")
+    if decision.action != "allow":
+        raise BlockedContent(decision.category, decision.rule,
+                             f"This username breaks the community rules ({decision.rule}: "
+                             f"{decision.category}); pick another.")
 
 
 def _end_sockets(rooms: list[str], code: str, message: str) -> None:

@@ -26,7 +26,7 @@ def replayed_response(action: str, undone_verb: str, original: dict):
 def _domain_error(exc: KindredError):
     if not request.path.startswith("/api/"):
         return exc.message, exc.status
-    return error_response(exc.code, exc.message, exc.status)
+    return jsonify({"error": exc.payload()}), exc.status
 
 
 def _http_error(exc: HTTPException):

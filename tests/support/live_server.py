@@ -77,6 +77,7 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
         "TOKENIZERS_PARALLELISM": "false",
         "PYTHONUNBUFFERED": "1",
         "NATIVE_BUILD_DIR": str(_native_build_dir()),
+        "SAFETY_JUDGE": "0",  # the tiny random-weight model would judge at random
         **(extra_env or {}),
     }
     for inherited in ("SECRET_KEY", "REDIS_URL"):  # a generated key, in-process Socket.IO
