@@ -121,11 +121,11 @@ def on_send(payload):
         if verdict is None:
             return turn
         guard.record(session, verdict, "chat_message", message.id, user.id)
+        if verdict.support:  # even when something else blocks it: never a silent block
+            turn.notices.append(guard.support_notice(conversation.id, _locale()))
         if blocked:
             turn.refused = guard.blocked_error(verdict, conversation.id, message.id)
             return turn
-        if verdict.support:
-            turn.notices.append(guard.support_notice(conversation.id, _locale()))
         if (nudge := guard.wellbeing_notice(session, user, conversation.id)) is not None:
             turn.notices.append(nudge)
         return turn

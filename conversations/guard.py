@@ -87,8 +87,9 @@ class Verdict:
 
     @property
     def moderation(self) -> Optional[str]:
-        """The value of Message.moderation: self_harm for support, else the deciding category."""
-        if self.support:
+        """The value of Message.moderation: self_harm for support (unless it is blocked for
+        something else), else the deciding category."""
+        if self.support and not self.blocked:
             return SUPPORT
         return self.decision.category if self.decision.action != "allow" else None
 
@@ -107,7 +108,8 @@ class Refused(KindredError):
 class ChatGuard:
     def __init__(self, moderator, settings, hidden_ids: Optional[Callable] = None):
         """`moderator`: the app's safety.Moderator; `settings`: SUPPORT_RESOURCES (locale ->
-        lines), WELLBEING_NUDGE_MINUTES (0: off), WELLBEING_NUDGE_ADULTS; `hidden_ids(session,
+        lines), WELLBEING_NUDGE_MINUTES (0: off), WELLBEING_NUDGE_ADULTS, CHAT_MODERATE_REPLIES
+        (default on; off in TestConfig, see config.py); `hidden_ids(session,
         message_ids) -> set` says which messages moderation hid."""
         self.moderator = moderator
         self.quick = _without_judge(moderator)
@@ -115,6 +117,7 @@ class ChatGuard:
         self.nudge_minutes = int(settings.get("WELLBEING_NUDGE_MINUTES", 120) or 0)
         self.nudge_adults = bool(settings.get("WELLBEING_NUDGE_ADULTS", False))
         self.hidden_ids = hidden_ids
+        self.check_replies = bool(settings.get("CHAT_MODERATE_REPLIES", True))
         self._nudged: dict[int, datetime] = {}  # user id -> start of the session nudged
 
     # -- people ---------------------------------------------------------------------------

@@ -7,11 +7,11 @@ queues the generation and streams it on a background thread. When the reply is s
 `chat:done` goes out and ReplyFinished is published for the domains that react to replies.
 
 With a guard (conversations.guard.ChatGuard, set by the app), prompts leave out blocked and
-hidden messages, a streaming reply is checked (without the judge) at sentence ends every
-REPLY_CHECK_CHARS new characters and cancelled as soon as it is blocked, and the finished reply
-is checked once more (rules and classifier, no judge): a blocked one is stored as a neutral in-character line, with
-what the model wrote kept in `original_content` for moderators, and `chat:done` carries the
-replacement (`moderated: true`)."""
+hidden messages; a streaming reply is checked (no judge, on a thread beside the stream) at
+sentence ends every REPLY_CHECK_CHARS new characters and cancelled as soon as it is blocked;
+the finished reply is checked once more: a blocked one is stored as a neutral in-character
+line, with what the model wrote kept in `original_content` for moderators, and `chat:done`
+carries the replacement (`moderated: true`)."""
 import logging
 import threading
 from dataclasses import dataclass
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict, str], None]  # (event, payload, room)
 STATUS_OF_FINISH = {FINISH_CANCELLED: "stopped", FINISH_ERROR: "error"}
+CHECK_WINDOW = 1000  # a mid-stream check reads the reply's last characters (the classifier's span)
+CHECK_JOIN_SECONDS = 10.0  # a finished reply waits this long for its running check
 
 
 def room_for(conversation_id: int) -> str:
@@ -56,6 +58,7 @@ class LiveReply:
     character_name: str = ""
     safety_context: dict | None = None  # the guard's context for checking this reply
     blocked: object | None = None  # the guard's Verdict that blocked it mid-stream
+    checking: threading.Thread | None = None  # the mid-stream check running, if any
 
 
 class ReplyStreamer:
@@ -121,7 +124,7 @@ class ReplyStreamer:
         live.user_id, live.character_id = conversation.user_id, character.id
         live.message_id, live.prompt = placeholder.id, prompt
         live.character_name = character.name
-        if self.guard is not None and user is not None:
+        if self.guard is not None and user is not None and self.guard.check_replies:
             live.safety_context = self.guard.context(user, conversation, character)
         events.record(session, PromptBuilt(placeholder.id, character.id, prompt))
         session.commit()  # delivers PromptBuilt once the connection is back in the pool
@@ -158,7 +161,7 @@ class ReplyStreamer:
     def _stream(self, live: LiveReply) -> None:
         room = room_for(live.conversation_id)
         parts: list[str] = []
-        checked = 0  # characters already checked mid-stream
+        length = checked = 0  # characters streamed, and streamed when the last check began
         try:
             for chunk in live.job:
                 if live.blocked is not None:
@@ -166,31 +169,49 @@ class ReplyStreamer:
                 parts.append(chunk)
                 self.emit("chat:token", {"conversation_id": live.conversation_id,
                                          "message_id": live.message_id, "text": chunk}, room)
-                length = sum(map(len, parts))
+                length += len(chunk)
                 fresh = length - checked
-                if fresh >= 2 * REPLY_CHECK_CHARS or (fresh >= REPLY_CHECK_CHARS
-                                                      and _sentence_end(chunk)):
+                if (fresh >= 2 * REPLY_CHECK_CHARS or fresh >= REPLY_CHECK_CHARS
+                        and _sentence_end(chunk)) and self._check_soon(live, "".join(parts)):
                     checked = length
-                    self._check_midway(live, "".join(parts))
         finally:
+            if live.checking is not None:
+                live.checking.join(CHECK_JOIN_SECONDS)
             self._finish(live, "".join(parts).strip(), room)
 
-    def _check_midway(self, live: LiveReply, text: str) -> None:
+    def _check_soon(self, live: LiveReply, text: str) -> bool:
+        """Check the reply's last CHECK_WINDOW characters on a thread of their own, so the
+        stream never waits for the classifier; a block cancels the job. At most one check per
+        reply runs at a time: False (not started) while one does."""
         if self.guard is None or live.safety_context is None:
-            return
-        verdict = self.guard.check_reply(text, live.safety_context)
-        if verdict is not None and verdict.blocked:
-            live.blocked = verdict
-            self.inference.cancel(live.job)
+            return True
+        if live.checking is not None and live.checking.is_alive():
+            return False
+
+        def check() -> None:
+            verdict = self.guard.check_reply(text[-CHECK_WINDOW:], live.safety_context)
+            if verdict is not None and verdict.blocked and live.blocked is None:
+                live.blocked = verdict
+                self.inference.cancel(live.job)
+        live.checking = threading.Thread(target=check, daemon=True,
+                                         name=f"reply-check-{live.conversation_id}")
+        live.checking.start()
+        return True
 
     def _final_verdict(self, live: LiveReply, text: str):
         """The verdict that decides what is stored: the mid-stream block, or the check of the
-        finished text (None: nothing to check, or the check failed)."""
+        finished text and of its last CHECK_WINDOW characters (the classifier reads only the
+        start of a text). None: nothing to check, or the check failed."""
         if live.blocked is not None:
             return live.blocked
         if self.guard is None or live.safety_context is None or not text:
             return None
-        return self.guard.check_reply(text, live.safety_context)
+        verdict = self.guard.check_reply(text, live.safety_context)
+        if len(text) > CHECK_WINDOW and (verdict is None or not verdict.blocked):
+            tail = self.guard.check_reply(text[-CHECK_WINDOW:], live.safety_context)
+            if tail is not None and tail.blocked:
+                return tail
+        return verdict
 
     def _finish(self, live: LiveReply, text: str, room: str) -> None:
         job = live.job

@@ -102,6 +102,7 @@ class ReplyBlocker:
 def _block_replies(guard, monkeypatch) -> ReplyBlocker:
     blocker = ReplyBlocker(guard.quick)
     monkeypatch.setattr(guard, "quick", blocker)
+    monkeypatch.setattr(guard, "check_replies", True)  # off in TestConfig (config.py says why)
     return blocker
 
 
@@ -212,9 +213,9 @@ def test_a_reply_that_turns_bad_is_cancelled_while_it_streams(app, db, guard, mo
     assert done["moderated"] is True and done["stopped"] is False
     assert done["tokens"] < 400
     reply = _stored(db, conversation["id"])[-1]
-    assert reply.original_content == quick.calls[0].strip()
     streamed = "".join(t["text"] for t in payloads(events, "chat:token"))
-    assert streamed == quick.calls[0]  # nothing after the check was sent
+    assert streamed.startswith(quick.calls[0])  # the check ran beside the stream
+    assert reply.original_content == streamed.strip()
 
 
 @pytest.mark.both_databases
@@ -357,3 +358,19 @@ def test_adults_get_the_nudge_only_when_the_setting_asks(app, db, guard, socket_
     guard.nudge_adults = True
     notices = payloads(_send(socket_client, conversation["id"], "Hi again"), "chat:notice")
     assert [n["kind"] for n in notices] == ["wellbeing"]
+
+
+def test_self_harm_blocked_for_something_else_still_gets_support(guard, monkeypatch, prompts,
+                                                                 socket_client, auth):
+    class Both:
+        def moderate(self, text, surface, context=None):
+            return Decision(action="block", category="violent_crime",
+                            categories={"self_harm": 0.9, "violent_crime": 0.9},
+                            flagged=("self_harm", "violent_crime"), stage="classifier",
+                            rule="R6", text=text, support=True)
+    monkeypatch.setattr(guard, "moderator", Both())
+    conversation = auth.start_conversation()
+    events = _send(socket_client, conversation["id"], "something dark")
+    assert [n["kind"] for n in payloads(events, "chat:notice")] == ["support"]
+    assert payloads(events, "chat:error")[0]["code"] == "blocked_content" and prompts == []
+    assert payloads(events, "chat:message")[0]["message"]["moderation"] == "violent_crime"
