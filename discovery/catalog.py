@@ -62,7 +62,8 @@ class CatalogCache:
 
     def _current_signature(self, session: Session):
         chars = session.exec(select(sa.func.count(Character.id), sa.func.max(Character.updated_at))
-                             .where(Character.visibility == "public")).one()
+                             .where(Character.visibility == "public",
+                                    Character.moderation_hidden.is_(False))).one()
         embs = session.exec(select(sa.func.count(CharacterEmbedding.character_id),
                                    sa.func.max(CharacterEmbedding.updated_at))).one()
         return tuple(chars), tuple(embs)
@@ -75,7 +76,8 @@ class CatalogCache:
                    c.created_at, e.vector, e.dim, s.likes, s.passes, s.impressions)
             .join(e, e.character_id == c.id)
             .outerjoin(s, s.character_id == c.id)
-            .where(c.visibility == "public", e.model == self.model_name)
+            .where(c.visibility == "public", c.moderation_hidden.is_(False),
+                   e.model == self.model_name)
             .order_by(c.id)).all()
         dim = rows[0].dim if rows else 384
         vectors = (np.stack([from_bytes(r.vector, r.dim) for r in rows]) if rows

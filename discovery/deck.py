@@ -28,7 +28,7 @@ from discovery.models import (DIRECTIONS, LIKE_DIRECTIONS, CharacterStats, Dealt
                                          DiscoveryPreferences, Swipe, UserInterest)
 from discovery.recommender import Catalog, Recommender, Settings, UserProfile
 from characters.models import Character, CharacterFollow
-from characters.service import avatar_url
+from characters.service import avatar_url, viewer_is_adult
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ class Discovery:
         if not 1 <= n <= MAX_DEAL:
             raise KindredError("bad_request", f"'n' must be between 1 and {MAX_DEAL}.")
         prefs = self._preferences(session, user.id)
-        ratings = _allowed_ratings(filters.rating, prefs.show_mature)
+        ratings = _allowed_ratings(filters.rating,
+                                   prefs.show_mature and viewer_is_adult(session, user.id))
         self._embed_missing(session)
         catalog = self.catalogs.get(session)
 
@@ -212,6 +213,9 @@ class Discovery:
         if show_mature is not None:
             if not isinstance(show_mature, bool):
                 raise KindredError("bad_request", "'show_mature' must be true or false.")
+            if show_mature and not viewer_is_adult(session, user.id):
+                raise KindredError("age_restricted", "Mature content is for adults; give your "
+                                                     "birth year first (POST /api/me/age).", 403)
             prefs.show_mature = show_mature
         if blocked_creator_ids is not None:
             if not isinstance(blocked_creator_ids, list) or not all(
@@ -363,7 +367,8 @@ def _allowed_ratings(rating: Optional[str], show_mature: bool) -> tuple[str, ...
 
 def _dealable(character: Optional[Character], user_id: int, prefs: DiscoveryPreferences,
               ratings: Sequence[str], filters: DeckFilters) -> bool:
-    if character is None or character.visibility != "public" or character.creator_id == user_id:
+    if character is None or character.visibility != "public" or character.moderation_hidden \
+            or character.creator_id == user_id:
         return False
     if character.creator_id is not None and character.creator_id in (prefs.blocked_creator_ids
                                                                      or []):

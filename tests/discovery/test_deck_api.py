@@ -187,7 +187,7 @@ def test_bad_deck_parameters_are_400(auth, query):
     assert "must" in response.get_json()["error"]["message"]
 
 
-def test_mature_characters_only_for_users_who_opted_in(auth, add_character):
+def test_mature_characters_only_for_adults_who_opted_in(auth, add_character):
     auth.signup()
     mature = add_character(name="Velvet Noir", tags=["noir", "romance"], content_rating="mature")
     assert mature not in {c["character_id"] for c in deck(auth, n=20)}
@@ -195,6 +195,9 @@ def test_mature_characters_only_for_users_who_opted_in(auth, add_character):
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "mature_not_enabled"
 
+    minor = auth.call("PUT", "/api/me/discovery", json={"show_mature": True})
+    assert minor.status_code == 403 and minor.get_json()["error"]["code"] == "age_restricted"
+    assert auth.call("POST", "/api/me/age", json={"birth_year": 1990}).status_code == 200
     opt_in = auth.call("PUT", "/api/me/discovery", json={"show_mature": True})
     assert opt_in.status_code == 200 and opt_in.get_json()["show_mature"] is True
     only_mature = deck(auth, n=5, rating="mature")
@@ -284,3 +287,11 @@ def test_recent_swipes_list_newest_first_with_undone_marked(auth):
     assert [(s["character_id"], s["direction"], s["undone"]) for s in listed] == [
         (cards[1]["character_id"], "left", True), (cards[0]["character_id"], "right", False)]
     assert auth.call("GET", "/api/swipes?limit=0").status_code == 400
+
+
+def test_a_character_moderation_hid_is_never_dealt(auth, add_character):
+    auth.signup()
+    hidden = add_character(name="Hushed", tags=["noir"], moderation_hidden=True)
+    shown = add_character(name="Open", tags=["noir"])
+    dealt = {c["character_id"] for c in deck(auth, n=50)}
+    assert shown in dealt and hidden not in dealt
