@@ -78,6 +78,9 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
         "PYTHONUNBUFFERED": "1",
         "NATIVE_BUILD_DIR": str(_native_build_dir()),
         "SAFETY_JUDGE": "0",  # the tiny random-weight model would judge at random
+        # Its token soup is blocked as a reply about 1 in 8 (as in TestConfig); tests of reply
+        # moderation turn it on through extra_env.
+        "CHAT_MODERATE_REPLIES": "0",
         **(extra_env or {}),
     }
     for inherited in ("SECRET_KEY", "REDIS_URL"):  # a generated key, in-process Socket.IO
