@@ -227,7 +227,9 @@ class ReplyStreamer:
                     payload = None
                 else:
                     if verdict is not None and verdict.blocked:
-                        moderated, status = True, "complete"
+                        # A block cancels the job itself: that is no stop (a user's stop is).
+                        moderated = True
+                        status = "stopped" if live.stop_reason else "complete"
                         message.original_content = text
                         text = self.guard.neutral_line(live.character_name)
                     elif verdict is not None:
@@ -252,7 +254,7 @@ class ReplyStreamer:
         self.emit("chat:done", {"conversation_id": live.conversation_id, "message": payload,
                                 "moderated": moderated,
                                 "stopped": job.finish_reason == FINISH_CANCELLED
-                                and not moderated,
+                                and (not moderated or live.stop_reason is not None),
                                 "stop_reason": live.stop_reason,
                                 "finish_reason": job.finish_reason,
                                 "tokens": job.tokens_generated}, room)
