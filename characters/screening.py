@@ -15,10 +15,6 @@ MAX_PIECES = 24
 SCREENED_FIELDS = ("name", "tagline", "description", "personality", "scenario", "first_mes",
                    "mes_example", "creator_notes", "system_prompt", "post_history_instructions")
 ALLOWED = ("allow", "support")  # dark themes and self-harm themes in fiction are allowed
-# A card is refused on the classifier's word only when it is sure: on the seed cast and the test
-# drafts, its false alarms scored 0.33-0.52 ("A talking pen" as sexual), while plainly explicit,
-# minor, hateful and weapon texts scored 0.95-0.99. The operator's rules refuse at any score.
-CLASSIFIER_MIN_SCORE = 0.8
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,6 @@ def screen_card(moderator, character: Character, values: Optional[dict] = None,
         decision = moderator.moderate(text, "character", context)
         if decision.action in ALLOWED:
             continue
-        if decision.stage == "rules" or \
-                decision.categories.get(decision.category, 0.0) >= CLASSIFIER_MIN_SCORE:
+        if decision.sure():  # not on a borderline score of the classifier alone
             return Refusal(decision, field)
     return None

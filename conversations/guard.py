@@ -79,7 +79,9 @@ class Verdict:
 
     @property
     def blocked(self) -> bool:
-        return self.decision.action in BLOCKING
+        """Refused: a blocking action the pipeline is sure of (Decision.sure: not a borderline
+        score of the classifier alone, which would block ordinary chat such as "Just us?")."""
+        return self.decision.action in BLOCKING and self.decision.sure()
 
     @property
     def support(self) -> bool:
@@ -181,6 +183,8 @@ class ChatGuard:
         steering toward a minor's persona."""
         d = verdict.decision
         action, category = d.action, d.category
+        if action in BLOCKING and not verdict.blocked:  # a borderline score: nothing to review
+            action = "allow"
         if action == "allow" and d.support:
             action, category = "support", SUPPORT
         if action == "allow":

@@ -25,6 +25,10 @@ _FINAL = ("block", "hold")  # a rule with one of these actions ends the check at
 # Handles are not sentences: the head, trained on sentences, flagged ~6% of random test handles
 # like "user_6e397956" (and "teen", "victim"); for them the operator's lists decide alone.
 RULES_ONLY_SURFACES = ("username",)
+# Measured before the chat and card check points used the head: its false alarms on ordinary
+# chat and card text scored 0.33-0.52 ("Just us?" as hate 0.49, "A talking pen" as sexual 0.52),
+# while plainly explicit, minor, hateful and weapon texts scored 0.95-0.99.
+SURE_SCORE = 0.8
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,15 @@ class Decision:
     def allowed(self) -> bool:
         """Whether the text may be stored and shown as `text` (allow, mask, support)."""
         return self.action in ("allow", "mask", "support")
+
+    def sure(self, floor: float = None) -> bool:
+        """Whether a refusal stands on more than a borderline classifier score: the operator's
+        rules or the judge decided it, or the category is sexual_minors (recall first), or the
+        head scored it at `floor` (SURE_SCORE) or more. Check points that refuse what people
+        write use it; the bench measures the pipeline without it."""
+        floor = SURE_SCORE if floor is None else floor
+        return self.stage != "classifier" or self.category == "sexual_minors" or \
+            self.categories.get(self.category, 0.0) >= floor
 
 
 class Moderator:

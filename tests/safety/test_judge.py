@@ -61,7 +61,10 @@ def test_a_busy_judge_leaves_the_classifier_decision(rules_engine, embedder):
     assert decision.action == without_judge.moderate(PLAIN, "chat_message").action == "allow"
 
 
-def test_the_server_moderator_uses_the_engine_as_judge(app):
-    moderator = app.extensions["kindred.moderator"]
+def test_the_server_moderator_uses_the_engine_as_judge(app_config, inference, app):
+    from app import create_app
+    judged = create_app(type("Judged", (app_config,), {"SAFETY_JUDGE": True}), inference=inference)
+    moderator = judged.extensions["kindred.moderator"]
     assert moderator.judge is not None
     assert moderator.judge.scorer is app.extensions["kindred.inference"]
+    assert app.extensions["kindred.moderator"].judge is None  # TestConfig: SAFETY_JUDGE off
