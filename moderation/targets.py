@@ -6,7 +6,7 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from characters.models import Character
-from characters.service import can_view
+from characters.service import visible_character
 from conversations.models import Conversation, Message
 from conversations.service import owned_message, path_to
 from core.db import is_id
@@ -34,10 +34,7 @@ def visible_author(session: Session, viewer_id: int, target_type: str, target_id
         message, conversation = owned_message(session, viewer_id, target_id)
         return _message_author(session, message, conversation)
     if target_type == "character":
-        character = session.get(Character, target_id)
-        if not can_view(character, viewer_id):
-            raise not_found("character")
-        return character.creator_id
+        return visible_character(session, target_id, viewer_id).creator_id
     if target_type == "user":
         user = session.get(User, target_id)
         if user is None:
