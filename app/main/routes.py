@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 from flask import render_template, request
 from flask_login import current_user
 
@@ -21,7 +23,8 @@ def login():
 
 @bp.get("/signup")
 def signup():
-    return render_template("auth.html", mode="signup", next=safe_next(request.args.get("next")))
+    return render_template("auth.html", mode="signup", next=safe_next(request.args.get("next")),
+                           current_year=datetime.now(timezone.utc).year)
 
 
 @bp.get("/")

@@ -74,6 +74,7 @@ def test_every_page_passes_the_policy_while_it_is_used(watched, server):
     _visit(page, server, "/signup")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
+    page.check("input[name=accept_rules]")
     page.click("#auth-form button[type=submit]")
     page.wait_for_url(server.url + "/")
     expect(page.locator(".character-card").first).to_be_visible()

@@ -118,3 +118,30 @@ def test_a_moderator_bans_a_reported_author_and_their_chat_socket_ends(browser, 
             context.close()
     assert violations == []
     server.assert_no_tracebacks()
+
+
+def test_sign_up_asks_for_the_rules_and_a_birth_year(browser, server):
+    from playwright.sync_api import expect
+    context = browser.new_context()
+    page = context.new_page()
+    username = f"newcomer_{secrets.token_hex(4)}"
+    page.goto(server.url + "/signup")
+    expect(page.locator("#signup-rules h1, #signup-rules h2").first).to_be_visible()
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "correct horse battery")
+    page.fill("input[name=birth_year]", "1990")
+    page.click("#auth-form button[type=submit]")
+    # Unticked, the browser refuses the form: still on the page, and no account was made.
+    assert page.evaluate("document.querySelector('input[name=accept_rules]').validity.valueMissing")
+    assert page.url.startswith(server.url + "/signup")
+    assert call(page, "POST", "/api/auth/login",
+                {"username": username, "password": "correct horse battery"})["status"] == 401
+
+    page.check("input[name=accept_rules]")
+    page.click("#auth-form button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    me = call(page, "GET", "/api/auth/me")["body"]["user"]
+    assert (me["birth_year"], me["adult"]) == (1990, True)
+    rules = call(page, "GET", "/api/rules")["body"]["rules"]
+    assert rules["accepted_version"] == rules["version"]
+    context.close()

@@ -6,7 +6,10 @@ form.addEventListener("submit", async (event) => {
   errorBox.hidden = true;
   const mode = form.dataset.mode;
   const body = { username: form.username.value.trim(), password: form.password.value };
-  if (mode === "signup") body.accept_rules = form.accept_rules.checked;
+  if (mode === "signup") {
+    body.accept_rules = form.accept_rules.checked;
+    if (form.birth_year.value) body.birth_year = Number(form.birth_year.value);
+  }
   try {
     const session = await Kindred.api("POST", `/api/auth/${mode}`, body);
     if (body.accept_rules) await acceptRules(session.csrf_token);
@@ -25,7 +28,8 @@ function sameOriginTarget(next) {
 }
 
 // Sign-up shows the community rules (moderation's /api/rules, Markdown rendered by the server
-// with raw HTML escaped) and, when ticked, records their acceptance once the account exists.
+// with raw HTML escaped); the form cannot be sent unticked, and the acceptance is recorded once
+// the account exists.
 let rulesVersion = null;
 if (form.dataset.mode === "signup") {
   Kindred.api("GET", "/api/rules").then(({ rules }) => {
