@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 FINISH_STOP, FINISH_LENGTH, FINISH_CANCELLED, FINISH_ERROR = "stop", "length", "cancelled", "error"
 PREFILL_CHUNK = 512  # prompt tokens per worker turn, so running replies keep flowing meanwhile
+PRIORITY_NORMAL, PRIORITY_LOW = 0, 1  # low: background checks (the safety judge) wait for replies
 
 
 @dataclass
@@ -87,7 +88,8 @@ class InferenceEngine(Protocol):
     def count_tokens(self, text: str) -> int: ...
     def render_chat(self, messages: list[dict]) -> str: ...
     def score_choices(self, prompt: str, choices: list[str], cache_key: str | None = None,
-                      timeout: float | None = None) -> list[float]: ...
+                      timeout: float | None = None,
+                      priority: int = PRIORITY_NORMAL) -> list[float]: ...
     @property
     def context_window(self) -> int: ...
 
@@ -111,7 +113,9 @@ class LocalEngine:
         self.eos_ids = _eos_token_ids(loaded)
         self.runner: Llama | None = None
         self.caches: CacheStore | None = None
-        self._queue: queue.Queue = queue.Queue()
+        # (priority, arrival, item): first by priority, then first come first served
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._arrivals = itertools.count()
         self._ready: queue.Queue = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="inference-worker", daemon=True)
         self._worker.start()
@@ -125,7 +129,7 @@ class LocalEngine:
     def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None) -> Job:
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         job = Job(ids, params, cache_key)
-        self._queue.put(job)
+        self._put(PRIORITY_NORMAL, job)
         return job
 
     def cancel(self, job: Job) -> None:
@@ -139,18 +143,20 @@ class LocalEngine:
                                                   add_generation_prompt=True)
 
     def score_choices(self, prompt: str, choices: list[str], cache_key: str | None = None,
-                      timeout: float | None = None) -> list[float]:
+                      timeout: float | None = None,
+                      priority: int = PRIORITY_NORMAL) -> list[float]:
         """Log-probability of each choice's first token right after `prompt`: one prefill on the
         worker thread, between decode steps (a prompt sharing a kept cache's prefix computes only
-        the rest, at least DENSE_ROWS tokens). Raises TimeoutError if the worker has not answered
-        within `timeout` seconds (it is busy)."""
+        the rest, at least DENSE_ROWS tokens). A PRIORITY_LOW request waits until every queued
+        reply and normal request has been taken. Raises TimeoutError if the worker has not
+        answered within `timeout` seconds (it is busy)."""
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         firsts = [self.tokenizer(c, add_special_tokens=False)["input_ids"][:1] for c in choices]
         if not 0 < len(ids) <= PREFILL_CHUNK or not all(firsts):
             raise ValueError(f"Scoring takes a prompt of 1 to {PREFILL_CHUNK} tokens (this one has "
                              f"{len(ids)}) and non-empty choices.")
         request = _Scoring(ids, [f[0] for f in firsts], cache_key)
-        self._queue.put(request)
+        self._put(priority, request)
         if not request.done.wait(timeout):
             request._cancelled = True
             raise TimeoutError(f"the inference worker did not score within {timeout} s")
@@ -159,8 +165,14 @@ class LocalEngine:
         return request.scores
 
     def close(self) -> None:
-        self._queue.put(None)
+        self._put(PRIORITY_LOW + 1, None)  # after what is queued: those are cancelled below
         self._worker.join(timeout=10)
+
+    def _put(self, priority: int, item) -> None:
+        self._queue.put((priority, next(self._arrivals), item))
+
+    def _take(self, block: bool):
+        return self._queue.get(block=block)[2]
 
     # The worker thread, from here on.
 
@@ -183,14 +195,14 @@ class LocalEngine:
         for seq in running:
             self._end(seq, FINISH_CANCELLED)
         while not self._queue.empty():
-            if (job := self._queue.get()) is not None:
+            if (job := self._take(block=False)) is not None:
                 job._finish(FINISH_CANCELLED)
 
     def _admit(self, running: list["_Sequence"]) -> bool:
         """Start queued jobs while there is room, waiting if nothing runs; False once closed."""
         while len(running) < self.max_batch:
             try:
-                job = self._queue.get(block=not running)
+                job = self._take(block=not running)
             except queue.Empty:
                 break
             if job is None:

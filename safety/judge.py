@@ -4,11 +4,13 @@ model's chat template), bounded by a deadline; on a timeout or an error the call
 classifier's decision.
 
 The engine runs scoring on its worker thread between decode steps, one scoring prefill per turn
-while replies stream (inference/engine.py): a judge call never stalls a reply by more than one
-prefill, and waits at most `timeout` seconds for its turn."""
+while replies stream (inference/engine.py). The judge asks at low priority: every reply and
+normal request queued is taken first, a judge call never stalls a reply by more than one
+prefill, and it waits at most `timeout` seconds for its turn."""
 import logging
 import time
 
+from inference.engine import PRIORITY_LOW
 from safety.rules_text import RULES
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,8 @@ class Judge:
                 break
             try:
                 yes, no = self.scorer.score_choices(self.prompt(text, category), ["yes", "no"],
-                                                    cache_key=JUDGE_CACHE_KEY, timeout=left)
+                                                    cache_key=JUDGE_CACHE_KEY, timeout=left,
+                                                    priority=PRIORITY_LOW)
             except Exception as exc:  # busy or failed: the classifier's decision stands
                 log.warning("safety judge skipped (%s: %s)", type(exc).__name__, exc)
                 break

@@ -115,3 +115,39 @@ def test_prompts_longer_than_one_prefill_chunk_and_empty_choices_are_refused(inf
         inference.score_choices("word " * (PREFILL_CHUNK + 10), CHOICES)
     with pytest.raises(ValueError):
         inference.score_choices("Hello", ["yes", ""])
+
+
+def test_low_priority_scoring_waits_for_the_normal_requests_queued_after_it(inference,
+                                                                            monkeypatch):
+    """The safety judge asks at low priority: a scoring request queued later at normal priority
+    (a reply's, the memory extractor's) is served first."""
+    from inference.engine import PRIORITY_LOW
+    forward, busy, release, order = inference.runner.forward, threading.Event(), \
+        threading.Event(), []
+
+    def held(ids, *args, **kwargs):
+        if not busy.is_set():  # the first request holds the worker until both others queue
+            busy.set()
+            release.wait(10)
+        return forward(ids, *args, **kwargs)
+
+    monkeypatch.setattr(inference.runner, "forward", held)
+
+    def ask(name, statement, **kwargs):
+        inference.score_choices(_prompt(inference, statement), CHOICES, timeout=30, **kwargs)
+        order.append(name)
+
+    first = threading.Thread(target=ask, args=("first", "I'm a nurse."))
+    first.start()
+    assert busy.wait(10)
+    low = threading.Thread(target=ask, args=("low", "I have a cat."),
+                           kwargs={"priority": PRIORITY_LOW})
+    low.start()
+    time.sleep(0.2)  # the low request is queued before the normal one
+    normal = threading.Thread(target=ask, args=("normal", "I like tea."))
+    normal.start()
+    time.sleep(0.2)
+    release.set()
+    for thread in (first, low, normal):
+        thread.join(30)
+    assert order == ["first", "normal", "low"]
