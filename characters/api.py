@@ -7,13 +7,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.auth.csrf import check_csrf
 from core.web.db import db_session
-from core import events
-from core.errors import BlockedContent, KindredError
-from core.event_types import ContentFlagged
+from core.errors import KindredError
 from characters.cards import CardError
 from characters.cards.limits import MAX_FILE_BYTES
 from characters.models import Character
-from characters.screening import screen_card
+from characters.screening import refuse_blocked_card
 from core.web.request_body import json_body, upload_route
 from characters.versions import publish_character
 from characters.service import (avatar_file, visible_character, character_detail,
@@ -137,22 +135,10 @@ def avatar(character_id: int):
 
 
 def _screen(character: Character, values: dict | None = None) -> None:
-    """422 blocked_content, changing nothing, when the safety pipeline refuses the card; what
-    it holds for review also goes to the moderation queue (ContentFlagged)."""
     session = db_session()
-    refusal = screen_card(current_app.extensions.get("kindred.moderator"), character, values,
-                          creator_is_adult=viewer_is_adult(session, current_user.id))
-    if refusal is None:
-        return
-    decision = refusal.decision
-    if decision.review:
-        events.record(session, ContentFlagged(
-            "character", "character", character.id, current_user.id, "hold", decision.category,
-            dict(decision.categories), decision.stage, decision.rule))
-        session.commit()
-    raise BlockedContent(decision.category, decision.rule,
-                         f"The card's {refusal.field.replace('_', ' ')} breaks the community "
-                         f"rules ({decision.rule}: {decision.category}); nothing was changed.")
+    refuse_blocked_card(session, current_app.extensions.get("kindred.moderator"), character,
+                        current_user.id, values,
+                        creator_is_adult=viewer_is_adult(session, current_user.id))
 
 
 def _refuse_mature_for_minors(body: dict) -> None:

@@ -8,7 +8,12 @@ adults); nothing may hold what the pipeline blocks outright."""
 from dataclasses import dataclass
 from typing import Optional
 
+from sqlmodel import Session
+
 from characters.models import Character
+from core import events
+from core.errors import BlockedContent
+from core.event_types import ContentFlagged
 
 PIECE_CHARS = 1000
 MAX_PIECES = 24
@@ -69,3 +74,22 @@ def screen_card(moderator, character: Character, values: Optional[dict] = None,
         if decision.sure():  # not on a borderline score of the classifier alone
             return Refusal(decision, field)
     return None
+
+
+def refuse_blocked_card(session: Session, moderator, character: Character, actor_id: int,
+                        values: Optional[dict] = None, creator_is_adult: bool = True) -> None:
+    """Raise 422 blocked_content, changing nothing, when the pipeline refuses the card (with
+    `values` over it); what it holds for review also goes to the moderation queue
+    (ContentFlagged, committed on its own so the refusal does not roll it back)."""
+    refusal = screen_card(moderator, character, values, creator_is_adult)
+    if refusal is None:
+        return
+    decision = refusal.decision
+    if decision.review:
+        events.record(session, ContentFlagged(
+            "character", "character", character.id, actor_id, "hold", decision.category,
+            dict(decision.categories), decision.stage, decision.rule))
+        session.commit()
+    raise BlockedContent(decision.category, decision.rule,
+                         f"The card's {refusal.field.replace('_', ' ')} breaks the community "
+                         f"rules ({decision.rule}: {decision.category}); nothing was changed.")

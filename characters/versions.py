@@ -3,7 +3,7 @@ and restore one. Conversations point at the character, not a version, so they ke
 across edits and restores (each reply's prompt inspector report names the version it used).
 No Flask here."""
 import copy
-from typing import Optional
+from typing import Callable, Optional
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -46,9 +46,12 @@ def list_versions(session: Session, character_id: int) -> list[CharacterVersion]
     return list(session.exec(query))
 
 
-def restore_version(session: Session, character: Character, number) -> Character:
+def restore_version(session: Session, character: Character, number,
+                    screen: Optional[Callable[[dict], None]] = None) -> Character:
     """Put version `number`'s fields back as the character's current fields. A published
-    character republishes them at once, as a new version; a private draft just gets the fields."""
+    character republishes them at once, as a new version; a private draft just gets the fields.
+    `screen(values)` sees a published character's restored fields first and raises to refuse
+    them (an old version may break rules made since, or the operator's newer lists)."""
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         raise KindredError("bad_request", "The version must be a positive whole number.")
     version = session.exec(select(CharacterVersion)
@@ -56,6 +59,8 @@ def restore_version(session: Session, character: Character, number) -> Character
                            .where(CharacterVersion.version == number)).first()
     if version is None:
         raise not_found("version")
+    if screen is not None and character.visibility != "private":
+        screen({f: version.snapshot[f] for f in SNAPSHOT_FIELDS if f in version.snapshot})
     for field in SNAPSHOT_FIELDS:
         if field in version.snapshot:
             setattr(character, field, copy.deepcopy(version.snapshot[field]))

@@ -25,6 +25,7 @@ from core.errors import KindredError
 from core.web.pages import page_login_required
 from core.web.request_body import upload_route
 from characters import social, uploads, versions
+from characters.screening import refuse_blocked_card
 from core.auth.csrf import check_csrf
 from studio import dashboard, search
 from conversations.inspector import prompt_report
@@ -85,7 +86,12 @@ def get_version(character_id: int, number: int):
 def restore_version(character_id: int, number: int):
     session = db_session()
     character = owned_character(session, current_user.id, character_id)
-    character = versions.restore_version(session, character, number)
+    adult = viewer_is_adult(session, current_user.id)
+    moderator = current_app.extensions.get("kindred.moderator")
+    character = versions.restore_version(
+        session, character, number,
+        screen=lambda values: refuse_blocked_card(session, moderator, character,
+                                                  current_user.id, values, adult))
     return jsonify({"character": character_detail(character),
                     "version": versions.latest_version_number(session, character.id)})
 

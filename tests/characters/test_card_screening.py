@@ -89,3 +89,23 @@ def test_a_blocked_username_is_refused_and_no_account_is_made(app, client, admin
     fine = client.post("/api/auth/signup", json={"username": "user_13065553",
                                                  "password": "password1"})
     assert fine.status_code == 201
+
+
+def test_restoring_an_old_version_of_a_public_card_is_screened_by_todays_rules(app, auth, admin):
+    auth.signup()
+    character = _draft(auth, description="Shares a glorbfusemethod.")
+    path = f"/api/characters/{character['id']}"
+    assert auth.call("POST", f"{path}/publish").status_code == 200  # no rule yet: version 1
+    assert auth.call("PATCH", path, json={"description": "A kind baker."}).status_code == 200
+    assert auth.call("POST", f"{path}/publish").status_code == 200  # version 2
+    _rule(admin, "violent_crime", "glorbfusemethod")
+
+    restore = auth.call("POST", f"{path}/versions/1/restore")
+    assert restore.status_code == 422
+    assert restore.get_json()["error"]["category"] == "violent_crime"
+    assert auth.call("GET", path).get_json()["character"]["description"] == "A kind baker."
+    assert len(auth.call("GET", f"{path}/versions").get_json()["versions"]) == 2
+
+    # a private draft is read by nobody else: its creator may restore anything
+    assert auth.call("POST", f"{path}/unpublish").status_code == 200
+    assert auth.call("POST", f"{path}/versions/1/restore").status_code == 200
