@@ -106,6 +106,7 @@ def test_home_lists_characters_without_overlap_and_starts_a_chat(page, server):
     page.goto(server.url + "/signup")
     page.fill("input[name=username]", f"home_{secrets.token_hex(4)}")
     page.fill("input[name=password]", "correct horse battery")
+    page.check("input[name=accept_rules]")
     page.click("#auth-form button[type=submit]")
     page.wait_for_url(server.url + "/")
     cards = page.locator(".character-card")

@@ -31,6 +31,7 @@ def test_user_signs_up_chats_sees_streamed_text_and_stops_a_reply(page, server):
     page.goto(server.url + "/signup")
     page.fill("input[name=username]", f"web_{secrets.token_hex(4)}")
     page.fill("input[name=password]", "correct horse battery")
+    page.check("input[name=accept_rules]")
     page.click("#auth-form button[type=submit]")
     page.wait_for_url(server.url + "/")
 

@@ -70,6 +70,7 @@ def test_ten_pull_in_the_browser(page, server):
     page.goto(server.url + "/signup")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "correct horse battery")
+    page.check("input[name=accept_rules]")
     page.click("#auth-form button[type=submit]")
     page.wait_for_url(server.url + "/")
     with Session(server.engine) as session:
