@@ -29,7 +29,7 @@ DEFAULT_RULES: tuple[tuple[str, str, str], ...] = (
     # R2: the writer's own intent or method
     ("self_harm", "pattern", r"\b(?:kill|hurt|cut|burn|starv\w*|hang|punish)(?:ing)?\s+myself\b"),
     ("self_harm", "pattern", r"\bend(?:ing)?\s+(?:my\s+(?:own\s+)?life|it\s+all)\b"),
-    ("self_harm", "pattern", r"(?:want|going|ready|plan(?:ning)?)[\s_]*to[\s_]*die\b"),
+    ("self_harm", "pattern", r"(?:want|going|ready|plan(?:ning)?)[\s_]*to[\s_]*die(?:\b|(?=_))"),
     ("self_harm", "pattern", r"\bsuicid\w*"),
     ("self_harm", "pattern", r"\bself[\s-]?harm\w*"),
     ("self_harm", "pattern", r"\boverdos\w*"),
