@@ -136,8 +136,24 @@ def test_hnsw_index_finds_nearly_what_exact_search_finds():
     vectors = normalise(rng.normal(size=(3000, 32)))
     queries = normalise(rng.normal(size=(50, 32)))
     exact = VectorIndex(vectors)
-    approx = VectorIndex(vectors, exact_below=1000)
+    approx = VectorIndex(vectors, exact_below=1000, approx="hnsw")
     assert exact.exact and not approx.exact
+    _, truth = exact.search(queries, 10)
+    _, found = approx.search(queries, 10)
+    recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)])
+    assert recall >= 0.9
+
+
+def test_ivf_index_finds_nearly_what_exact_search_finds_on_clustered_vectors():
+    """Large catalogs get an inverted file: characters cluster by what they are about, and a
+    taste query lies near a cluster."""
+    rng = np.random.default_rng(0)
+    centres = normalise(rng.normal(size=(40, 32)))
+    vectors = normalise(centres[rng.integers(0, 40, 6000)] + rng.normal(0, 0.08, (6000, 32)))
+    queries = normalise(centres[rng.integers(0, 40, 50)] + rng.normal(0, 0.08, (50, 32)))
+    exact = VectorIndex(vectors)
+    approx = VectorIndex(vectors, exact_below=1000)
+    assert approx.kind.startswith("IVF")
     _, truth = exact.search(queries, 10)
     _, found = approx.search(queries, 10)
     recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)])
