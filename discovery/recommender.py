@@ -18,7 +18,10 @@ offline benchmark runs exactly this code.
 Every pick carries the reason that ranked it: the part of its score that counted most (because
 you liked X, you like #tag, matches your interests, popular in #tag), or new character."""
 import math
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -29,6 +32,9 @@ from discovery.taste import DAY, Evidence, Scores, gather, score, tag_lift
 from discovery.index import VectorIndex
 
 _BLAS = ThreadpoolController()
+POPULAR_TOP = 2_000
+EVIDENCE_CACHE = 4_096       # users whose fitted evidence is kept between deals
+EVIDENCE_TTL = 600.0         # seconds a fit is reused (ages fade over days; this is nothing)
 
 
 
@@ -117,9 +123,18 @@ class Catalog:
             for tag in character_tags:
                 by_tag.setdefault(tag, []).append(pos)
         self.tag_positions = {t: np.asarray(p, dtype=np.int64) for t, p in by_tag.items()}
+        # Tags as ids, one row per character, padded with an id whose lift is always 0.
+        self.tag_vocab = list(self.tag_positions)
+        self.tag_id = {t: i for i, t in enumerate(self.tag_vocab)}
+        width = max((len(t) for t in self.tags), default=0) or 1
+        self.tag_matrix = np.full((n, width), len(self.tag_vocab), dtype=np.int64)
+        for pos, character_tags in enumerate(self.tags):
+            for j, tag in enumerate(character_tags):
+                self.tag_matrix[pos, j] = self.tag_id[tag]
         self.index = index if index is not None else VectorIndex(self.vectors)
         self.refresh_flags(now)
         self._popular_order: Optional[np.ndarray] = None
+        self._popular_top: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -142,10 +157,12 @@ class Catalog:
         self.likes[position] += likes
         self.passes[position] += passes
         self.impressions[position] += impressions
-        self.counts_changed()
+        if likes or passes:  # impressions do not move a like rate
+            self.counts_changed()
 
     def counts_changed(self) -> None:
         self._popular_order = None
+        self._popular_top = None
 
     def prior(self) -> float:
         """The global like rate, the mean every character's rate is shrunk towards."""
@@ -166,10 +183,49 @@ class Catalog:
             self._popular_order = np.argsort(-quality, kind="stable")
         return self._popular_order
 
+    def popular_top(self, eligible: np.ndarray, count: int) -> np.ndarray:
+        """The `count` eligible positions with the best Bayesian like rate, best first. Sorts
+        only the best POPULAR_TOP (every swipe anywhere changes the counts, so a full sort of a
+        large catalog would run on nearly every deal); the full order when filters leave too
+        few of those."""
+        if self._popular_top is None:
+            quality = self.quality(np.arange(len(self)))
+            k = min(len(self), POPULAR_TOP)
+            top = np.argpartition(-quality, k - 1)[:k] if k < len(self) else np.arange(len(self))
+            self._popular_top = top[np.argsort(-quality[top], kind="stable")]
+        top = self._popular_top[eligible[self._popular_top]][:count]
+        if len(top) < count and len(self._popular_top) < len(self):
+            order = self.popular_order()
+            top = order[eligible[order]][:count]
+        return top
+
 
 class Recommender:
     def __init__(self, settings: Settings = Settings()):
         self.settings = settings
+        self._evidence: OrderedDict = OrderedDict()
+        self._evidence_lock = threading.Lock()
+
+    def evidence(self, catalog: Catalog, user: UserProfile, prior: float, now: float) -> Evidence:
+        """The user's evidence and fitted mix (taste.gather), kept between deals: a new swipe,
+        chat or interest changes the key, so it is fitted again; so is a new catalog, a global
+        like rate that moved, or a fit older than EVIDENCE_TTL."""
+        key = _profile_key(user)
+        with self._evidence_lock:
+            hit = self._evidence.get(key)
+            if hit is not None:
+                ref, at, at_prior, evidence = hit
+                if ref() is catalog and 0 <= now - at < EVIDENCE_TTL \
+                        and abs(at_prior - prior) < 0.005:
+                    self._evidence.move_to_end(key)
+                    return evidence
+        evidence = gather(catalog, user, self.settings, prior)
+        with self._evidence_lock:
+            self._evidence[key] = (weakref.ref(catalog), now, prior, evidence)
+            self._evidence.move_to_end(key)
+            while len(self._evidence) > EVIDENCE_CACHE:
+                self._evidence.popitem(last=False)
+        return evidence
 
     def recommend(self, catalog: Catalog, user: UserProfile, n: int, eligible: np.ndarray,
                   rng: np.random.Generator, now: Optional[float] = None) -> list[Pick]:
@@ -186,7 +242,7 @@ class Recommender:
         if n <= 0:
             return []
         prior = catalog.prior()
-        evidence = gather(catalog, user, s, prior)
+        evidence = self.evidence(catalog, user, prior, now)
         candidates = self._candidates(catalog, user, evidence, eligible, n, rng, available)
         mean = score(catalog, evidence, candidates, s, prior, now)
         n_new, n_drawn = self._exploration_counts(catalog, evidence, eligible, n, rng)
@@ -284,8 +340,7 @@ class Recommender:
                 if len(tagged) > 100:
                     tagged = tagged[rng.integers(0, len(tagged), 100)]
                 found.append(tagged)
-        order = catalog.popular_order()
-        found.append(order[eligible[order]][: max(3 * n, 30)])
+        found.append(catalog.popular_top(eligible, max(3 * n, 30)))
         found.append(_sample(np.flatnonzero(eligible), max(10 * n, 100), rng))
         if self.settings.explore_share > 0:
             found.append(_sample(np.flatnonzero(eligible & catalog.explorable), 128, rng))
@@ -414,6 +469,15 @@ class Recommender:
             tag = _commonest_tag(catalog, pos)
             return f"Popular in #{tag}" if tag else "Popular right now"
         return None
+
+
+def _profile_key(user: UserProfile) -> tuple:
+    """What a user's evidence is made of, without the ages (they move every second; a fit is
+    reused for EVIDENCE_TTL at most)."""
+    interest = None if user.interest_vector is None else \
+        np.asarray(user.interest_vector, np.float32).tobytes()
+    return (tuple((p, w) for p, _, w in user.likes), tuple(p for p, _ in user.passes),
+            tuple((p, m) for p, _, m in user.chats), user.interest_tags, interest)
 
 
 def _interests(catalog: Catalog, user: UserProfile, pos: int) -> Optional[str]:

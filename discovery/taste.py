@@ -188,10 +188,8 @@ def score(catalog, evidence: Evidence, candidates: np.ndarray, settings, prior: 
     w_neighbours, w_tags, w_direction = evidence.mix
     neighbours = w_neighbours * np.clip(_logit(rate) - _logit(b), -LIFT_CAP, LIFT_CAP)
 
-    lifts = _tag_lifts(evidence, catalog, candidates, s, rng)
-    tags = np.array([_best_and_worst([lifts.get(t, 0.0) for t in catalog.tags[p]])
-                     for p in candidates.tolist()], dtype=np.float64)
-    tags = w_tags * np.clip(tags, -LIFT_CAP, LIFT_CAP)
+    tags = w_tags * np.clip(tag_scores(evidence, catalog, candidates, s, rng),
+                            -LIFT_CAP, LIFT_CAP)
 
     m = s.prior_strength
     likes, passes = catalog.likes[candidates], catalog.passes[candidates]
@@ -208,6 +206,28 @@ def score(catalog, evidence: Evidence, candidates: np.ndarray, settings, prior: 
     fresh = s.w_fresh * np.exp(-np.maximum(now - catalog.created_at[candidates], 0)
                                / (s.fresh_days * DAY))
     return Scores(b, neighbours, tags, direction, quality, fresh, kernel)
+
+
+def tag_scores(evidence: Evidence, catalog, candidates: np.ndarray, s,
+               rng: Optional[np.random.Generator] = None) -> np.ndarray:
+    """Per candidate, its tags together (_best_and_worst), from the per-tag posteriors (means,
+    or one draw with `rng`; a tag nobody swiped is drawn from the prior, which is how it gets
+    tried). Vectorised over the catalog's tag-id matrix; its padding id keeps a lift of 0."""
+    rows = catalog.tag_matrix[candidates]
+    lifts = np.zeros(len(catalog.tag_vocab) + 1)
+    ids = np.unique(rows)
+    ids = ids[ids < len(catalog.tag_vocab)]
+    if not len(ids):
+        return np.zeros(len(candidates))
+    names = [catalog.tag_vocab[i] for i in ids.tolist()]
+    likes = np.array([evidence.tag_likes.get(t, 0.0) for t in names])
+    swipes = np.array([evidence.tag_swipes.get(t, 0.0) for t in names])
+    b, m = evidence.base, s.tag_prior
+    a, c = likes + m * b, np.maximum(swipes - likes, 0.0) + m * (1 - b)
+    rate = rng.beta(a, c) if rng is not None else a / (a + c)
+    lifts[ids] = _logit(rate) - _logit1(b)
+    values = lifts[rows]
+    return np.maximum(values.max(axis=1), 0.0) + np.minimum(values.min(axis=1), 0.0)
 
 
 def tag_lift(evidence: Evidence, tag: str, settings) -> float:

@@ -173,3 +173,17 @@ def test_no_evidence_ever_deals_a_card_the_filters_took_out(seed):
                                                     np.random.default_rng(s), NOW)
             assert not {p.position for p in picks} & forbidden
             assert len({p.position for p in picks}) == len(picks)
+
+
+def test_the_taste_fit_is_kept_between_deals_until_the_user_swipes_again():
+    catalog = catalog_of()
+    recommender = Recommender()
+    user = history(likes=[0, 1, 2, 15, 16], passes=[30, 31, 45, 46])
+    prior = catalog.prior()
+    first = recommender.evidence(catalog, user, prior, NOW)
+    assert recommender.evidence(catalog, user, prior, NOW + 30) is first
+    user.passes.append((17, 0.0))
+    again = recommender.evidence(catalog, user, prior, NOW + 60)
+    assert again is not first and 17 in again.positions.tolist()
+    other = catalog_of(seed=1)  # a rebuilt catalog: positions may mean other characters
+    assert recommender.evidence(other, user, other.prior(), NOW + 60) is not again
