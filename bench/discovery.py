@@ -167,20 +167,32 @@ def evaluate(world: World, policies, users: int, rng: np.random.Generator) -> li
 
 # -- latency -----------------------------------------------------------------------------------
 
-def recommender_latency(n: int, runs: int, rng: np.random.Generator, hnsw: bool = False) -> dict:
+def recommender_latency(n: int, runs: int, rng: np.random.Generator, index: str = "default",
+                        refit: bool = False) -> dict:
+    """index: "default" (what the service builds for n), "exact", "ivf" or "hnsw". refit: a new
+    Recommender per deal, so the user's taste is fitted every time (as after a new swipe);
+    otherwise the fit is reused between deals, as it is while the user has not swiped."""
     world = make_world(n, rng, background_users=50)
     started = time.perf_counter()
-    world.catalog.index = VectorIndex(world.catalog.vectors, exact_below=0 if hnsw else EXACT_BELOW)
+    if index == "exact":
+        world.catalog.index = VectorIndex(world.catalog.vectors, exact_below=n + 1)
+    elif index in ("ivf", "hnsw"):
+        world.catalog.index = VectorIndex(world.catalog.vectors, exact_below=0, approx=index)
+    else:
+        world.catalog.index = VectorIndex(world.catalog.vectors)
     build = time.perf_counter() - started
     profile = warm_profile(world, rng)
     eligible = np.ones(n, dtype=bool)
     recommender = Recommender()
     times = []
     for _ in range(runs):
+        if refit:
+            recommender = Recommender()
         t = time.perf_counter()
         recommender.recommend(world.catalog, profile, DEAL, eligible, rng, NOW)
         times.append(time.perf_counter() - t)
-    return {"n": n, "index": world.catalog.index.kind, "build_s": build, **percentiles(times)}
+    return {"n": n, "index": world.catalog.index.kind, "build_s": build, "refit": refit,
+            **percentiles(times)}
 
 
 def warm_profile(world: World, rng: np.random.Generator) -> UserProfile:
@@ -317,10 +329,11 @@ def report(eval_rows: list[dict], quality: list[dict], catalog_size: int, users:
         lines += ["### Latency of dealing 10 cards", "",
                   "Recommender in memory (30 likes, 20 passes and 2 interest tags; candidates "
                   "from the index, scoring, MMR, Thompson exploration):", "",
-                  "| characters | index | index build | p50 | p99 | runs |",
-                  "|---:|---|---:|---:|---:|---:|"]
+                  "| characters | index | taste fit | index build | p50 | p99 | runs |",
+                  "|---:|---|---|---:|---:|---:|---:|"]
         for row in latency:
-            lines.append(f"| {row['n']:,} | {row['index']} | {row['build_s']:.1f} s | "
+            fit = "every deal" if row.get("refit") else "kept between deals"
+            lines.append(f"| {row['n']:,} | {row['index']} | {fit} | {row['build_s']:.1f} s | "
                          f"{row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms | {row['runs']} |")
     if service:
         lines += ["", "Whole `Discovery.deal()` on SQLite (user state queries, recommender, dealt "
@@ -387,7 +400,9 @@ def machine_lines(eval_rows, latency, service) -> list[str]:
         beaten = sum(v["margin"] > 0 for v in found)
         out.append(f"cases_deck_beats_best_baseline: {beaten}/{len(found)}")
     for row in latency:
-        suffix = "_hnsw" if row["index"].startswith("HNSW") else ""
+        suffix = ("_hnsw" if row["index"].startswith("HNSW") else
+                  "_exact" if row["n"] >= EXACT_BELOW and row["index"].startswith("exact") else "")
+        suffix += "_refit" if row.get("refit") else ""
         out.append(f"deal_p99_ms_{row['n']}{suffix}: {row['p99_ms']:.1f}")
         out.append(f"deal_p50_ms_{row['n']}{suffix}: {row['p50_ms']:.1f}")
     for row in service:
@@ -444,7 +459,10 @@ def main(argv=None) -> int:
         sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
         runs = 30 if args.quick else 200
         latency = [recommender_latency(n, runs, rng) for n in sizes]
-        latency.append(recommender_latency(sizes[-1], runs, rng, hnsw=True))
+        latency += [recommender_latency(n, runs, rng, refit=True) for n in sizes]
+        if sizes[-1] >= EXACT_BELOW:
+            latency.append(recommender_latency(sizes[-1], runs, rng, index="exact"))
+        latency.append(recommender_latency(sizes[-1], runs, rng, index="hnsw"))
         if not args.no_service:
             with tempfile.TemporaryDirectory() as workdir:
                 service = [service_latency(n, runs // 2, rng, Path(workdir)) for n in sizes]
