@@ -70,14 +70,16 @@ def creator_marks(session: Session, creator_id: int, viewer_id: Optional[int]) -
 
 
 def creator_profile(session: Session, creator: User, viewer_id: Optional[int]) -> dict:
-    """The public profile: name, join date, followers, and the creator's public characters
-    (unlisted and private ones stay off it, even for the creator)."""
+    """The public profile: name, display name and bio (core/profiles.py), join date,
+    followers, and the creator's public characters (unlisted and private ones stay off it,
+    even for the creator)."""
     from characters.service import character_summary, listed, viewer_is_adult
     characters = list(session.exec(select(Character).where(Character.creator_id == creator.id)
                                    .where(listed(viewer_is_adult(session, viewer_id)))
                                    .order_by(Character.updated_at.desc(), Character.id.desc())))
     likes = _counts_by_character(session, CharacterLike, [c.id for c in characters])
-    return {"username": creator.username, "joined_at": creator.created_at.isoformat(),
+    return {"username": creator.username, "display_name": creator.display_name,
+            "bio": creator.bio, "joined_at": creator.created_at.isoformat(),
             **creator_marks(session, creator.id, viewer_id), "is_me": viewer_id == creator.id,
             "characters": [{**character_summary(c), "likes": likes.get(c.id, 0)}
                            for c in characters]}

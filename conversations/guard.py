@@ -39,7 +39,7 @@ from core import events
 from core.db import utcnow
 from core.errors import KindredError
 from core.event_types import ContentFlagged
-from core.users import User, is_adult, standing
+from core.users import User, check_standing, is_adult
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +124,7 @@ class ChatGuard:
 
     # -- people ---------------------------------------------------------------------------
     def check_standing(self, user) -> None:
-        state = standing(user)
-        if state == "banned":
-            raise Refused("banned", "Your account is banned: you cannot chat. Nothing was "
-                                    "stored. You can appeal the ban once from the log-in page.")
-        if state == "suspended":
-            until = user.suspended_until
-            raise Refused("suspended", f"Your account is suspended until "
-                                       f"{until.strftime('%Y-%m-%d %H:%M UTC')}; you cannot chat "
-                                       f"or post until then. Nothing was stored.",
-                          until=until.isoformat())
+        check_standing(user, "chat")  # the one refusal every write uses (core.users)
 
     def context(self, user, conversation: Conversation, character,
                 history: Optional[list] = None) -> dict:

@@ -1,4 +1,4 @@
-"""Accounts: the users table, and what a user's birth year allows."""
+"""Accounts: the users table, what a user's birth year allows, and their standing."""
 from datetime import datetime
 from typing import Optional
 
@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime, utcnow
+from core.errors import KindredError
 
 
 class User(UserMixin, SQLModel, table=True):
@@ -20,6 +21,9 @@ class User(UserMixin, SQLModel, table=True):
     birth_year: Optional[int] = None  # None: counts as under 18 until given
     suspended_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     banned_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # The public profile (core/profiles.py), checked by the safety pipeline; None: not given.
+    display_name: Optional[str] = Field(default=None, max_length=40)
+    bio: Optional[str] = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -46,3 +50,31 @@ def standing(user: User, now: Optional[datetime] = None) -> str:
     if user.suspended_until is not None and user.suspended_until > (now or utcnow()):
         return "suspended"
     return "ok"
+
+
+class NotInGoodStanding(KindredError):
+    """403 `banned` / `suspended`; a suspension's answer also carries `until` (ISO 8601)."""
+    status = 403
+
+    def __init__(self, code: str, message: str, until: Optional[datetime] = None):
+        super().__init__(code, message)
+        self.until = until
+
+    def payload(self) -> dict:
+        body = super().payload()
+        return body if self.until is None else {**body, "until": self.until.isoformat()}
+
+
+def check_standing(user: User, doing: str, now: Optional[datetime] = None) -> None:
+    """Refuse a write of a banned or suspended user (NotInGoodStanding), saying they cannot
+    `doing` ("chat", "edit your profile") and that nothing was stored."""
+    state = standing(user, now)
+    if state == "banned":
+        raise NotInGoodStanding("banned", f"Your account is banned: you cannot {doing}. Nothing "
+                                          f"was stored. You can appeal the ban once from the "
+                                          f"log-in page.")
+    if state == "suspended":
+        until = user.suspended_until
+        raise NotInGoodStanding("suspended", f"Your account is suspended until "
+                                             f"{until.strftime('%Y-%m-%d %H:%M UTC')}; you cannot "
+                                             f"{doing} until then. Nothing was stored.", until)

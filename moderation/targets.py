@@ -80,7 +80,7 @@ def conversation_of(session: Session, target_type: str, target_id: int) -> Optio
 def context(session: Session, target_type: str, target_id: int) -> list[dict]:
     """What a moderator reads around the target: for a message, the messages before it and
     after it on the same branch; for a conversation, its last messages on the visible branch;
-    for a character, its card; for a user, the account."""
+    for a character, its card; for a user, the account and its profile."""
     if target_type == "message":
         message = session.get(Message, target_id)
         if message is None:
@@ -106,6 +106,8 @@ def context(session: Session, target_type: str, target_id: int) -> list[dict]:
     if user is None:
         return []
     return [{"field": "username", "text": user.username},
+            {"field": "display_name", "text": user.display_name or ""},
+            {"field": "bio", "text": user.bio or ""},
             {"field": "standing", "text": standing(user)},
             {"field": "created_at", "text": user.created_at.isoformat()}]
 

@@ -206,7 +206,8 @@ def studio_edit_page(character_id: int):
 @bp.get("/creators/<username>")
 def creator_page(username: str):
     creator = social.creator_by_username(db_session(), username)
-    return render_template("creator.html", username=creator.username)
+    return render_template("creator.html", username=creator.username,
+                           display_name=creator.display_name, bio=creator.bio)
 
 
 @bp.get("/search")

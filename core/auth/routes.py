@@ -8,6 +8,7 @@ from core.auth.service import authenticate, change_password, set_birth_year, sig
 from core.db import session_scope
 from core.errors import BlockedContent
 from core.event_types import SessionStarted
+from core.profiles import profile_payload, update_profile
 from core.web.db import db_engine, db_session
 from core.web.request_body import json_body
 from core.extensions import limiter, login_manager, socketio
@@ -130,10 +131,26 @@ def age():
     return jsonify({"user": _me()})
 
 
+@account_bp.get("/profile")
+@login_required
+def profile():
+    return jsonify({"profile": profile_payload(db_session().get(User, current_user.id))})
+
+
+@account_bp.patch("/profile")
+@login_required
+def edit_profile():
+    """{display_name?, bio?}: each change goes through the safety pipeline (core/profiles.py)."""
+    update = update_profile(db_session(), current_app.extensions.get("kindred.moderator"),
+                            current_user.id, json_body())
+    return jsonify({"profile": profile_payload(update.user), "masked": update.masked})
+
+
 def _me() -> dict:
     user = db_session().get(User, current_user.id)
     return {"id": user.id, "username": user.username, "role": user.role,
-            "birth_year": user.birth_year, "adult": is_adult(user)}
+            "birth_year": user.birth_year, "adult": is_adult(user),
+            "display_name": user.display_name, "bio": user.bio}
 
 
 def _screen_username(username) -> None:
