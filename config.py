@@ -120,6 +120,16 @@ class Config:
     SAFETY_JUDGE = os.environ.get("SAFETY_JUDGE", "1") == "1"
     SAFETY_JUDGE_TIMEOUT = _float("SAFETY_JUDGE_TIMEOUT", 10.0)
 
+    # The analytics event log (analytics/, docs/analytics.md): a user's session ends after this
+    # much inactivity; events wait in a bounded in-process queue and are written in batches.
+    ANALYTICS_ENABLED = os.environ.get("ANALYTICS_ENABLED", "1") == "1"
+    ANALYTICS_SESSION_GAP_MINUTES = _float("ANALYTICS_SESSION_GAP_MINUTES", 30)
+    ANALYTICS_QUEUE_SIZE = _int("ANALYTICS_QUEUE_SIZE", 10_000)
+    ANALYTICS_BATCH_SIZE = _int("ANALYTICS_BATCH_SIZE", 500)
+    ANALYTICS_FLUSH_SECONDS = _float("ANALYTICS_FLUSH_SECONDS", 1.0)
+    ANALYTICS_WRITE_ATTEMPTS = _int("ANALYTICS_WRITE_ATTEMPTS", 5)
+    ANALYTICS_RETRY_SECONDS = _float("ANALYTICS_RETRY_SECONDS", 0.5)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"

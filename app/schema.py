@@ -10,6 +10,7 @@ def load_all_models() -> None:
     import relationships.models  # noqa: F401
     import safety.models  # noqa: F401
     import moderation.models  # noqa: F401
+    import analytics.models  # noqa: F401
 
 
 # Objects managed by raw SQL in migrations, not by the models (SQLite's FTS5 search table and its

@@ -3,6 +3,7 @@ subscriber, built with the app's settings. This is the one place that knows who 
 (docs/architecture.md lists it)."""
 from flask import Flask
 
+from analytics import subscribers as analytics_subscribers
 from conversations import inspector
 from conversations.guard import ChatGuard, SupportSection
 from conversations.replies import ReplyStreamer, recover_interrupted_replies
@@ -37,6 +38,8 @@ def wire(app: Flask, bus: EventBus) -> None:
         bus, sections, db, settings, emit, default_embedder(), inference)
     discovery_subscribers.subscribe(bus, db, settings.get("EMBED_ON_PUBLISH", True))
     moderation_subscribers.subscribe(bus, db, settings)
+    app.extensions["kindred.analytics"] = analytics_subscribers.subscribe(
+        bus, db, settings, socketio.start_background_task)
     app.extensions["kindred.moderator"] = build_moderator(db, settings, default_embedder(),
                                                            inference)
     # The chat's check point: messages and replies through the Moderator, the support section

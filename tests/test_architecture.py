@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "core", "inference", "characters", "conversations", "gacha", "discovery",
-            "studio", "relationships", "moderation", "safety")
+            "studio", "relationships", "moderation", "safety", "analytics")
 
 
 def lint(tree: Path) -> subprocess.CompletedProcess:
