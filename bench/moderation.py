@@ -4,8 +4,10 @@ rate on benign role-play, and latency per text (p50/p99) for each stage and for 
 pipeline, with exactly the Moderator the server builds (safety.build_moderator) on a fresh
 SQLite database migrated and seeded with the shipped rules.
 
-    python -m bench.moderation [--judge] [--verbose] [--threads N]
+    python -m bench.moderation [--judge] [--verbose] [--threads N] [--split dev] [--head FILE]
 
+--split dev runs the dev split instead (for comparing heads while tuning: test stays unread
+until the one final run); --head FILE uses that head instead of the shipped one;
 --threads sets torch's intra-op threads for the embedder (default: torch's, one per core);
 --judge also loads the chat model (MODEL_PATH) and measures the judge on the texts in the
 uncertain band. The last lines are machine-readable `name: value` pairs."""
@@ -47,7 +49,13 @@ def main(argv: list[str]) -> int:
         with Session(engine) as session:
             seed_default_rules(session)
         moderator = build_moderator(engine, settings, scorer=scorer)
-        examples = dataset.load(("test",))
+        if "--head" in argv:
+            from safety.classifier import Classifier, Head
+            moderator.classifier = Classifier(moderator.classifier.embedder,
+                                              Head.load(Path(argv[argv.index("--head") + 1])),
+                                              moderator.classifier.band)
+        split = argv[argv.index("--split") + 1] if "--split" in argv else "test"
+        examples = dataset.load((split,))
         moderator.moderate("warm-up", "chat_message")
         results, timings = [], {"rules": [], "classifier": [], "judge": [], "pipeline": [],
                                 "pipeline_no_judge": []}
@@ -63,7 +71,7 @@ def main(argv: list[str]) -> int:
         engine.dispose()
     if scorer is not None:
         scorer.close()
-    return _report(results, timings, verbose, use_judge)
+    return _report(results, timings, verbose, use_judge, split)
 
 
 def _time_stages(moderator, example, timings) -> None:
@@ -80,9 +88,9 @@ def _time_stages(moderator, example, timings) -> None:
         timings["judge"].append((time.perf_counter() - start) * 1000)
 
 
-def _report(results, timings, verbose: bool, use_judge: bool) -> int:
+def _report(results, timings, verbose: bool, use_judge: bool, split: str = "test") -> int:
     import torch
-    print(f"Safety pipeline on the test split ({len(results)} texts): {platform.machine()}, "
+    print(f"Safety pipeline on the {split} split ({len(results)} texts): {platform.machine()}, "
           f"{os.cpu_count()} cores, torch {torch.get_num_threads()} thread(s), judge "
           f"{'on' if use_judge else 'off'}, load average {os.getloadavg()[0]:.1f}")
     print("\n| category | precision | recall | F1 | support |\n|---|---|---|---|---|")
@@ -103,10 +111,13 @@ def _report(results, timings, verbose: bool, use_judge: bool) -> int:
     benign = [(e, d) for e, d in results if not e.labels]
     values["benign_fpr"] = sum(d.action != "allow" for _, d in roleplay) / max(len(roleplay), 1)
     values["benign_all_fpr"] = sum(d.action != "allow" for _, d in benign) / max(len(benign), 1)
+    chat = [(e, d) for e, d in results if e.kind == "chat"]
+    values["benign_chat_fpr"] = sum(d.action != "allow" for _, d in chat) / max(len(chat), 1)
     values["exact_action_ok"] = sum(_expected_ok(e, d) for e, d in results) / len(results)
     print(f"\nmacro F1 {values['macro_f1']:.3f}; benign role-play flagged (action other than "
           f"allow) {values['benign_fpr']:.1%} of {len(roleplay)}; all benign "
-          f"{values['benign_all_fpr']:.1%} of {len(benign)}")
+          f"{values['benign_all_fpr']:.1%} of {len(benign)}; everyday chat "
+          f"{values['benign_chat_fpr']:.1%} of {len(chat)}")
     stages = {}
     for _, d in results:
         stages[d.stage] = stages.get(d.stage, 0) + 1

@@ -1,5 +1,7 @@
 """`python -m safety.train`: a head trained from the train split (tuned on dev) classifies clear
 dev examples right, and training never reads the test split."""
+import re
+
 import numpy as np
 
 from safety import dataset, train
@@ -36,14 +38,22 @@ def test_a_fresh_head_classifies_clear_dev_examples_and_never_sees_test(embedder
 
     head = Head.load(out)
     assert head.coef.shape == (8, 384) and np.all((head.thresholds > 0) & (head.thresholds < 1))
+    assert head.lexical is not None and np.all((head.weights > 0) & (head.weights <= 1))
     classifier = Classifier(embedder, head, band=0.0)
-    clear = {"self_harm": "i can't stop thinking about suicide, it's all I think about",
-             "hate": "africans are animals, they have no culture",
-             "violent_crime": "how can I convert my AR-15 to full auto"}
-    dev = {e.text: e for e in real_load(("dev",))}
-    for category, text in clear.items():
-        assert dev[text].labels == (category,)
-        assert category in classifier.score(text).flagged, text
+    # Clear examples, taken from the dev split as the file deals it today (a re-deal moves texts
+    # between splits): dev texts the head never trained on, with one label and an unmistakable
+    # wording. Each category must have some, so the check cannot become empty.
+    clear = {"self_harm": r"\b(kill myself|end my life|want to die)\b",
+             "hate": r"\b(subhuman|are animals|parasites)\b",
+             "violent_crime": r"\b(pipe bomb|molotov|mass shooting|full auto)\b"}
+    dev = real_load(("dev",))
+    train_texts = {e.text for e in real_load(("train",))}
+    for category, wording in clear.items():
+        texts = [e.text for e in dev if e.labels == (category,) and re.search(wording, e.text, re.I)]
+        assert len(texts) >= 2, category
+        assert not set(texts) & train_texts
+        for text in texts:
+            assert category in classifier.score(text).flagged, text
     assert classifier.score("*the samurai draws his katana in one motion*").flagged == ()
 
 
