@@ -122,7 +122,8 @@ def on_send(payload):
             return turn
         guard.record(session, verdict, "chat_message", message.id, user.id)
         if verdict.support:  # even when something else blocks it: never a silent block
-            turn.notices.append(guard.support_notice(conversation.id, _locale()))
+            turn.notices.append(guard.support_notice(conversation.id, _locale(),
+                                                     verdict.support_level))
         if blocked:
             turn.refused = guard.blocked_error(verdict, conversation.id, message.id)
             return turn

@@ -12,6 +12,13 @@ ReplyStreamer as `.guard`) decides, for the chat handlers and the reply streamer
 `SupportSection` is the prompt section that makes the character answer a self-harm message
 supportively, stepping out of its role as far as needed.
 
+Support comes in two levels (`Verdict.support_level`), because the classifier's self-harm
+threshold is set for recall (0.95): on its own, near the threshold, it also flags venting such as
+"this exam is killing me". `urgent` (the operator's rules or the judge flagged it, or the head
+scored it SURE_SCORE or more): the character steps out of the role-play (SUPPORT_INSTRUCTION).
+`check_in` (a borderline classifier score): the character stays in role and checks in gently
+(CHECK_IN_INSTRUCTION). Both get the helplines notice: never silent.
+
 Decisions written down here:
 - mature_allowed = the user is an adult (core.users.is_adult) and the character is rated
   mature. discovery's show_mature preference sits above conversations and is not consulted: the
@@ -40,11 +47,13 @@ from core.db import utcnow
 from core.errors import KindredError
 from core.event_types import ContentFlagged
 from core.users import User, check_standing, is_adult
+from safety.moderator import SURE_SCORE
 
 log = logging.getLogger(__name__)
 
 BLOCKING = ("block", "hold", "age_gate")  # what the chat refuses (age_gate: mature not allowed)
-SUPPORT = "self_harm"
+SUPPORT = "self_harm"  # Message.moderation of an urgent support message
+SUPPORT_CHECK_IN = "self_harm_check_in"  # ... of a borderline one (stays in role)
 MINOR_SIGNAL_SCORE = 0.3  # below the block threshold: recorded as a `signal` for escalation
 RECENT_FOR_REPEATS = 5  # the user's last messages in the conversation, for the spam repeat check
 REPLY_CHECK_CHARS = 200  # a streaming reply is checked at a sentence end past this many new chars
@@ -69,6 +78,14 @@ SUPPORT_INSTRUCTION = (
     "how they are right now, and encourage them to reach out to someone they trust or to a "
     "crisis line (the app is showing them helpline numbers). Never describe methods and never "
     "make light of it.")
+CHECK_IN_INSTRUCTION = (
+    "For this reply only: {{user}}'s last message might hint that they are struggling, or it "
+    "might be ordinary talk. Stay in character, answer what they said, and in one warm sentence "
+    "check in on how they are really doing. Never describe ways to hurt oneself.")
+SUPPORT_MESSAGES = {
+    "urgent": "It sounds like you are going through a lot. You deserve support.",
+    "check_in": "If things feel heavy right now, you are not alone: support is there, any time.",
+}
 
 
 @dataclass(frozen=True)
@@ -88,11 +105,21 @@ class Verdict:
         return bool(self.decision.support)
 
     @property
+    def support_level(self) -> Optional[str]:
+        """urgent | check_in (see the module's docstring); None without support."""
+        if not self.support:
+            return None
+        d = self.decision
+        sure = d.stages.get("self_harm", d.stage) != "classifier" or \
+            d.categories.get("self_harm", 0.0) >= SURE_SCORE
+        return "urgent" if sure else "check_in"
+
+    @property
     def moderation(self) -> Optional[str]:
-        """The value of Message.moderation: self_harm for support (unless it is blocked for
-        something else), else the deciding category."""
+        """The value of Message.moderation: self_harm (or self_harm_check_in) for support
+        (unless it is blocked for something else), else the deciding category."""
         if self.support and not self.blocked:
-            return SUPPORT
+            return SUPPORT if self.support_level == "urgent" else SUPPORT_CHECK_IN
         return self.decision.category if self.decision.action != "allow" else None
 
 
@@ -216,7 +243,8 @@ class ChatGuard:
         session.commit()
         blocked = self.blocked_error(verdict, conversation.id, edited.id) \
             if verdict.blocked else None
-        notice = self.support_notice(conversation.id, locale) if verdict.support else None
+        notice = self.support_notice(conversation.id, locale, verdict.support_level) \
+            if verdict.support else None
         return edited, blocked, notice
 
     def neutral_line(self, character_name: str) -> str:
@@ -229,10 +257,10 @@ class ChatGuard:
                 "message": BLOCKED_MESSAGE.format(rule=d.rule or "", category=d.category)}
 
     # -- notices --------------------------------------------------------------------------
-    def support_notice(self, conversation_id: int, locale: Optional[str]) -> dict:
-        return {"kind": "support", "conversation_id": conversation_id,
-                "resources": self.support_resources(locale),
-                "message": "It sounds like you are going through a lot. You deserve support."}
+    def support_notice(self, conversation_id: int, locale: Optional[str],
+                       level: str = "urgent") -> dict:
+        return {"kind": "support", "level": level, "conversation_id": conversation_id,
+                "resources": self.support_resources(locale), "message": SUPPORT_MESSAGES[level]}
 
     def support_resources(self, locale: Optional[str]) -> list[str]:
         for key in _locale_keys(locale):
@@ -269,8 +297,9 @@ class ChatGuard:
 
 
 class SupportSection:
-    """The prompt section for a reply to a self-harm message (Message.moderation "self_harm",
-    set when the pipeline flagged it): answer supportively, out of role as far as needed."""
+    """The prompt section for a reply to a self-harm message (Message.moderation "self_harm" or
+    "self_harm_check_in", set when the pipeline flagged it): answer supportively, out of role
+    as far as needed (urgent), or in role with a gentle check-in (check_in)."""
     name = "safety_support"
 
     def __init__(self, budget: int = 200):
@@ -278,9 +307,12 @@ class SupportSection:
 
     def contribute(self, ctx: PromptContext) -> Contribution:
         last_user = next((m for m in reversed(ctx.history) if m.role == "user"), None)
-        if last_user is None or getattr(last_user, "moderation", None) != SUPPORT:
-            return Contribution()
-        return Contribution(text=SUPPORT_INSTRUCTION)
+        moderation = getattr(last_user, "moderation", None) if last_user else None
+        if moderation == SUPPORT:
+            return Contribution(text=SUPPORT_INSTRUCTION)
+        if moderation == SUPPORT_CHECK_IN:
+            return Contribution(text=CHECK_IN_INSTRUCTION)
+        return Contribution()
 
 
 def session_start(session: Session, user_id: int, now: datetime,

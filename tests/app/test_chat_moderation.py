@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from conversations.guard import NEUTRAL_LINE, SUPPORT_INSTRUCTION
+from conversations.guard import CHECK_IN_INSTRUCTION, NEUTRAL_LINE, SUPPORT_INSTRUCTION
 from conversations.models import Conversation, Message
 from core.db import utcnow
 from core.users import User
@@ -161,6 +161,7 @@ def test_self_harm_gets_support_resources_and_a_supportive_reply(rules, prompts,
     events = _send(socket_client, conversation["id"], "I want to kill myself tonight")
     notice = payloads(events, "chat:notice")[0]
     assert notice["kind"] == "support" and notice["conversation_id"] == conversation["id"]
+    assert notice["level"] == "urgent"  # the shipped rules are sure: out of role
     assert any("116 123" in line for line in notice["resources"])
     assert any("988" in line for line in notice["resources"])
     assert payloads(events, "chat:done") and not payloads(events, "chat:error")  # not silent
@@ -374,3 +375,24 @@ def test_self_harm_blocked_for_something_else_still_gets_support(guard, monkeypa
     assert [n["kind"] for n in payloads(events, "chat:notice")] == ["support"]
     assert payloads(events, "chat:error")[0]["code"] == "blocked_content" and prompts == []
     assert payloads(events, "chat:message")[0]["message"]["moderation"] == "violent_crime"
+
+
+def test_a_borderline_self_harm_score_gets_a_gentle_in_role_check_in(guard, monkeypatch, prompts,
+                                                                     socket_client, auth):
+    """The head alone, just over its threshold (venting such as "this exam is killing me"
+    scores there too): the helplines are offered, and the character stays in role."""
+    class Borderline:
+        def moderate(self, text, surface, context=None):
+            return Decision(action="support", category="self_harm",
+                            categories={"self_harm": 0.5}, flagged=("self_harm",),
+                            stage="classifier", rule="R2", text=text, support=True,
+                            stages={"self_harm": "classifier"})
+    monkeypatch.setattr(guard, "moderator", Borderline())
+    conversation = auth.start_conversation()
+    events = _send(socket_client, conversation["id"], "this week is killing me")
+    notice = payloads(events, "chat:notice")[0]
+    assert (notice["kind"], notice["level"]) == ("support", "check_in") and notice["resources"]
+    assert payloads(events, "chat:done") and not payloads(events, "chat:error")
+    assert CHECK_IN_INSTRUCTION.split("{{user}}")[1][:60] in prompts[0]
+    assert SUPPORT_INSTRUCTION.split("{{user}}")[1][:60] not in prompts[0]
+    assert payloads(events, "chat:message")[0]["message"]["moderation"] == "self_harm_check_in"
