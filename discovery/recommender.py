@@ -7,8 +7,9 @@ offline benchmark runs exactly this code.
                 interest profile), characters with the tags the user likes best, the popular, and
                 a random sample of the eligible (so unexplored corners can be tried)
     score     = log-odds of a like: the user's base rate + a kernel estimate over liked and passed
-                neighbours in the embedding space + Beta-Bernoulli lifts of the card's tags +
-                the character's community like rate (Bayesian average) + a little freshness
+                neighbours in the embedding space + the lifts of the card's tags (one Bayesian
+                logistic fit over all tags) + the character's community like rate (Bayesian
+                average) + a little freshness
     exploit   = MMR re-ranking by the posterior mean (relevance vs. similarity to picks); the top
                 card is always an exploit pick
     explore   = a Thompson draw from the same posteriors fills a share of the deal that shrinks
@@ -52,7 +53,7 @@ class Settings:
     kernel_tau: float = 0.06           # kernel width: exp((cos - kernel_sim) / kernel_tau)
     kernel_count: float = 2.0          # swipes one unit of kernel weight is worth (posterior)
     user_prior: float = 6.0            # pseudo-swipes at the global rate in the user's base rate
-    tag_prior: float = 2.0             # pseudo-swipes at the user's base rate in a tag's rate
+    tag_prior_sd: float = 1.5          # prior sd of a tag's log-odds lift (taste.fit_tags)
     w_neighbours: float = 1.0          # the prior mix; each user's own is fitted (taste.fit_mix)
     w_tags: float = 1.0
     w_direction: float = 0.5           # the old single taste direction, as one part among others
@@ -64,11 +65,13 @@ class Settings:
     prior_strength: float = 20.0       # pseudo-swipes at the global like rate (Bayesian average)
     fresh_days: float = 30.0
     mmr_lambda: float = 0.8            # 1 = pure relevance, 0 = pure diversity
-    explore_share: float = 0.2         # share of each deal for new characters/creators; 0 turns
-                                       # all exploration off
-    explore_decay: float = 14.0        # the Thompson share: 2 * explore_share / (1 + (swipes /
-    explore_power: float = 2.0         # explore_decay) ** explore_power)
-    explore_lambda: float = 0.3        # MMR of the drawn picks: they go where the deal is not
+    explore_share: float = 0.15        # share of each deal for new characters/creators (issue
+                                       # 20 asks 15 % of impressions); 0: no exploration at all
+    explore_decay: float = 8.0         # the Thompson share: 2 * explore_share / (1 + (swipes /
+    explore_power: float = 2.0         # explore_decay) ** explore_power): 30 % of the first
+                                       # deal, 6 % after 16 swipes
+    explore_lambda: float = 0.8        # MMR of the drawn picks, as of the others: the draw says
+                                       # where to explore (not a push away from the deal)
     new_days: float = 14.0             # "new" character / creator age
     liked_reason_min_sim: float = 0.35
     reason_min_lift: float = 0.4       # a part must lift the log-odds this much to be the reason
@@ -372,8 +375,7 @@ class Recommender:
         return np.array(queries, dtype=np.float32).reshape(-1, catalog.vectors.shape[1])
 
     def _liked_tags(self, evidence: Evidence, count: int = 3) -> list[str]:
-        lifts = [(tag_lift(evidence, t, self.settings), t) for t in evidence.tag_likes
-                 if evidence.tag_likes[t] > 0]
+        lifts = [(w, t) for t, w in evidence.tag_weight.items()]
         return [t for lift, t in sorted(lifts, reverse=True)[:count] if lift > 0]
 
     def _mmr(self, catalog: Catalog, candidates: np.ndarray, scores: np.ndarray,

@@ -35,22 +35,28 @@ def by_theme(ids_by_theme, cards):
 
 
 def play(auth, ids_by_theme, loved, deals):
-    """Swipe `deals` decks: like the loved themes, pass everything else."""
+    """Swipe `deals` decks: like the loved themes, pass everything else. Returns the ids swiped."""
+    swiped = set()
     for _ in range(deals):
         for card, theme in zip(*[(cards := deck(auth, n=10)), by_theme(ids_by_theme, cards)]):
             assert swipe(auth, card["character_id"],
                          "right" if theme in loved else "left").status_code == 201
+            swiped.add(card["character_id"])
+    return swiped
 
 
 def test_after_liking_two_themes_and_passing_the_rest_the_deck_is_theirs(auth, add_character):
     auth.signup()
     ids = {theme: set(add_themed(add_character, theme, 8)) for theme in THEMES}
-    play(auth, ids, loved={"pirates", "ghosts"}, deals=2)
+    swiped = play(auth, ids, loved={"pirates", "ghosts"}, deals=2)
     cards = deck(auth, n=8)
     themes = by_theme(ids, cards)
-    assert sum(t in ("pirates", "ghosts") for t in themes) >= 6, themes
-    assert "pirates" in themes and "ghosts" in themes
-    assert themes[0] in ("pirates", "ghosts")
+    # The loved characters still unseen fill the deal first (a deck that learned fast may have
+    # dealt most of the 16 already).
+    left = {t: len(ids[t] - swiped) for t in ("pirates", "ghosts")}
+    wanted = min(6, sum(left.values()))
+    assert sum(t in ("pirates", "ghosts") for t in themes[:wanted]) == wanted, (themes, left)
+    assert all(t in themes for t in left if left[t]), (themes, left)
     reasons = [c["reason"] for c, t in zip(cards, themes) if t in ("pirates", "ghosts")]
     assert all(r.startswith("Because you liked ") or r.startswith("You like #")
                for r in reasons), reasons
