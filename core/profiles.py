@@ -16,7 +16,9 @@ Decisions written down here:
   pipeline found private details it did not mask (the text was decided by another category):
   those are refused as `privacy`, since a profile is public.
 - Every outcome but allow is recorded as ContentFlagged (target_type `user`), so moderators
-  see it; a refusal's flag is committed on its own before the 422.
+  see it; a refusal's flag is committed on its own before the 422. Not flagged, as not sure:
+  a borderline refusal stored as written, and support on a borderline self_harm score (the
+  head's self_harm threshold is set for recall: "I bake." scored 0.55).
 - `moderator` None (no pipeline configured) screens nothing. If the pipeline fails, nothing is
   stored (503 `moderation_unavailable`), as in chat.
 No Flask here."""
@@ -78,7 +80,7 @@ def update_profile(session: Session, moderator, user_id: int, body: dict) -> Pro
             continue
         if decision.masked:
             update.masked[name] = list(decision.masked)
-        if decision.allowed:  # a borderline refusal stored as written is nothing to review
+        if decision.allowed and (decision.action != "support" or decision.sure()):
             events.record(session, _flag(user, decision, decision.action))
     session.add(user)
     session.commit()

@@ -146,8 +146,8 @@ def test_a_bio_an_operator_rule_blocks_is_a_422_and_the_old_bio_stays(
     assert _profile(auth) == {"username": auth.username, "display_name": "Ada",
                               "bio": "I bake."}
     user_id = _user_id(client)
-    assert [(f.surface, f.action, f.category, f.stage) for f in _flags(db, user_id)] == [
-        ("profile", "block", "harassment", "rules")]
+    assert [(f.surface, f.category, f.stage, f.rule) for f in _flags(db, user_id)
+            if f.action == "block"] == [("profile", "harassment", "rules", error["rule"])]
     queue = admin.call("GET", "/api/moderation/queue").get_json()["items"]
     item = next(i for i in queue if i["target_type"] == "user" and i["target_id"] == user_id)
     assert {"field": "bio", "text": "I bake."} in item["context"]
@@ -256,6 +256,19 @@ def test_a_borderline_classifier_score_is_stored_as_written_without_a_flag(db):
                                 {"mature_allowed": False, "under_18": True,
                                  "user_id": user_id})]
     assert _flags(db, user_id) == []
+
+
+def test_support_is_flagged_only_when_the_self_harm_flag_is_sure(db):
+    user_id = _new_user(db)
+    borderline = _Fixed(lambda text: _decision("support", "self_harm", text, 0.55))
+    sure = _Fixed(lambda text: _decision("support", "self_harm", text, 0.55, stage="rules"))
+    with Session(db) as session:
+        assert update_profile(session, borderline, user_id, {"bio": "I bake."}).user.bio == \
+            "I bake."
+        assert _flags(db, user_id) == []
+        assert update_profile(session, sure, user_id, {"bio": "Some days are hard."}).user.bio \
+            == "Some days are hard."
+    assert [(f.action, f.category) for f in _flags(db, user_id)] == [("support", "self_harm")]
 
 
 def test_private_details_the_pipeline_could_not_mask_are_refused(db):
