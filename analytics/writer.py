@@ -7,7 +7,8 @@ task runner, drains the queue in batches (up to `batch_size`, or what arrived wi
 `flush_seconds`), assigns session ids and inserts the batch in one transaction. A failed batch is
 retried `attempts` times in all, waiting `retry_seconds` and doubling; then it is dropped, logged
 and counted. The task ends after `idle_seconds` with nothing to write and starts again on the
-next event."""
+next event. When the app's engine is disposed (shutdown, the end of a test), what is queued is
+written first."""
 import logging
 import queue
 import threading
@@ -15,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Optional
+
+from sqlalchemy import event as sa_event
 
 from core.db import session_scope, utcnow
 from analytics.models import AnalyticsEvent
@@ -57,6 +60,7 @@ class EventLog:
         self._running = False
         self._flush_now = threading.Event()
         self._assigned: Optional[list] = None  # the session ids of the batch being written
+        sa_event.listen(db, "engine_disposed", self._on_dispose)
 
     def record(self, name: str, user_id: Optional[int], properties: dict) -> None:
         """Queue one event, stamped now. Never raises for a full queue, never blocks."""
@@ -91,6 +95,10 @@ class EventLog:
                                             properties=event.properties)
                              for event, session_id in zip(batch, session_ids)])
             session.commit()
+
+    def _on_dispose(self, _engine) -> None:
+        if not self.flush(timeout=5.0):
+            log.warning("analytics: %d events still queued at shutdown", self._queue.qsize())
 
     def _ensure_running(self) -> None:
         with self._lock:
