@@ -9,6 +9,7 @@ from flask import Flask
 # Socket.IO handlers register on import, before socketio.init_app, so every app gets them.
 import characters.events  # noqa: F401  (studio:draft)
 import conversations.events  # noqa: F401  (chat:*)
+from analytics.api import bp as analytics_bp
 from app import wiring
 from app.main import bp as main_bp
 from characters.api import bp as characters_bp
@@ -35,7 +36,7 @@ from studio.api import bp as studio_bp
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp,
-              discovery_bp, relationships_bp, moderation_bp, safety_bp, main_bp)
+              discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, main_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:

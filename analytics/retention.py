@@ -1,0 +1,131 @@
+"""Cohort retention from the event log, as Amplitude and PostHog define it (docs/analytics.md).
+
+A user's cohort is the UTC day (or ISO week, Monday first) of their first logged event; every
+logged event with a user counts as activity. For cohort day C and N = 0, 1, ...:
+- mode "on": the share of the cohort active on day C + N;
+- mode "on_or_after": the share active on day C + N or on any later day.
+Day N of a cohort is the UTC calendar day N after the cohort day (not 24-hour spans), and a week
+the ISO week. A cell whose day (week) is not over yet is incomplete: its value is None and its
+index is listed in `incomplete`. Cells run from N = 0 to the current day (week).
+
+The counting happens in SQL that runs on SQLite and PostgreSQL (`utc_day`, below, is the one
+expression that differs); only the per-cohort suffix sums of "on_or_after" are done here."""
+from datetime import date, timedelta
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session
+
+from core.errors import KindredError
+from analytics.models import AnalyticsEvent
+
+PERIODS = ("day", "week")
+MODES = ("on", "on_or_after")
+MAX_COHORTS = 400
+EPOCH = date(1970, 1, 1)
+
+
+def retention(session: Session, period: str, mode: str, first: date, last: date,
+              today: date) -> dict:
+    """{period, mode, cohorts: [{start, size, values, counts, incomplete}]} for the cohorts whose
+    day (week) starts between `first` and `last`, both included; `today` is the current UTC day."""
+    check_params(period, mode, first, last)
+    lo, hi, now = bucket_of(period, first), bucket_of(period, last), bucket_of(period, today)
+    counts = _counts(session, period, mode, lo, hi)
+    cohorts = []
+    for cohort in sorted(counts):
+        cells = [counts[cohort].get(n, 0) for n in range(now - cohort + 1)]
+        if not cells:
+            continue  # a cohort from events stamped in the future
+        if mode == "on_or_after":
+            cells = _suffix_sums(cells, counts[cohort])
+        size = cells[0]
+        incomplete = [len(cells) - 1]  # the current day (week) is not over
+        cohorts.append({
+            "start": start_of(period, cohort).isoformat(),
+            "size": size,
+            "values": [None if n in incomplete else cells[n] / size for n in range(len(cells))],
+            "counts": cells,
+            "incomplete": incomplete,
+        })
+    return {"period": period, "mode": mode, "cohorts": cohorts}
+
+
+def check_params(period: str, mode: str, first: date, last: date) -> None:
+    if period not in PERIODS:
+        raise KindredError("bad_request", f"'period' is one of {', '.join(PERIODS)}.")
+    if mode not in MODES:
+        raise KindredError("bad_request", f"'mode' is one of {', '.join(MODES)}.")
+    if first > last:
+        raise KindredError("bad_request", "'from' must not be after 'to'.")
+    if bucket_of(period, last) - bucket_of(period, first) >= MAX_COHORTS:
+        raise KindredError("bad_request", f"At most {MAX_COHORTS} cohorts at once; narrow "
+                                          "'from' and 'to'.")
+
+
+def bucket_of(period: str, day: date) -> int:
+    """The day number since 1970-01-01 (period day), or the ISO week number since that week."""
+    days = (day - EPOCH).days
+    return days if period == "day" else (days + 3) // 7  # 1969-12-29, a Monday, starts week 0
+
+
+def start_of(period: str, bucket: int) -> date:
+    return EPOCH + timedelta(days=bucket if period == "day" else bucket * 7 - 3)
+
+
+class utc_day(FunctionElement):
+    """The UTC calendar day of a timestamp, as days since 1970-01-01 (an integer)."""
+    type = sa.Integer()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element, compiler, **kw):
+    # SQLite stores the UTC time as text; julianday('1970-01-01') is 2440587.5.
+    return f"CAST(julianday(date({compiler.process(element.clauses, **kw)})) - 2440587.5 AS INTEGER)"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"(CAST(timezone('UTC', {value}) AS DATE) - DATE '1970-01-01')"
+
+
+def _bucket(period: str):
+    day = utc_day(AnalyticsEvent.occurred_at)
+    return day if period == "day" else (day + 3) // 7
+
+
+def _counts(session: Session, period: str, mode: str, lo: int, hi: int) -> dict[int, dict[int, int]]:
+    """{cohort: {N: users}}: users active on cohort + N ("on"), or whose last active day is
+    cohort + N ("on_or_after", summed from the end by the caller)."""
+    event = AnalyticsEvent.__table__.c
+    activity = (sa.select(event.user_id, _bucket(period).label("bucket"))
+                .where(event.user_id.is_not(None)).distinct().cte("activity"))
+    users = (sa.select(activity.c.user_id, sa.func.min(activity.c.bucket).label("cohort"),
+                       sa.func.max(activity.c.bucket).label("latest"))
+             .group_by(activity.c.user_id).cte("users"))
+    if mode == "on":
+        n = (activity.c.bucket - users.c.cohort).label("n")
+        query = (sa.select(users.c.cohort, n, sa.func.count())
+                 .select_from(users.join(activity, activity.c.user_id == users.c.user_id)))
+    else:
+        n = (users.c.latest - users.c.cohort).label("n")
+        query = sa.select(users.c.cohort, n, sa.func.count()).select_from(users)
+    query = query.where(users.c.cohort.between(lo, hi)).group_by(users.c.cohort, n)
+    counts: dict[int, dict[int, int]] = {}
+    for cohort, offset, users_count in session.execute(query):
+        counts.setdefault(int(cohort), {})[int(offset)] = int(users_count)
+    return counts
+
+
+def _suffix_sums(cells: list[int], by_latest: dict[int, int]) -> list[int]:
+    """cells[N] = users whose latest active day is N or later (latest days past the grid, from
+    events stamped in the future, count for every cell)."""
+    beyond = sum(count for n, count in by_latest.items() if n >= len(cells))
+    sums, running = [0] * len(cells), beyond
+    for n in range(len(cells) - 1, -1, -1):
+        running += cells[n]
+        sums[n] = running
+    return sums
