@@ -11,10 +11,9 @@ Decisions written down here:
   never mature). Refused, as the card screening refuses: block, hold and age_gate when the
   decision is sure (`Decision.sure()`: the operator's rules at any score, the classifier only
   when sure). One refusal changes nothing (422 `blocked_content`).
-- Stored: allow, mask (the masked text; the answer says what was masked) and support. A
-  borderline classifier refusal is stored as written, with no flag, as chat does, unless the
-  pipeline found private details it did not mask (the text was decided by another category):
-  those are refused as `privacy`, since a profile is public.
+- Stored: allow, mask and support, and a borderline classifier refusal (with no flag, as chat
+  does). What is stored is always the pipeline's text, in which private details are masked
+  whatever category decided; the answer says what was masked.
 - Every outcome but allow is recorded as ContentFlagged (target_type `user`), so moderators
   see it; a refusal's flag is committed on its own before the 422. Not flagged, as not sure:
   a borderline refusal stored as written, and support on a borderline self_harm score (the
@@ -68,12 +67,10 @@ def update_profile(session: Session, moderator, user_id: int, body: dict) -> Pro
             continue
         if decision.action in REFUSED and decision.sure():
             _refuse(session, user, name, decision)
-        if "privacy" in decision.flagged and not decision.masked:
-            _refuse(session, user, name, decision, unmasked=True)
     update = ProfileUpdate(user)
     for name, text in values.items():
         decision = decisions.get(name)
-        if decision is not None and decision.allowed:
+        if decision is not None:  # refusals raised above: this text is stored
             text = _fit(decision.text, LIMITS[name])
         setattr(user, name, text)
         if decision is None or decision.action == "allow":
@@ -135,29 +132,19 @@ def _fit(text: str, limit: int) -> str:
     return cut.rstrip()
 
 
-def _refuse(session: Session, user: User, name: str, decision, unmasked: bool = False):
-    """Record the refusal for moderators (nothing else is written) and raise the 422.
-    `unmasked`: refused for private details the pipeline found but did not mask."""
-    if unmasked:
-        flag = _flag(user, decision, "block", "privacy", None,
-                     decision.stages.get("privacy", "rules"))
-        message = (f"Your {LABELS[name]} holds private details (an e-mail, phone number or "
-                   f"address) that could not be hidden; remove them. Nothing was changed.")
-    else:
-        flag = _flag(user, decision, decision.action)
-        message = (f"Your {LABELS[name]} breaks the community rules ({decision.rule}: "
-                   f"{decision.category}); nothing was changed.")
+def _refuse(session: Session, user: User, name: str, decision):
+    """Record the refusal for moderators (nothing else is written) and raise the 422."""
+    flag = _flag(user, decision, decision.action)
     events.record(session, flag)
     session.commit()
-    raise BlockedContent(flag.category, flag.rule, message)
+    raise BlockedContent(flag.category, flag.rule,
+                         f"Your {LABELS[name]} breaks the community rules ({decision.rule}: "
+                         f"{decision.category}); nothing was changed.")
 
 
-def _flag(user: User, decision, action: str, category: Optional[str] = None,
-          rule: Optional[str] = None, stage: Optional[str] = None) -> ContentFlagged:
-    """The decision as moderators see it; `category`, `rule` and `stage` default to its own."""
-    if category is None:
-        category, rule = decision.category, decision.rule
+def _flag(user: User, decision, action: str) -> ContentFlagged:
+    """The decision as moderators see it."""
     return ContentFlagged(
         surface=SURFACE, target_type="user", target_id=user.id, user_id=user.id, action=action,
-        category=category, scores=dict(decision.categories), stage=stage or decision.stage,
-        rule=rule)
+        category=decision.category, scores=dict(decision.categories), stage=decision.stage,
+        rule=decision.rule)

@@ -39,7 +39,7 @@ class Decision:
     flagged: tuple[str, ...]         # categories over their thresholds
     stage: str                       # "rules" | "classifier" | "judge"
     rule: str | None                 # the community rule it enforces, e.g. "R3"
-    text: str                        # masked where action == "mask", else unchanged
+    text: str                        # masked where privacy's action is "mask", else unchanged
     masked: tuple[str, ...] = ()     # what was masked ("email", "phone", "address", ...)
     review: bool = False             # hold it for a moderator (sexual_minors, or action hold)
     support: bool = False            # self-harm was flagged: show support, whatever the action
@@ -127,13 +127,16 @@ class Moderator:
         action = actions[deciding] if deciding else "allow"
         if action == "allow":
             deciding = None
-        shown = found.text if action == "mask" else text
+        # Private details are masked whenever their own action is mask, even when another
+        # category decides (a self-harm message with a phone number is stored masked).
+        masking = action == "mask" or actions.get("privacy") == "mask"
+        shown = found.text if masking else text
         return Decision(
             action=action, category=deciding,
             categories={c: round(float(s), 4) for c, s in scores.items()}, flagged=flagged,
             stage=stages[deciding] if deciding else last_stage,
             rule=RULE_FOR_CATEGORY.get(deciding) if deciding else None, text=shown,
-            masked=found.kinds if action == "mask" else (),
+            masked=found.kinds if masking else (),
             review=action == "hold" or "sexual_minors" in flagged,
             support="self_harm" in flagged, stages={c: stages[c] for c in flagged})
 

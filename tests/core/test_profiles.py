@@ -271,17 +271,18 @@ def test_support_is_flagged_only_when_the_self_harm_flag_is_sure(db):
     assert [(f.action, f.category) for f in _flags(db, user_id)] == [("support", "self_harm")]
 
 
-def test_private_details_the_pipeline_could_not_mask_are_refused(db):
+def test_a_borderline_refusal_still_stores_the_private_details_masked(db):
+    """The pipeline masks private details whatever decides (safety/moderator.py): a bio kept as
+    written after a borderline spam score keeps its phone number hidden."""
     user_id = _new_user(db)
-    moderator = _Fixed(lambda text: _decision("support", "self_harm", text, 0.9,
-                                              flagged=("self_harm", "privacy")))
+    moderator = _Fixed(lambda text: _decision(
+        "block", "spam", text.replace("312-555-0187", "[phone hidden]"), 0.55,
+        flagged=("spam", "privacy"), masked=("phone",)))
     with Session(db) as session:
-        with pytest.raises(BlockedContent) as refused:
-            update_profile(session, moderator, user_id, {"bio": "Sad. Call 555-123-4567"})
-    assert refused.value.code == "blocked_content" and refused.value.category == "privacy"
-    with Session(db) as session:
-        assert session.get(User, user_id).bio is None
-    assert [(f.action, f.category) for f in _flags(db, user_id)] == [("block", "privacy")]
+        update = update_profile(session, moderator, user_id,
+                                {"bio": "Commissions open! Call 312-555-0187"})
+        assert update.user.bio == "Commissions open! Call [phone hidden]"
+        assert update.masked == {"bio": ["phone"]}
 
 
 def test_a_failing_pipeline_changes_nothing(db):

@@ -81,6 +81,14 @@ def test_private_details_are_masked_and_listed(moderator):
     assert "lucy" not in decision.text and "555" not in decision.text
 
 
+def test_private_details_are_masked_also_when_another_category_decides(moderator):
+    text = "I'm going to kill myself tonight, my number is 312-555-0187"
+    decision = moderator.moderate(text, "chat_message")
+    assert (decision.action, decision.category) == ("support", "self_harm")
+    assert "privacy" in decision.flagged and decision.masked == ("phone",)
+    assert decision.text == "I'm going to kill myself tonight, my number is [phone hidden]"
+
+
 def test_private_details_in_a_username_are_blocked(moderator):
     decision = moderator.moderate("lucy.h@protonmail.com", "username")
     assert (decision.action, decision.category) == ("block", "privacy")
