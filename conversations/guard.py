@@ -178,7 +178,7 @@ class ChatGuard:
             raise Refused("moderation_unavailable", "Messages cannot be checked right now, so "
                                                     "this one was not sent or stored; try again "
                                                     "in a moment.", status=503)
-        return Verdict(decision, decision.text if decision.allowed else text)
+        return Verdict(decision, decision.text)  # private details masked whatever decided
 
     def check_reply(self, text: str, context: dict) -> Optional[Verdict]:
         """A reply's text, while it streams and once it is done: rules and classifier, never
@@ -191,7 +191,7 @@ class ChatGuard:
             log.exception("moderation failed for a reply in conversation %s",
                           context.get("conversation_id"))
             return None
-        return Verdict(decision, decision.text if decision.allowed else text)
+        return Verdict(decision, decision.text)  # private details masked whatever decided
 
     def record(self, session: Session, verdict: Verdict, surface: str, message_id: int,
                user_id: Optional[int]) -> None:

@@ -396,3 +396,15 @@ def test_a_borderline_self_harm_score_gets_a_gentle_in_role_check_in(guard, monk
     assert CHECK_IN_INSTRUCTION.split("{{user}}")[1][:60] in prompts[0]
     assert SUPPORT_INSTRUCTION.split("{{user}}")[1][:60] not in prompts[0]
     assert payloads(events, "chat:message")[0]["message"]["moderation"] == "self_harm_check_in"
+
+
+def test_a_self_harm_message_with_a_phone_number_is_stored_masked(db, rules, prompts,
+                                                                 socket_client, auth):
+    conversation = auth.start_conversation()
+    events = _send(socket_client, conversation["id"],
+                   "I want to kill myself tonight, my number is 312-555-0187")
+    assert payloads(events, "chat:notice")[0]["kind"] == "support"
+    sent = payloads(events, "chat:message")[0]["message"]
+    assert sent["content"] == "I want to kill myself tonight, my number is [phone hidden]"
+    assert "555-0187" not in prompts[0]
+    assert all("555-0187" not in m.content for m in _stored(db, conversation["id"]))
