@@ -11,7 +11,7 @@ DETECTORS = (
     ("ssn", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
     ("phone", re.compile(
         r"(?<![\w/])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,8}){1,4}"
-        r"(?![\w/])|(?<!\d)\d{10,15}(?!\d)")),
+        r"(?![\w/])|(?<![\w/])\d{10,15}(?![\w/])")),  # not inside a word: user_5093812746
     ("address", re.compile(
         rf"\b\d{{1,5}}\s+(?:[A-Z][a-z]+\s+){{1,3}}{_STREET_SUFFIX}\b"
         rf"|\b\d{{1,5}}\s+(?:rue|via|calle|avenida)\s+(?:[\w']+\s+){{0,3}}[\w']+",

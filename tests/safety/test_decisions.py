@@ -95,6 +95,13 @@ def test_private_details_in_a_username_are_blocked(moderator):
     assert decision.text == "lucy.h@protonmail.com" and decision.masked == ()
 
 
+@pytest.mark.parametrize("handle", ["user_5093812746", "mika_1994051233", "load_9938127450"])
+def test_digits_inside_a_handle_are_not_a_phone_number(moderator, handle):
+    assert moderator.moderate(handle, "username").action == "allow"
+    assert moderator.moderate(f"call me on 5093812746, {handle}", "chat_message").masked == \
+        ("phone",)
+
+
 def test_the_same_post_again_and_again_is_spam(moderator):
     recent = ["anyone up for a campaign tonight?"] * 2
     decision = moderator.moderate("Anyone up for a campaign tonight?!", "room_message",
