@@ -6,7 +6,8 @@ talk to it the way a browser or a python-socketio client does: over real HTTP an
 
 Each server gets its own instance folder and SQLite database, migrated and seeded with
 `python -m app.setup migrate|seed`, exactly as `make run` does: the two steps run once per test
-process (for each `extra_env`) into a template instance folder, which is copied for each server.
+process (for each `extra_env`, leaving out the settings in SERVING_ONLY) into a template instance
+folder, which is copied for each server.
 Servers share one copy of the machine's C++ decode step build (Config.NATIVE_BUILD_DIR, made by
 `make setup`) instead of compiling their own into each instance folder."""
 import atexit
@@ -104,7 +105,13 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
         _stop(process)
 
 
-_SEEDED: dict[tuple, Path] = {}  # extra_env items -> instance folder made by app.setup
+# Settings `python -m app.setup migrate|seed` does not read (it reads DATABASE_URL, replaced by the
+# template's own, and KINDRED_INSTANCE_DIR): servers differing only in these share one template
+# instead of running the two steps again (~10 s on a busy machine). A setting not listed here
+# gets a template of its own, so add one only once set-up is known to ignore it.
+SERVING_ONLY = frozenset({"DATABASE_URL", "LEVEL_THRESHOLDS", "EMBED_ON_PUBLISH",
+                          "SOCKETIO_MAX_MESSAGE_BYTES", "CHAT_MODERATE_REPLIES", "SAFETY_JUDGE"})
+_SEEDED: dict[tuple, Path] = {}  # extra_env items set-up reads -> instance folder it made
 _NATIVE: dict[str, Path] = {}
 _SEEDED_LOCK = threading.Lock()
 
@@ -137,15 +144,18 @@ def _native_build_dir() -> Path:
 
 def _seeded_instance(env: dict, extra_env: dict | None) -> Path:
     """An instance folder `python -m app.setup migrate|seed` made, once per process and
-    `extra_env`, its database checkpointed so that copying the folder copies all of it."""
-    key = tuple(sorted((extra_env or {}).items()))
+    `extra_env` (SERVING_ONLY left out), its database checkpointed so that copying the folder
+    copies all of it."""
+    serving_only = SERVING_ONLY & set(extra_env or {})
+    key = tuple(sorted((k, v) for k, v in (extra_env or {}).items() if k not in serving_only))
     with _SEEDED_LOCK:
         if key not in _SEEDED:
             folder = Path(tempfile.mkdtemp(prefix="kindred-live-template-"))
             atexit.register(shutil.rmtree, folder, ignore_errors=True)
             instance = folder / "instance"
             instance.mkdir()
-            _setup({**env, "KINDRED_INSTANCE_DIR": str(instance),
+            setup_env = {k: v for k, v in env.items() if k not in serving_only}
+            _setup({**setup_env, "KINDRED_INSTANCE_DIR": str(instance),
                     "DATABASE_URL": f"sqlite:///{instance / 'kindred.db'}",
                     "MODEL_CACHE_DIR": str(instance / "models")})
             checkpoint_sqlite(instance / "kindred.db")
