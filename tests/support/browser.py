@@ -15,15 +15,41 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
+    """One Chromium for the whole test process (started on first use, stopped at its end),
+    shared by the modules: each test works in a browser context of its own (`page`), which is
+    what keeps tests apart, so a browser per module only added ~1 s of start-up each."""
     require(CHROMIUM.exists(), "Debian chromium is not installed (apt-get install chromium)")
     require(SOCKET_IO_ASSET.exists(), "app/static/vendor/socket.io.min.js is missing; "
                                       "run `make setup` to copy it from node_modules")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    return _shared_browser(request.config)
+
+
+_SHARED: dict = {}  # "playwright" and "browser", for this test process
+
+
+def _shared_browser(config):
+    launched = _SHARED.get("browser")
+    if launched is not None and launched.is_connected():
+        return launched
+    if "playwright" not in _SHARED:
+        from playwright.sync_api import sync_playwright
+        _SHARED["playwright"] = sync_playwright().start()
+        config.add_cleanup(_stop_shared)
+    # launched anew if the last one went away (a crash must not fail every later module)
+    _SHARED["browser"] = _SHARED["playwright"].chromium.launch(executable_path=str(CHROMIUM),
+                                                               args=CHROMIUM_ARGS)
+    return _SHARED["browser"]
+
+
+def _stop_shared() -> None:
+    launched, playwright = _SHARED.pop("browser", None), _SHARED.pop("playwright", None)
+    try:
+        if launched is not None and launched.is_connected():
+            launched.close()
+    finally:
+        if playwright is not None:
+            playwright.stop()
 
 
 @pytest.fixture
