@@ -5,6 +5,7 @@ way. Also: another site cannot frame the app, and logging in never leaves this s
 `next=` says."""
 import re
 import secrets
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -215,7 +216,11 @@ def test_another_site_cannot_frame_chat_or_the_studio(page, server):
              f'<iframe src="{server.url}/login"></iframe>'))
     page.goto("http://attacker.test/")
     page.wait_for_function("() => [...document.querySelectorAll('iframe')].length === 3")
-    page.wait_for_timeout(1500)
+    # Each frame ends on what it committed: Chromium's error page when refused, the app if not.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (
+            len(page.frames) < 4 or any(f.url in ("", "about:blank") for f in page.frames[1:])):
+        page.wait_for_timeout(50)
     framed = page.frames[1:]
     assert len(framed) == 3
     for frame in framed:  # Chromium shows its error page in place of a refused frame
