@@ -1,6 +1,7 @@
 """In a real browser with the tiny model: a level-up celebrated live, a story choice, memories."""
 import re
 import secrets
+import time
 
 import pytest
 
@@ -84,15 +85,13 @@ def test_the_memory_page_shows_pins_edits_and_forgets(chat_page, server):
     page.keyboard.press("Enter")
     expect(page.locator("#stop")).to_be_hidden()
     expect(page.locator("#relationship-points")).not_to_have_text("0/5")  # hooks have run
+    # Memories are extracted after the meter moves (the model judges them), so on a busy machine
+    # the page could load before it is stored: wait (bounded) until it is, then open the page.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _stored_memories(page, server):
+        page.wait_for_timeout(200)
     page.click("a.nav-link:has-text('Memories')")
     memory = page.locator("#memory-list .memory")
-    # Memories are extracted after the meter moves (the model judges them), so on a busy machine
-    # the page can load first; like a user, look again.
-    for _ in range(15):
-        if memory.count() == 1:
-            break
-        page.wait_for_timeout(2_000)
-        page.reload()
     expect(memory).to_have_count(1, timeout=30_000)
     expect(memory.locator(".content")).to_have_text(re.compile(r"'s dog is called Miso$"))
     expect(memory.locator(".source")).to_contain_text("Bramble")
@@ -107,3 +106,9 @@ def test_the_memory_page_shows_pins_edits_and_forgets(chat_page, server):
     expect(memory).to_have_count(0)
     expect(page.locator("#memories-empty")).to_be_visible()
     assert page.script_errors == []
+
+
+def _stored_memories(page, server) -> list[dict]:
+    response = page.request.get(server.url + "/api/memories")
+    assert response.ok, response.text()
+    return response.json()["memories"]
