@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 import socketio
 import sqlalchemy as sa
 
@@ -25,6 +24,7 @@ from core.db import make_engine
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support import require
 from tests.support.db_templates import migrate_and_seed
+from tests.support.live_clients import Account
 from tests.support.live_server import live_server
 
 CLIENTS, CHATTERS, TURNS = 60, 20, 3
@@ -57,7 +57,7 @@ def test_every_message_under_load_is_answered_and_stored_exactly_once(server):
     rss, phases, mark = {"idle": rss_mb(server)}, {}, time.monotonic()
     # One account per chatter (the server allows 20 sign-ups an hour from one address); the
     # other 40 clients are more tabs of the same users, connected and idle.
-    chatters = parallel(lambda _i: Account.signed_up(server), range(CHATTERS))
+    chatters = parallel(lambda _i: Account.signed_up(server, prefix="load"), range(CHATTERS))
     conversations = parallel(lambda account: account.start_conversation(), chatters)
     phases["sign-ups"], mark = round(time.monotonic() - mark, 1), time.monotonic()
     tabs = chatters + [chatters[i % CHATTERS] for i in range(CLIENTS - CHATTERS)]
@@ -138,7 +138,7 @@ class Client:
         self.sio.on("chat:error", lambda data: self._answer("chat:error", data))
 
     @classmethod
-    def connected(cls, server, account: "Account") -> "Client":
+    def connected(cls, server, account: Account) -> "Client":
         client = cls()
         client.sio.connect(server.url, headers={"Cookie": account.cookie_header},
                            transports=["websocket"], wait_timeout=CONNECT_TIMEOUT)
@@ -176,30 +176,6 @@ class Client:
             if turn is not None and turn.answer is None:
                 turn.answer, turn.error = name, error
                 self.changed.notify_all()
-
-
-class Account:
-    def __init__(self, server):
-        self.server, self.http, self.csrf = server, requests.Session(), ""
-
-    @classmethod
-    def signed_up(cls, server) -> "Account":
-        account = cls(server)
-        response = account.http.post(server.url + "/api/auth/signup", timeout=60, json={
-            "username": f"load_{secrets.token_hex(5)}", "password": "correct horse"})
-        assert response.status_code == 201, response.text
-        account.csrf = response.json()["csrf_token"]
-        return account
-
-    @property
-    def cookie_header(self) -> str:
-        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-
-    def start_conversation(self) -> dict:
-        response = self.http.post(self.server.url + "/api/conversations", timeout=60,
-                                  json={"character_id": 1}, headers={"X-CSRF-Token": self.csrf})
-        assert response.status_code == 201, response.text
-        return response.json()["conversation"]
 
 
 def parallel(work, items, workers: int = 8) -> list:

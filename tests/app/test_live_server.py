@@ -2,14 +2,12 @@
 
 One server per module, with the tiny random-weight Llama and a long reply budget, so replies
 stream for long enough to be stopped or cut off by a disconnect."""
-import secrets
 import threading
-import time
 
 import pytest
-import requests
 import socketio
 
+from tests.support.live_clients import Account
 from tests.support.live_server import live_server
 
 MAX_NEW_TOKENS = 1500
@@ -118,7 +116,7 @@ def test_disconnect_mid_reply_stores_what_was_generated(server, sockets):
     chat.close()
     seen_before_leaving = chat.streamed_text().strip()
 
-    messages = user.wait_until_reply_settles(conversation["id"])
+    messages = user.wait_until_reply_settles(conversation["id"], timeout=WAIT)
     user_message, reply = messages[-2], messages[-1]
     assert (user_message["role"], user_message["content"]) == ("user", "Keep talking.")
     assert reply["role"] == "assistant"
@@ -229,54 +227,6 @@ def test_an_oversized_message_drops_only_that_connection_and_stores_nothing(serv
     chat.wait_for("chat:done")
     assert [m["content"] for m in user.messages(conversation["id"]) if m["role"] == "user"] == [
         "Still there?"]
-
-
-class Account:
-    """A user signed up over real HTTP; its cookies authenticate both REST calls and sockets."""
-
-    def __init__(self, server):
-        self.server = server
-        self.http = requests.Session()
-        self.csrf = ""
-
-    @classmethod
-    def signed_up(cls, server) -> "Account":
-        account = cls(server)
-        response = account.http.post(server.url + "/api/auth/signup", timeout=30, json={
-            "username": f"live_{secrets.token_hex(4)}", "password": "correct horse"})
-        assert response.status_code == 201, response.text
-        account.csrf = response.json()["csrf_token"]
-        return account
-
-    @property
-    def cookie_header(self) -> str:
-        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-
-    def start_conversation(self, character_id: int = 1) -> dict:
-        response = self.http.post(self.server.url + "/api/conversations", timeout=30,
-                                  json={"character_id": character_id},
-                                  headers={"X-CSRF-Token": self.csrf})
-        assert response.status_code == 201, response.text
-        return response.json()["conversation"]
-
-    def conversation(self, conversation_id: int) -> dict:
-        response = self.http.get(f"{self.server.url}/api/conversations/{conversation_id}",
-                                 timeout=30)
-        assert response.status_code == 200, response.text
-        return response.json()["conversation"]
-
-    def messages(self, conversation_id: int) -> list[dict]:
-        return self.conversation(conversation_id)["messages"]
-
-    def wait_until_reply_settles(self, conversation_id: int) -> list[dict]:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            conversation = self.conversation(conversation_id)
-            last = conversation["messages"][-1]
-            if not conversation["streaming"] and last["status"] != "streaming":
-                return conversation["messages"]
-            time.sleep(0.2)
-        pytest.fail(f"the reply was still streaming after {WAIT} s: {conversation['messages'][-1]}")
 
 
 class ChatSocket:
