@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import socketio
 import sqlalchemy as sa
 
 from core.db import make_engine
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support import require
 from tests.support.db_templates import migrate_and_seed
-from tests.support.live_clients import Account
+from tests.support.live_clients import Account, SocketClient
 from tests.support.live_server import live_server
 
 CLIENTS, CHATTERS, TURNS = 60, 20, 3
@@ -129,7 +128,7 @@ class Client:
     """One python-socketio client over websocket; it keeps the events of its current turn."""
 
     def __init__(self):
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = SocketClient(reconnection=False)
         self.turn: Turn | None = None
         self.changed = threading.Condition()
         self.sio.on("chat:message", self._on_message)

@@ -7,7 +7,7 @@ import threading
 import pytest
 import socketio
 
-from tests.support.live_clients import Account
+from tests.support.live_clients import Account, SocketClient
 from tests.support.live_server import live_server
 
 MAX_NEW_TOKENS = 1500
@@ -34,16 +34,12 @@ def sockets():
         return chat
 
     yield connect
-    # Each close waits for the server's answer to the websocket close frame; do them together.
-    closing = [threading.Thread(target=chat.close) for chat in made]
-    for thread in closing:
-        thread.start()
-    for thread in closing:
-        thread.join(timeout=30)
+    for chat in made:
+        chat.close()
 
 
 def test_connection_without_login_is_refused(server):
-    client = socketio.Client(reconnection=False)
+    client = SocketClient(reconnection=False)
     refusals = []
     client.on("connect_error", lambda data=None: refusals.append(data))
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -54,7 +50,7 @@ def test_connection_without_login_is_refused(server):
 
 def test_a_logged_in_cookie_from_another_site_is_refused(server):
     user = Account.signed_up(server)
-    client = socketio.Client(reconnection=False)
+    client = SocketClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(server.url, transports=["websocket"], wait_timeout=10,
                        headers={"Cookie": user.cookie_header, "Origin": "http://evil.example"})
@@ -236,7 +232,7 @@ class ChatSocket:
               "disconnect")
 
     def __init__(self):
-        self.client = socketio.Client(reconnection=False)
+        self.client = SocketClient(reconnection=False)
         self.events: list[tuple[str, dict]] = []
         self._changed = threading.Condition()
         for name in self.EVENTS:
