@@ -1,6 +1,7 @@
 """Clients of a live server (tests/support/live_server.py), as a user's browser would be one:
 `Account`, a user signed up over real HTTP whose cookies authenticate both REST calls and
-sockets, and `SocketClient`, a python-socketio client that disconnects without a needless wait."""
+sockets, and `SocketClient`, a python-socketio client that hands events over in the order they
+arrived and disconnects without a needless wait."""
 import secrets
 import string
 import threading
@@ -72,9 +73,15 @@ def _letters(count: int) -> str:
 
 
 class SocketClient(socketio.Client):
-    """socketio.Client whose disconnect does not sit out websocket-client's 3 s close wait.
+    """socketio.Client that runs event handlers in arrival order and disconnects promptly.
 
-    On disconnect python-socketio queues Engine.IO's CLOSE packet, which is what ends
+    In order: python-engineio's client hands each incoming message to a thread of its own, so
+    under load two events could reach their handlers swapped (seen: chat:token pieces recorded
+    out of order, so the streamed text differed from the stored reply). A browser's socket.io
+    client delivers in order; here too, each message is handled on the read loop before the next
+    is read. Handlers must therefore be quick and must not wait for later events.
+
+    Promptly: on disconnect python-socketio queues Engine.IO's CLOSE packet, which is what ends
     the session on the server, then closes the websocket; websocket-client's close() then waits
     up to 3 s for the server's close frame. The server (Werkzeug's threaded server) never sends
     one once the session has ended, so every disconnect took 3 s, in every test's teardown and
@@ -83,10 +90,15 @@ class SocketClient(socketio.Client):
     CLOSE packet, the close frame and the end of the connection, in that order."""
 
     def _engineio_client_class(self):
-        return _PromptlyClosingEngineIOClient
+        return _OrderedPromptlyClosingEngineIOClient
 
 
-class _PromptlyClosingEngineIOClient(engineio.Client):
+class _OrderedPromptlyClosingEngineIOClient(engineio.Client):
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
     def disconnect(self, abort=False, reason=None):
         ws, writer = getattr(self, "ws", None), self.write_loop_task
         if self.state == "connected" and self.current_transport == "websocket" and ws is not None:
