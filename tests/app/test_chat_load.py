@@ -6,7 +6,8 @@ Time to first token and the server's RSS are measured and printed, not asserted
 (docs/performance.md records them).
 
 Runs on SQLite and on PostgreSQL (skipped when PostgreSQL is not reachable, unless
-KINDRED_REQUIRE_ALL=1). Every loop and wait is bounded in count and time."""
+KINDRED_REQUIRE_ALL=1), each database seeded as `make run` seeds it. Every loop and wait is
+bounded in count and time."""
 import secrets
 import statistics
 import threading
@@ -20,6 +21,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import make_engine
+from gacha.banners import seed_gacha
+from relationships.seed import seed_stories
+from safety.rules import seed_default_rules
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support import require
 from tests.support.db_templates import migrate_and_seed
@@ -46,7 +50,10 @@ def server(request, tmp_path_factory, tiny_model_dir):
             running.assert_no_tracebacks()
         return
     with postgres_database() as url:
-        migrate_and_seed(url, folder / "seeded-avatars")
+        # what `python -m app.setup seed` adds, as on SQLite: the cast, its story, the gacha
+        # banner and the moderation rules
+        migrate_and_seed(url, folder / "seeded-avatars", seed_stories, seed_gacha,
+                         seed_default_rules)
         with live_server(folder, model_path=str(tiny_model_dir), max_new_tokens=MAX_NEW_TOKENS,
                          extra_env={**SERVER_ENV, "DATABASE_URL": url}) as running:
             running.database_url = url
