@@ -143,11 +143,18 @@ def test_low_priority_scoring_waits_for_the_normal_requests_queued_after_it(infe
     low = threading.Thread(target=ask, args=("low", "I have a cat."),
                            kwargs={"priority": PRIORITY_LOW})
     low.start()
-    time.sleep(0.2)  # the low request is queued before the normal one
+    _wait_queued(inference, 1)  # the low request is queued before the normal one
     normal = threading.Thread(target=ask, args=("normal", "I like tea."))
     normal.start()
-    time.sleep(0.2)
+    _wait_queued(inference, 2)
     release.set()
     for thread in (first, low, normal):
         thread.join(30)
     assert order == ["first", "normal", "low"]
+
+
+def _wait_queued(engine, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while engine._queue.qsize() < count:
+        assert time.monotonic() < deadline, f"fewer than {count} requests queued"
+        time.sleep(0.01)
