@@ -13,6 +13,7 @@ from core.users import User
 from safety import Decision
 from safety.rules import add_rule, seed_default_rules
 from tests.moderation.conftest import Person, act
+from tests.support.users import update_user
 from tests.support.events import collect_until, payloads
 
 BLOCKED_WORD = "zorblax"
@@ -64,15 +65,6 @@ def _stored(db, conversation_id):
 def _me(db, username):
     with Session(db) as session:
         return session.exec(select(User).where(User.username == username)).one()
-
-
-def _update_me(db, username, **fields):
-    with Session(db) as session:
-        user = session.exec(select(User).where(User.username == username)).one()
-        for name, value in fields.items():
-            setattr(user, name, value)
-        session.add(user)
-        session.commit()
 
 
 def _decision(action, category, text, scores=None, rule=None, flagged=None):
@@ -263,7 +255,7 @@ def test_a_suspended_or_banned_user_cannot_chat_and_nothing_is_stored(
         db, prompts, socket_client, auth, standing):
     conversation = auth.start_conversation()
     until = utcnow() + timedelta(days=3)
-    _update_me(db, auth.username, **({"suspended_until": until} if standing == "suspended"
+    update_user(db, auth.username, **({"suspended_until": until} if standing == "suspended"
                                      else {"banned_at": utcnow()}))
     for event in ("chat:send", "chat:regenerate"):
         socket_client.emit(event, {"conversation_id": conversation["id"], "content": "Hi"})
@@ -352,7 +344,7 @@ def test_a_short_session_gets_no_nudge(db, socket_client, auth):
 
 
 def test_adults_get_the_nudge_only_when_the_setting_asks(app, db, guard, socket_client, auth):
-    _update_me(db, auth.username, birth_year=utcnow().year - 30)
+    update_user(db, auth.username, birth_year=utcnow().year - 30)
     conversation = auth.start_conversation()
     _back_date_session(db, conversation["id"], 125)
     assert not payloads(_send(socket_client, conversation["id"], "Hi"), "chat:notice")

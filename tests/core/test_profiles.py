@@ -9,12 +9,13 @@ from sqlmodel import Session, select
 
 from core.auth.roles import grant_role
 from core.db import utcnow
-from core.errors import BlockedContent, KindredError
+from core.errors import KindredError
 from core.profiles import update_profile
 from core.users import User
 from moderation.models import Flag
 from safety.moderator import Decision
 from tests.conftest import AuthActions
+from tests.support.users import update_user
 
 BLOCKED_WORD = "grimblefrotz"
 
@@ -60,15 +61,6 @@ def _flags(db, user_id) -> list[Flag]:
 
 def _user_id(client) -> int:
     return client.get("/api/auth/me").get_json()["user"]["id"]
-
-
-def _update_me(db, username, **fields):
-    with Session(db) as session:
-        user = session.exec(select(User).where(User.username == username)).one()
-        for name, value in fields.items():
-            setattr(user, name, value)
-        session.add(user)
-        session.commit()
 
 
 @pytest.mark.both_databases
@@ -206,7 +198,7 @@ def test_a_profile_needs_a_login_and_a_csrf_token(client, auth):
 def test_a_suspended_or_banned_user_cannot_change_their_profile(db, auth, standing):
     auth.signup()
     until = utcnow() + timedelta(days=3)
-    _update_me(db, auth.username, **({"suspended_until": until} if standing == "suspended"
+    update_user(db, auth.username, **({"suspended_until": until} if standing == "suspended"
                                      else {"banned_at": utcnow()}))
     response = _patch(auth, bio="New bio")
     assert response.status_code == 403
