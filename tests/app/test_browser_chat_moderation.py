@@ -2,12 +2,12 @@
 shows the helplines in a box, a blocked message shows as blocked and gets no reply, and the page
 breaks no CSP rule."""
 import re
-import secrets
 
 import pytest
 
 from tests.app.test_browser_csp import COLLECT_VIOLATIONS
 from tests.support import browser as browser_fixtures
+from tests.support.browser import open_chat
 from tests.support.live_server import live_server
 
 browser, page = browser_fixtures.browser, browser_fixtures.page  # the fixtures
@@ -29,12 +29,7 @@ def chat_page(page, server):
     page.context.add_init_script(COLLECT_VIOLATIONS)
     page.on("console", lambda message: message.text.startswith("Refused to")
             and page.violations.append(message.text))
-    signup = page.request.post(server.url + "/api/auth/signup", data={
-        "username": f"web_{secrets.token_hex(4)}", "password": "correct horse battery"})
-    created = page.request.post(server.url + "/api/conversations", data={"character_id": 2},
-                                headers={"X-CSRF-Token": signup.json()["csrf_token"]})
-    page.goto(f"{server.url}/chat/{created.json()['conversation']['id']}")
-    page.wait_for_selector(".chat[data-joined=true]")
+    open_chat(page, server, 2)
     return page
 
 

@@ -1,11 +1,10 @@
 """In a real browser with the tiny model: a level-up celebrated live, a story choice, memories."""
 import re
-import secrets
 import time
 
 import pytest
 
-from tests.support.browser import browser, page  # noqa: F401  (fixtures)
+from tests.support.browser import browser, page, open_chat  # noqa: F401  (fixtures)
 from tests.support.live_server import live_server
 
 BRAMBLE = 2  # the seeded cast's second character; `app.setup seed` gives it "The First Frost"
@@ -21,12 +20,7 @@ def server(tmp_path_factory, tiny_model_dir):
 
 @pytest.fixture
 def chat_page(page, server):
-    signup = page.request.post(server.url + "/api/auth/signup", data={
-        "username": f"web_{secrets.token_hex(4)}", "password": "correct horse battery"})
-    created = page.request.post(server.url + "/api/conversations", data={"character_id": BRAMBLE},
-                                headers={"X-CSRF-Token": signup.json()["csrf_token"]})
-    page.goto(f"{server.url}/chat/{created.json()['conversation']['id']}")
-    page.wait_for_selector(".chat[data-joined=true]")
+    open_chat(page, server, BRAMBLE)
     return page
 
 

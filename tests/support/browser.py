@@ -1,4 +1,5 @@
 """Playwright driving Debian's Chromium: the `browser` and `page` fixtures for browser tests."""
+import secrets
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,19 @@ def page(browser, request):
     opened.on("pageerror", lambda error: opened.script_errors.append(str(error)))
     yield opened
     context.close()
+
+
+def open_chat(page, server, character_id: int, prefix: str = "web") -> int:
+    """Sign a new user up through the API (the page's cookies), start a chat with
+    `character_id` and open its page once its socket joined; the conversation's id."""
+    signup = page.request.post(server.url + "/api/auth/signup", data={
+        "username": f"{prefix}_{secrets.token_hex(4)}", "password": "correct horse battery"})
+    assert signup.status == 201, signup.text()
+    created = page.request.post(server.url + "/api/conversations",
+                                data={"character_id": character_id},
+                                headers={"X-CSRF-Token": signup.json()["csrf_token"]})
+    assert created.status == 201, created.text()
+    conversation_id = created.json()["conversation"]["id"]
+    page.goto(f"{server.url}/chat/{conversation_id}")
+    page.wait_for_selector(".chat[data-joined=true]")
+    return conversation_id
