@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from analytics.models import AnalyticsEvent
-from tests.moderation.conftest import Person
+from tests.moderation.conftest import person  # noqa: F401  (the fixture: people with roles)
 
 
 class Clock:
@@ -31,13 +31,6 @@ def event_log(app, clock):
     writer = app.extensions["kindred.analytics"]
     writer.clock, writer.retry_seconds = clock, 0.0
     return writer
-
-
-@pytest.fixture
-def person(app):
-    def make(role="user") -> Person:
-        return Person(app, role)
-    return make
 
 
 def insert_events(app, rows) -> None:
