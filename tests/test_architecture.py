@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "core", "inference", "characters", "conversations", "gacha", "discovery",
-            "studio", "relationships", "moderation", "safety", "analytics")
+            "studio", "relationships", "moderation", "safety", "analytics", "community",
+            "rooms", "assistant")
 
 
 def lint(tree: Path) -> subprocess.CompletedProcess:
