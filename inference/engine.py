@@ -83,7 +83,8 @@ class Job:
 class InferenceEngine(Protocol):
     """What the chat service needs; a remote worker pool can implement the same."""
 
-    def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None) -> Job: ...
+    def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None,
+               priority: int = PRIORITY_NORMAL) -> Job: ...
     def cancel(self, job: Job) -> None: ...
     def count_tokens(self, text: str) -> int: ...
     def render_chat(self, messages: list[dict]) -> str: ...
@@ -126,10 +127,13 @@ class LocalEngine:
     def context_window(self) -> int:
         return self.loaded.context_window
 
-    def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None) -> Job:
+    def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None,
+               priority: int = PRIORITY_NORMAL) -> Job:
+        """Queue a generation. A PRIORITY_LOW job (community replies, the assistant's background
+        work) is admitted only after every queued normal job."""
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         job = Job(ids, params, cache_key)
-        self._put(PRIORITY_NORMAL, job)
+        self._put(priority, job)
         return job
 
     def cancel(self, job: Job) -> None:
