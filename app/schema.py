@@ -11,6 +11,8 @@ def load_all_models() -> None:
     import safety.models  # noqa: F401
     import moderation.models  # noqa: F401
     import analytics.models  # noqa: F401
+    import community.models  # noqa: F401
+    import rooms.models  # noqa: F401
 
 
 # Objects managed by raw SQL in migrations, not by the models (SQLite's FTS5 search table and its
