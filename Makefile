@@ -24,7 +24,8 @@ bench: setup
 	$(PY) -m bench.memory_extraction
 	$(PY) -m bench.moderation
 
-setup: $(VENV)/.installed app/static/vendor/socket.io.min.js instance/.model-ready \
+setup: $(VENV)/.installed app/static/vendor/socket.io.min.js app/static/vendor/chart.umd.min.js \
+       instance/.model-ready \
        instance/.native-ready
 	$(PY) -m app.setup migrate
 	$(PY) -m app.setup seed
@@ -42,6 +43,10 @@ app/static/vendor/socket.io.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p app/static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+
+# Chart.js for /admin/analytics, from the same `npm ci` (package.json, package-lock.json).
+app/static/vendor/chart.umd.min.js: app/static/vendor/socket.io.min.js
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
 
 # De-quantise the packaged GGUF once into instance/models (safetensors) so starts take seconds.
 instance/.model-ready: $(VENV)/.installed
