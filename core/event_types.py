@@ -129,6 +129,15 @@ class ChapterFinished:
 
 
 @dataclass(frozen=True)
+class RoomMemberRemoved:
+    """A person left a room or its owner kicked them (`kicked`); their sockets leave the room."""
+    room_id: int
+    user_id: int
+    by_id: int
+    kicked: bool
+
+
+@dataclass(frozen=True)
 class ContentFlagged:
     """The safety pipeline decided against something stored: it was blocked, masked, age-gated
     or held for review, or it needed support (self-harm). Recorded by the check point that
