@@ -153,7 +153,36 @@ class ContentFlagged:
     rule: Optional[str] = None  # the community rule cited, e.g. "R2"
 
 
+@dataclass(frozen=True)
+class PostPublished:
+    """A community post stored as published, so readers can see it (a held one is not recorded).
+    `author_id` is None when a character wrote it."""
+    post_id: int
+    author_id: Optional[int]
+    author_character_id: Optional[int]
+    character_id: Optional[int]
+    kind: str
+
+
+@dataclass(frozen=True)
+class CommentAdded:
+    """A published comment on a post; `parent_id` is the comment it replies to."""
+    comment_id: int
+    post_id: int
+    author_id: Optional[int]
+    author_character_id: Optional[int]
+    parent_id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class PostLiked:
+    """A like that was not there before (liking twice records nothing)."""
+    post_id: int
+    user_id: int
+
+
 ALL_EVENTS = (UserSignedUp, SessionStarted, ConversationStarted, MessageSent, PromptBuilt,
               ReplyFinished, CharacterCreated, CharacterChanged, CharacterPublished, SwipeMade,
-              AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished, ContentFlagged)
+              AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished, ContentFlagged,
+              PostPublished, CommentAdded, PostLiked)
 
