@@ -11,6 +11,7 @@ const noticeBox = document.getElementById("chat-notice");
 let streaming = false;
 
 const socket = io({ transports: ["websocket"] });
+Kindred.socket = socket;  // one connection per page: notifications.js listens on it too
 // The server closes the connection on a message over its limit (SOCKETIO_MAX_MESSAGE_BYTES, sent
 // as maxPayload in the handshake; docs/socketio.md) without a word, so check before sending.
 let maxPayload = 64 * 1024;
