@@ -189,7 +189,8 @@ def _rank(role: str) -> int:
 
 def _notice_text(r: Request, user: User) -> str:
     what = {"message": "A message of yours", "character": "Your character",
-            "conversation": "A conversation of yours", "user": "Your account"}[r.target_type]
+            "conversation": "A conversation of yours", "user": "Your account"}.get(
+        r.target_type) or f"A {targets.provider_of(r.target_type).noun} of yours"
     rule = f" under rule {r.rule}" if r.rule else ""
     if r.action == "hide":
         text = f"{what} (#{r.target_id}) was hidden by a moderator{rule}."

@@ -14,7 +14,7 @@ USERS = User.__tablename__  # the table every user_id points to, imported so it 
 
 REPORT_STATUSES = ("open", "resolved", "dismissed")
 ITEM_STATES = ("open", "resolved")
-ITEM_SOURCES = ("flagged", "reported", "escalated")
+ITEM_SOURCES = ("flagged", "reported", "escalated", "ticket")  # ticket: a help-desk request
 APPEAL_STATUSES = ("open", "granted", "denied")
 
 

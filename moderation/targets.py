@@ -1,7 +1,10 @@
 """What can be reported and acted on: messages, characters, users, and conversations (only
 escalated, never reported). For each: whether a user may see it (reporting what you cannot see
-is a 404), whose it is, a short summary and the context a moderator reads. No Flask here."""
-from typing import Optional
+is a 404), whose it is, a short summary and the context a moderator reads. Other domains add
+kinds of their own (a support ticket, a post) with `register_target` from app/wiring.py, so
+moderation never imports them. No Flask here."""
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 from sqlmodel import Session, select
 
@@ -18,10 +21,37 @@ TARGET_TYPES = REPORTABLE + ("conversation",)
 CONTEXT_BEFORE, CONTEXT_AFTER = 3, 3
 
 
+@dataclass(frozen=True)
+class TargetProvider:
+    """A kind of target another domain owns. `author_of(session, id)` raises not_found when it
+    is gone; `context(session, id)` gives `{field, text}` lines; `visible_author(session,
+    viewer_id, id)`, when set, makes the kind reportable by users; `noun` names it in notices
+    ("A <noun> of yours")."""
+    author_of: Callable[[Session, int], Optional[int]]
+    context: Callable[[Session, int], list[dict]]
+    visible_author: Optional[Callable[[Session, int, int], Optional[int]]] = None
+    noun: str = "item"
+
+
+_PROVIDERS: dict[str, TargetProvider] = {}  # kinds are code, registered once per process
+
+
+def register_target(target_type: str, provider: TargetProvider) -> None:
+    _PROVIDERS[target_type] = provider
+
+
+def provider_of(target_type: str) -> Optional[TargetProvider]:
+    return _PROVIDERS.get(target_type)
+
+
+def target_types() -> tuple[str, ...]:
+    return TARGET_TYPES + tuple(t for t in _PROVIDERS if t not in TARGET_TYPES)
+
+
 def check_target(target_type, target_id) -> tuple[str, int]:
-    if target_type not in TARGET_TYPES:
+    if target_type not in target_types():
         raise KindredError("bad_target_type",
-                           f"'target_type' must be one of {', '.join(TARGET_TYPES)}.")
+                           f"'target_type' must be one of {', '.join(target_types())}.")
     if not is_id(target_id):
         raise KindredError("bad_request", "'target_id' must be a positive integer id.")
     return target_type, target_id
@@ -30,6 +60,9 @@ def check_target(target_type, target_id) -> tuple[str, int]:
 def visible_author(session: Session, viewer_id: int, target_type: str, target_id: int
                    ) -> Optional[int]:
     """The author of a target `viewer_id` may see and report; not_found otherwise."""
+    provider = provider_of(target_type)
+    if provider is not None and provider.visible_author is not None:
+        return provider.visible_author(session, viewer_id, target_id)
     if target_type == "message":
         message, conversation = owned_message(session, viewer_id, target_id)
         return _message_author(session, message, conversation)
@@ -46,6 +79,8 @@ def visible_author(session: Session, viewer_id: int, target_type: str, target_id
 def author_of(session: Session, target_type: str, target_id: int) -> Optional[int]:
     """Whose the target is (moderators see everything); not_found if it does not exist.
     A user's message is the conversation's user's; a character's reply is its creator's."""
+    if (provider := provider_of(target_type)) is not None:
+        return provider.author_of(session, target_id)
     if target_type == "message":
         message = session.get(Message, target_id)
         if message is None:
@@ -81,6 +116,8 @@ def context(session: Session, target_type: str, target_id: int) -> list[dict]:
     """What a moderator reads around the target: for a message, the messages before it and
     after it on the same branch; for a conversation, its last messages on the visible branch;
     for a character, its card; for a user, the account and its profile."""
+    if (provider := provider_of(target_type)) is not None:
+        return provider.context(session, target_id)
     if target_type == "message":
         message = session.get(Message, target_id)
         if message is None:
