@@ -170,11 +170,16 @@ class ChatGuard:
                       history: list) -> Verdict:
         """The user's text, before it is stored below `history` (the visible chat). Refuses
         (`moderation_unavailable`, nothing stored) when the pipeline fails."""
+        return self.check_text(text, "chat_message",
+                               self.context(user, conversation, character, history))
+
+    def check_text(self, text: str, surface: str, context: dict) -> Verdict:
+        """What a person typed on `surface` (a chat or a room message), through the whole
+        pipeline. Refuses (`moderation_unavailable`, nothing stored) when it fails."""
         try:
-            decision = self.moderator.moderate(
-                text, "chat_message", self.context(user, conversation, character, history))
+            decision = self.moderator.moderate(text, surface, context)
         except Exception:
-            log.exception("moderation failed for a message in conversation %s", conversation.id)
+            log.exception("moderation failed for a %s (%s)", surface, context)
             raise Refused("moderation_unavailable", "Messages cannot be checked right now, so "
                                                     "this one was not sent or stored; try again "
                                                     "in a moment.", status=503)
@@ -194,7 +199,7 @@ class ChatGuard:
         return Verdict(decision, decision.text)  # private details masked whatever decided
 
     def record(self, session: Session, verdict: Verdict, surface: str, message_id: int,
-               user_id: Optional[int]) -> None:
+               user_id: Optional[int], target_type: str = "message") -> None:
         """ContentFlagged for a stored message (delivered when the caller commits): for every
         action but allow, and a `signal` for a sexual_minors score above MINOR_SIGNAL_SCORE that
         decided nothing, which moderation sums per conversation to escalate a chat that keeps
@@ -211,7 +216,7 @@ class ChatGuard:
                 return
             action, category = "signal", "sexual_minors"
         events.record(session, ContentFlagged(
-            surface=surface, target_type="message", target_id=message_id, user_id=user_id,
+            surface=surface, target_type=target_type, target_id=message_id, user_id=user_id,
             action=action, category=category, scores=dict(d.categories), stage=d.stage,
             rule=d.rule))
 

@@ -170,48 +170,13 @@ class ReplyStreamer:
                 self.emit("chat:token", {"conversation_id": live.conversation_id,
                                          "message_id": live.message_id, "text": chunk}, room)
                 length += len(chunk)
-                fresh = length - checked
-                if (fresh >= 2 * REPLY_CHECK_CHARS or fresh >= REPLY_CHECK_CHARS
-                        and _sentence_end(chunk)) and self._check_soon(live, "".join(parts)):
+                if check_due(length - checked, chunk) and \
+                        check_soon(self.guard, self.inference, live, "".join(parts)):
                     checked = length
         finally:
             if live.checking is not None:
                 live.checking.join(CHECK_JOIN_SECONDS)
             self._finish(live, "".join(parts).strip(), room)
-
-    def _check_soon(self, live: LiveReply, text: str) -> bool:
-        """Check the reply's last CHECK_WINDOW characters on a thread of their own, so the
-        stream never waits for the classifier; a block cancels the job. At most one check per
-        reply runs at a time: False (not started) while one does."""
-        if self.guard is None or live.safety_context is None:
-            return True
-        if live.checking is not None and live.checking.is_alive():
-            return False
-
-        def check() -> None:
-            verdict = self.guard.check_reply(text[-CHECK_WINDOW:], live.safety_context)
-            if verdict is not None and verdict.blocked and live.blocked is None:
-                live.blocked = verdict
-                self.inference.cancel(live.job)
-        live.checking = threading.Thread(target=check, daemon=True,
-                                         name=f"reply-check-{live.conversation_id}")
-        live.checking.start()
-        return True
-
-    def _final_verdict(self, live: LiveReply, text: str):
-        """The verdict that decides what is stored: the mid-stream block, or the check of the
-        finished text and of its last CHECK_WINDOW characters (the classifier reads only the
-        start of a text). None: nothing to check, or the check failed."""
-        if live.blocked is not None:
-            return live.blocked
-        if self.guard is None or live.safety_context is None or not text:
-            return None
-        verdict = self.guard.check_reply(text, live.safety_context)
-        if len(text) > CHECK_WINDOW and (verdict is None or not verdict.blocked):
-            tail = self.guard.check_reply(text[-CHECK_WINDOW:], live.safety_context)
-            if tail is not None and tail.blocked:
-                return tail
-        return verdict
 
     def _finish(self, live: LiveReply, text: str, room: str) -> None:
         job = live.job
@@ -219,7 +184,7 @@ class ReplyStreamer:
         verdict, moderated = None, False
         try:
             if not (job.finish_reason == FINISH_ERROR and not text):
-                verdict = self._final_verdict(live, text)
+                verdict = final_verdict(self.guard, live, text)
             with session_scope(self.db) as session:
                 message = session.get(Message, live.message_id)
                 if job.finish_reason == FINISH_ERROR and not text:
@@ -290,6 +255,49 @@ def recover_interrupted_replies(db: Engine) -> int:
             session.add(message)
         session.commit()
         return len(stale)
+
+
+def check_due(fresh: int, chunk: str) -> bool:
+    """Whether a streaming reply with `fresh` characters since its last check, the latest being
+    `chunk`, is due a check: at a sentence end past REPLY_CHECK_CHARS, or anyway past twice
+    that."""
+    return fresh >= 2 * REPLY_CHECK_CHARS or fresh >= REPLY_CHECK_CHARS and _sentence_end(chunk)
+
+
+def check_soon(guard, inference, live, text: str) -> bool:
+    """Check the reply's last CHECK_WINDOW characters on a thread of their own, so the stream
+    never waits for the classifier; a block cancels the job. At most one check per reply runs
+    at a time: False (not started) while one does. `live` is any reply being streamed with
+    `safety_context`, `checking`, `blocked` and `job` (a LiveReply, or a room's turn)."""
+    if guard is None or live.safety_context is None:
+        return True
+    if live.checking is not None and live.checking.is_alive():
+        return False
+
+    def check() -> None:
+        verdict = guard.check_reply(text[-CHECK_WINDOW:], live.safety_context)
+        if verdict is not None and verdict.blocked and live.blocked is None:
+            live.blocked = verdict
+            inference.cancel(live.job)
+    live.checking = threading.Thread(target=check, daemon=True, name="reply-check")
+    live.checking.start()
+    return True
+
+
+def final_verdict(guard, live, text: str):
+    """The verdict that decides what is stored: the mid-stream block, or the check of the
+    finished text and of its last CHECK_WINDOW characters (the classifier reads only the start
+    of a text). None: nothing to check, or the check failed."""
+    if live.blocked is not None:
+        return live.blocked
+    if guard is None or live.safety_context is None or not text:
+        return None
+    verdict = guard.check_reply(text, live.safety_context)
+    if len(text) > CHECK_WINDOW and (verdict is None or not verdict.blocked):
+        tail = guard.check_reply(text[-CHECK_WINDOW:], live.safety_context)
+        if tail is not None and tail.blocked:
+            return tail
+    return verdict
 
 
 def _sentence_end(chunk: str) -> bool:
