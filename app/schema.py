@@ -11,6 +11,7 @@ def load_all_models() -> None:
     import safety.models  # noqa: F401
     import moderation.models  # noqa: F401
     import analytics.models  # noqa: F401
+    import community.member_models  # noqa: F401
     import community.models  # noqa: F401
     import rooms.models  # noqa: F401
 

@@ -14,6 +14,7 @@ from characters.models import Character
 from characters.screening import refuse_blocked_card
 from core.web.request_body import json_body, upload_route
 from characters.versions import publish_character
+from characters import remix, sharing
 from characters.service import (avatar_file, visible_character, character_detail,
                                 character_summary, create_draft, export_character, import_card,
                                 list_public_characters, owned_character, set_visibility,
@@ -96,15 +97,34 @@ def create_character():
 @bp.patch("/api/characters/<int:character_id>")
 @login_required
 def edit_character(character_id: int):
+    """Card fields and the sharing settings (`allow_remix`, `community_replies`) together:
+    everything is checked before anything is stored."""
     session = db_session()
-    body = json_body()
+    settings, body = sharing.split_settings(json_body())
     _refuse_mature_for_minors(body)
     character = owned_character(session, current_user.id, character_id)
-    if character.visibility != "private":  # others read it: the edit is screened first
-        _screen(character, body)
-    character = update_character(session, character, body,
-                                 level_names=current_app.config["LEVEL_NAMES"])
+    if body or not settings:
+        if character.visibility != "private":  # others read it: the edit is screened first
+            _screen(character, body)
+        character = update_character(session, character, body,
+                                     level_names=current_app.config["LEVEL_NAMES"])
+    sharing.save_settings(session, character.id, settings)
     return jsonify({"character": character_detail(character)})
+
+
+@bp.post("/api/characters/<int:character_id>/remix")
+@login_required
+def remix_character(character_id: int):
+    """A private draft copy of a character you can see, owned by you; 403 `no_remix` if its
+    creator does not allow remixes."""
+    character = remix.remix_character(db_session(), current_user.id, character_id)
+    return jsonify({"character": character_detail(character)}), 201
+
+
+@bp.get("/api/characters/<int:character_id>/lineage")
+def lineage(character_id: int):
+    viewer = current_user.id if current_user.is_authenticated else None
+    return jsonify(remix.lineage(db_session(), character_id, viewer))
 
 
 @bp.post("/api/characters/<int:character_id>/publish")

@@ -93,3 +93,30 @@ class PromptReport(SQLModel, table=True):
     character_version: Optional[int] = Field(default=None)
     report: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CharacterRemix(SQLModel, table=True):
+    """A character made by remixing another: its parent, and the parent's name and creator as
+    they were at the remix, so "remixed from X by Y" still reads right after the parent is
+    renamed, made private or deleted (parent_id is then null)."""
+    __tablename__ = "character_remixes"
+
+    character_id: int = Field(foreign_key="characters.id", primary_key=True, ondelete="CASCADE")
+    parent_id: Optional[int] = Field(default=None, foreign_key="characters.id", index=True,
+                                     ondelete="SET NULL")
+    parent_name: str = Field(max_length=120)
+    parent_creator: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CharacterCommunity(SQLModel, table=True):
+    """A creator's per-character community settings; a character without a row has the
+    defaults (others may remix it, it does not take part in the community)."""
+    __tablename__ = "character_community"
+
+    character_id: int = Field(foreign_key="characters.id", primary_key=True, ondelete="CASCADE")
+    allow_remix: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    community_replies: bool = Field(default=False,
+                                    sa_column_kwargs={"server_default": sa.false()},
+                                    index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

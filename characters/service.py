@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from core import events
@@ -22,6 +23,7 @@ from characters.cards import fields as card_fields
 from characters.cards.jsontext import check_depth
 from characters.images import ImageRefused, clean_image
 from characters.models import Character
+from characters.sharing import sharing_fields
 from characters.seed_data import SEED_CHARACTERS
 from characters.stories import STORIES_EXTENSION, check_stories
 
@@ -62,12 +64,15 @@ def character_summary(character: Character) -> dict:
 
 
 def character_detail(character: Character) -> dict:
+    """Every card field, plus the sharing settings and, for a remix, `remixed_from` (read through
+    the session the character was loaded in, so every caller shows them)."""
     book = character.character_book or {}
     return {**character_summary(character),
             **{f: getattr(character, f) for f in CARD_FIELDS if f not in ("name", "tagline", "tags")},
             "creator": character.creator, "character_version": character.character_version,
             "visibility": character.visibility, "creator_id": character.creator_id,
-            "lorebook_entries": len(book.get("entries") or [])}
+            "lorebook_entries": len(book.get("entries") or []),
+            **sharing_fields(object_session(character), character.id)}
 
 
 def avatar_url(character: Character) -> str:

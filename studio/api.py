@@ -8,7 +8,7 @@
     POST|DELETE /api/characters/<id>/avatar          multipart `file` (PNG/JPEG/WebP) | generated
     POST|DELETE /api/characters/<id>/follow|like     -> {followers, likes, following, liked}
     GET  /api/characters/<id>/engagement             the same, without changing anything
-    GET  /api/characters/<id>/stats                  creator only: totals and a 7-day trend
+    GET  /api/characters/<id>/stats                  creator only: totals, a 7-day trend, remixes
     GET  /api/creators/<username>                    public profile with public characters
     POST|DELETE /api/creators/<username>/follow
     GET  /api/search?q=&tag=&limit=&offset=          public characters, best match first
@@ -24,7 +24,7 @@ from core.web.db import db_session
 from core.errors import KindredError
 from core.web.pages import page_login_required
 from core.web.request_body import upload_route
-from characters import social, uploads, versions
+from characters import remix, social, uploads, versions
 from characters.screening import refuse_blocked_card
 from core.auth.csrf import check_csrf
 from studio import dashboard, search
@@ -147,7 +147,8 @@ def engagement(character_id: int):
 def stats(character_id: int):
     session = db_session()
     character = owned_character(session, current_user.id, character_id)
-    return jsonify(dashboard.character_stats(session, character.id, character.creator_id))
+    return jsonify({**dashboard.character_stats(session, character.id, character.creator_id),
+                    "remixes": remix.remix_summary(session, character.id, current_user.id)})
 
 
 @bp.get("/api/creators/<username>")
