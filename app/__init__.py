@@ -31,12 +31,13 @@ from discovery.api import bp as discovery_bp
 from gacha.api import bp as gacha_bp
 from moderation.api import bp as moderation_bp
 from relationships.api import bp as relationships_bp
+from rooms.api import bp as rooms_bp
 from safety.api import bp as safety_bp
 from studio.api import bp as studio_bp
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp,
+BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, rooms_bp,
               discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, main_bp,
               community_pages_bp)
 

@@ -324,8 +324,11 @@ def message_payload(message: RoomMessage, names: Optional[dict] = None) -> dict:
         name = names.get(("user", message.user_id))
     return {"id": message.id, "room_id": message.room_id, "speaker": message.speaker,
             "user_id": message.user_id, "character_id": message.character_id, "name": name,
-            "content": message.content, "ooc": message.ooc, "private": message.private_to is not None,
-            "status": message.status, "created_at": _iso(message.created_at)}
+            "avatar_url": (f"/characters/{message.character_id}/avatar.png"
+                           if message.character_id is not None else None),
+            "content": message.content, "ooc": message.ooc,
+            "private": message.private_to is not None, "status": message.status,
+            "created_at": _iso(message.created_at)}
 
 
 def speaker_names(session: Session, messages: Iterable[RoomMessage]) -> dict:
