@@ -25,7 +25,7 @@ from moderation.rules import check_rule
 ACTIONS = ("hide", "restore", "dismiss", "warn", "suspend", "ban", "unsuspend", "unban")
 APPEAL_DECISIONS = ("appeal_granted", "appeal_denied")  # logged for appeals with no reversal
 CITING = ("hide", "warn", "suspend", "ban")  # must cite a rule
-ON_CONTENT = ("hide", "restore")  # messages and characters only
+ON_CONTENT = ("hide", "restore")  # messages, characters and hideable provided targets
 ON_PEOPLE = ("warn", "suspend", "ban", "unsuspend", "unban")  # the rank rule applies
 MAX_REASON_CHARS = 500
 MAX_SUSPEND_DAYS = 365
@@ -71,9 +71,10 @@ def _checked(session, action, target_type, target_id, reason, rule, days) -> Req
     if len(reason) > MAX_REASON_CHARS:
         raise KindredError("reason_too_long", f"'reason' is at most {MAX_REASON_CHARS} "
                                               f"characters; this one has {len(reason)}.")
-    if action in ON_CONTENT and target_type not in ("message", "character"):
-        raise KindredError("bad_action_for_target", f"'{action}' applies to messages and "
-                                                    "characters; act on the user instead.")
+    if action in ON_CONTENT and not targets.hideable(target_type):
+        raise KindredError("bad_action_for_target", f"'{action}' applies to messages, "
+                                                    "characters and posted content; act on the "
+                                                    "user instead.")
     if action == "suspend":
         if not isinstance(days, int) or isinstance(days, bool) or \
                 not 1 <= days <= MAX_SUSPEND_DAYS:
@@ -143,6 +144,8 @@ def _effect(session: Session, r: Request, item: Optional[QueueItem], affected: O
         if r.target_type == "character":
             character = session.get(Character, r.target_id)
             refresh_character(session, character, item_hidden=item.hidden)
+        elif (provider := targets.provider_of(r.target_type)) is not None:
+            provider.set_hidden(session, r.target_id, item.hidden)
         return None
     if r.action == "suspend":
         affected.suspended_until = now + timedelta(days=r.days)

@@ -26,11 +26,13 @@ class TargetProvider:
     """A kind of target another domain owns. `author_of(session, id)` raises not_found when it
     is gone; `context(session, id)` gives `{field, text}` lines; `visible_author(session,
     viewer_id, id)`, when set, makes the kind reportable by users; `noun` names it in notices
-    ("A <noun> of yours")."""
+    ("A <noun> of yours"); `set_hidden(session, id, hidden)`, when set, lets moderators hide and
+    restore it (called inside the action's transaction, which commits it)."""
     author_of: Callable[[Session, int], Optional[int]]
     context: Callable[[Session, int], list[dict]]
     visible_author: Optional[Callable[[Session, int, int], Optional[int]]] = None
     noun: str = "item"
+    set_hidden: Optional[Callable[[Session, int, bool], None]] = None
 
 
 _PROVIDERS: dict[str, TargetProvider] = {}  # kinds are code, registered once per process
@@ -42,6 +44,13 @@ def register_target(target_type: str, provider: TargetProvider) -> None:
 
 def provider_of(target_type: str) -> Optional[TargetProvider]:
     return _PROVIDERS.get(target_type)
+
+
+def hideable(target_type: str) -> bool:
+    """Whether hide and restore apply: messages, characters and providers that can hide."""
+    provider = provider_of(target_type)
+    return target_type in ("message", "character") or (
+        provider is not None and provider.set_hidden is not None)
 
 
 def target_types() -> tuple[str, ...]:
