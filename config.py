@@ -1,4 +1,5 @@
 """Configuration read from the environment: one Config class with Test/Production variants."""
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -129,6 +130,9 @@ class Config:
     ANALYTICS_FLUSH_SECONDS = _float("ANALYTICS_FLUSH_SECONDS", 1.0)
     ANALYTICS_WRITE_ATTEMPTS = _int("ANALYTICS_WRITE_ATTEMPTS", 5)
     ANALYTICS_RETRY_SECONDS = _float("ANALYTICS_RETRY_SECONDS", 0.5)
+    # Feature flags / experiments (analytics/experiments.py), a JSON object, e.g.
+    # {"welcome_tour": {"arms": {"control": 50, "tour": 50}, "start": "2026-12-01"}}
+    ANALYTICS_EXPERIMENTS = json.loads(os.environ.get("ANALYTICS_EXPERIMENTS") or "{}")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -8,16 +8,18 @@ from typing import Iterator, Optional
 from sqlmodel import select
 
 from core.db import session_scope
+from analytics.datasets import LIVE
 from analytics.models import AnalyticsEvent
 
 
 def export_lines(db, since: Optional[datetime] = None, until: Optional[datetime] = None,
-                 page_size: int = 1000) -> Iterator[str]:
-    """The rows with since <= occurred_at < until (either bound may be left out)."""
+                 page_size: int = 1000, dataset: str = LIVE) -> Iterator[str]:
+    """The rows of `dataset` with since <= occurred_at < until (either bound may be left out)."""
     after = 0
     while True:
         with session_scope(db) as session:
-            query = select(AnalyticsEvent).where(AnalyticsEvent.id > after)
+            query = select(AnalyticsEvent).where(AnalyticsEvent.id > after,
+                                                 AnalyticsEvent.dataset == dataset)
             if since is not None:
                 query = query.where(AnalyticsEvent.occurred_at >= since)
             if until is not None:
@@ -33,4 +35,4 @@ def export_lines(db, since: Optional[datetime] = None, until: Optional[datetime]
 def row_payload(row: AnalyticsEvent) -> dict:
     return {"id": row.id, "user_id": row.user_id, "name": row.name,
             "occurred_at": row.occurred_at.isoformat(), "session_id": row.session_id,
-            "properties": row.properties}
+            "properties": row.properties, "dataset": row.dataset}

@@ -1,7 +1,9 @@
 """The analytics event log: one row per logged domain event, appended, never updated.
 
 `user_id` is a plain integer, not a foreign key: the log is a record of what happened, and a row
-outlives any change to the user's row. `session_id` is assigned by analytics.sessions."""
+outlives any change to the user's row. `session_id` is assigned by analytics.sessions. `dataset`
+keeps the simulated population of analytics.simulate ('demo') apart from the real log ('live'):
+every figure reads one of them, never both."""
 from datetime import datetime
 from typing import Any, Optional
 
@@ -22,3 +24,5 @@ class AnalyticsEvent(SQLModel, table=True):
     occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
     session_id: Optional[str] = Field(default=None, max_length=32)  # None without a user
     properties: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    dataset: str = Field(default="live", max_length=8,
+                         sa_column_kwargs={"server_default": "live"})  # analytics.datasets

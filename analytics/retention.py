@@ -17,21 +17,23 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from core.errors import KindredError
+from analytics.datasets import LIVE
 from analytics.models import AnalyticsEvent
 
 PERIODS = ("day", "week")
 MODES = ("on", "on_or_after")
 MAX_COHORTS = 400
+SUMMARY_CELLS = (1, 7, 30)
 EPOCH = date(1970, 1, 1)
 
 
 def retention(session: Session, period: str, mode: str, first: date, last: date,
-              today: date) -> dict:
+              today: date, dataset: str = LIVE) -> dict:
     """{period, mode, cohorts: [{start, size, values, counts, incomplete}]} for the cohorts whose
     day (week) starts between `first` and `last`, both included; `today` is the current UTC day."""
     check_params(period, mode, first, last)
     lo, hi, now = bucket_of(period, first), bucket_of(period, last), bucket_of(period, today)
-    counts = _counts(session, period, mode, lo, hi)
+    counts = _counts(session, period, mode, lo, hi, dataset)
     cohorts = []
     for cohort in sorted(counts):
         cells = [counts[cohort].get(n, 0) for n in range(now - cohort + 1)]
@@ -48,7 +50,19 @@ def retention(session: Session, period: str, mode: str, first: date, last: date,
             "counts": cells,
             "incomplete": incomplete,
         })
-    return {"period": period, "mode": mode, "cohorts": cohorts}
+    return {"period": period, "mode": mode, "dataset": dataset, "cohorts": cohorts,
+            "summary": summary(cohorts)}
+
+
+def summary(cohorts: list[dict], cells=SUMMARY_CELLS) -> dict:
+    """{"1": D1, "7": D7, "30": D30}: over the cohorts whose cell N is complete, the users counted
+    in it divided by those cohorts' sizes (None when no cohort has it yet). Days, or weeks."""
+    result = {}
+    for n in cells:
+        done = [c for c in cohorts if n < len(c["counts"]) and n not in c["incomplete"]]
+        size = sum(c["size"] for c in done)
+        result[str(n)] = sum(c["counts"][n] for c in done) / size if size else None
+    return result
 
 
 def check_params(period: str, mode: str, first: date, last: date) -> None:
@@ -97,12 +111,14 @@ def _bucket(period: str):
     return day if period == "day" else (day + 3) // 7
 
 
-def _counts(session: Session, period: str, mode: str, lo: int, hi: int) -> dict[int, dict[int, int]]:
+def _counts(session: Session, period: str, mode: str, lo: int, hi: int,
+            dataset: str) -> dict[int, dict[int, int]]:
     """{cohort: {N: users}}: users active on cohort + N ("on"), or whose last active day is
     cohort + N ("on_or_after", summed from the end by the caller)."""
     event = AnalyticsEvent.__table__.c
     activity = (sa.select(event.user_id, _bucket(period).label("bucket"))
-                .where(event.user_id.is_not(None)).distinct().cte("activity"))
+                .where(event.user_id.is_not(None), event.dataset == dataset)
+                .distinct().cte("activity"))
     users = (sa.select(activity.c.user_id, sa.func.min(activity.c.bucket).label("cohort"),
                        sa.func.max(activity.c.bucket).label("latest"))
              .group_by(activity.c.user_id).cte("users"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Optional
 
+import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from core.db import session_scope, utcnow
@@ -49,9 +50,10 @@ class EventLog:
     def __init__(self, db, spawn: Spawn, *, clock: Callable[[], datetime] = utcnow,
                  session_gap: timedelta = timedelta(minutes=30), queue_size: int = 10_000,
                  batch_size: int = 500, flush_seconds: float = 1.0, attempts: int = 5,
-                 retry_seconds: float = 0.5, idle_seconds: float = 30.0):
-        self.db, self.spawn, self.clock = db, spawn, clock
-        self.sessions = Sessions(session_gap)
+                 retry_seconds: float = 0.5, idle_seconds: float = 30.0, dataset: str = "live",
+                 sessions: Optional[Sessions] = None):
+        self.db, self.spawn, self.clock, self.dataset = db, spawn, clock, dataset
+        self.sessions = sessions or Sessions(session_gap, dataset=dataset)
         self.batch_size, self.flush_seconds = batch_size, flush_seconds
         self.attempts, self.retry_seconds, self.idle_seconds = attempts, retry_seconds, idle_seconds
         self.stats = Stats()
@@ -90,11 +92,16 @@ class EventLog:
         """Insert one batch in one transaction (the step that is retried)."""
         with session_scope(self.db) as session:
             session_ids = self._session_ids(session, batch)
-            session.add_all([AnalyticsEvent(user_id=event.user_id, name=event.name,
-                                            occurred_at=event.occurred_at, session_id=session_id,
-                                            properties=event.properties)
-                             for event, session_id in zip(batch, session_ids)])
+            session.execute(sa.insert(AnalyticsEvent.__table__), [  # one executemany
+                {"user_id": event.user_id, "name": event.name, "occurred_at": event.occurred_at,
+                 "session_id": session_id, "properties": event.properties,
+                 "dataset": self.dataset} for event, session_id in zip(batch, session_ids)])
             session.commit()
+
+    def write_now(self, batch: list[Pending]) -> None:
+        """Write `batch` in this thread, with the sessions and retries of the background task
+        (the simulation writes its population this way, in time order)."""
+        self._write_with_retries(batch)
 
     def _on_dispose(self, _engine) -> None:
         if not self.flush(timeout=5.0):

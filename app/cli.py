@@ -1,5 +1,6 @@
 """Flask command-line tasks that need no model: `flask --app app.cli cards import PATH`,
-`flask --app app.cli users grant-role USERNAME ROLE`."""
+`flask --app app.cli users grant-role USERNAME ROLE`,
+`flask --app app.cli analytics simulate --users N --days D --seed S`."""
 import sys
 
 import click
@@ -79,5 +80,31 @@ def classify_command(file):
                 "action": decision.action, "category": decision.category,
                 "stage": decision.stage, "rule": decision.rule, "text": decision.text,
                 "masked": list(decision.masked)}, ensure_ascii=False))
+    finally:
+        engine.dispose()
+
+
+@app.cli.group()
+def analytics():
+    """The event log and its dashboards."""
+
+
+@analytics.command("simulate")
+@click.option("--users", default=2000, show_default=True, type=click.IntRange(1, 200_000))
+@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 400))
+@click.option("--seed", default=1, show_default=True, type=int)
+def simulate_command(users, days, seed):
+    """Replace the demo data set (?dataset=demo on /admin/analytics) with a simulated
+    population; real users' events are never touched. The same seed gives the same data."""
+    from datetime import timedelta
+    from analytics.simulate import simulate
+    from core.db import utcnow
+    engine = make_engine(Config.DATABASE_URL)
+    try:
+        summary = simulate(engine, users, days, seed, utcnow(),
+                           timedelta(minutes=Config.ANALYTICS_SESSION_GAP_MINUTES))
+        click.echo(f"Simulated {summary.users} users, {summary.events} events, "
+                   f"{summary.first_day} to {summary.last_day}, into the demo data set "
+                   "(/admin/analytics?dataset=demo).")
     finally:
         engine.dispose()

@@ -1,0 +1,62 @@
+"""Who was active on which UTC calendar day, and when each user was first seen: the reads the
+dashboards share. Days are numbers (days since 1970-01-01, analytics.retention.utc_day), and
+activity is any logged event with a user, as for retention (docs/analytics.md)."""
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable, Optional
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from analytics.models import AnalyticsEvent
+from analytics.retention import EPOCH, utc_day
+
+EVENT = AnalyticsEvent.__table__.c
+
+
+def number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def day_of(n: int) -> date:
+    return EPOCH + timedelta(days=n)
+
+
+def day_number_of(at: datetime) -> int:
+    """The UTC day of a time, as a day number."""
+    return number(at.astimezone(timezone.utc).date())
+
+
+def start_of_day(n: int) -> datetime:
+    return datetime.combine(day_of(n), time(), tzinfo=timezone.utc)
+
+
+def active_days(session: Session, dataset: str, lo: Optional[int] = None,
+                hi: Optional[int] = None) -> dict[int, set[int]]:
+    """{user: {day numbers active}} for days lo..hi (both included; None: unbounded)."""
+    day = utc_day(EVENT.occurred_at).label("day")
+    query = sa.select(EVENT.user_id, day).where(EVENT.user_id.is_not(None),
+                                                 EVENT.dataset == dataset)
+    if lo is not None:
+        query = query.where(EVENT.occurred_at >= start_of_day(lo))
+    if hi is not None:
+        query = query.where(EVENT.occurred_at < start_of_day(hi + 1))
+    active: dict[int, set[int]] = {}
+    for user_id, n in session.execute(query.distinct()):
+        active.setdefault(int(user_id), set()).add(int(n))
+    return active
+
+
+def first_days(session: Session, dataset: str) -> dict[int, int]:
+    """{user: the day number of their first logged event}, over the whole data set."""
+    query = (sa.select(EVENT.user_id, sa.func.min(utc_day(EVENT.occurred_at)))
+             .where(EVENT.user_id.is_not(None), EVENT.dataset == dataset)
+             .group_by(EVENT.user_id))
+    return {int(user_id): int(n) for user_id, n in session.execute(query)}
+
+
+def events_named(session: Session, dataset: str, names: Iterable[str]) -> list:
+    """Rows (user_id, name, occurred_at, properties) of the given names, in time order."""
+    query = (sa.select(EVENT.user_id, EVENT.name, EVENT.occurred_at, EVENT.properties)
+             .where(EVENT.name.in_(list(names)), EVENT.dataset == dataset)
+             .order_by(EVENT.occurred_at, EVENT.id))
+    return list(session.execute(query))
