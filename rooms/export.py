@@ -42,7 +42,8 @@ def export_jsonl(session: Session, room: Room, viewer: User) -> str:
                                            "scenario": room.scenario}},
     }
     lines = [header] + [_line(message, names) for message in messages]
-    return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n"
+    # Joined with "\n" and no final newline, as SillyTavern's /save and /group/save write them.
+    return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
 
 
 def humanized_date(moment: datetime) -> str:
