@@ -51,6 +51,12 @@ class Config:
     DISCOVERY_PASS_COOLDOWN_HOURS = _float("DISCOVERY_PASS_COOLDOWN_HOURS", 168)
     DISCOVERY_DEAL_TTL_HOURS = _float("DISCOVERY_DEAL_TTL_HOURS", 24)
     DISCOVERY_REFRESH_SECONDS = _float("DISCOVERY_REFRESH_SECONDS", 5)
+    # The community feed (community/feed.py, docs/community.md "The feed").
+    FEED_REFRESH_SECONDS = _float("FEED_REFRESH_SECONDS", 5)
+    FEED_STATS_SECONDS = _float("FEED_STATS_SECONDS", 30)
+    FEED_SNAPSHOT_TTL_SECONDS = _float("FEED_SNAPSHOT_TTL_SECONDS", 3600)
+    FEED_TRENDING_HALF_LIFE_HOURS = _float("FEED_TRENDING_HALF_LIFE_HOURS", 24)
+    FEED_EXPLORE_SHARE = _float("FEED_EXPLORE_SHARE", 0.15)
     # Re-embed a character for discovery after publish/edit (background thread; 0 turns it off).
     EMBED_ON_PUBLISH = os.environ.get("EMBED_ON_PUBLISH", "1") == "1"
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")

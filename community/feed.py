@@ -1,0 +1,453 @@
+"""The feed service: `Feed.page(session, viewer, tab, cursor)` -> {posts, next_cursor}. No Flask.
+
+    new        every visible post, newest first (keyset pages on (created_at, id))
+    following  posts by the creators you follow, by the characters you follow, or about them
+               (keyset pages, as new)
+    trending   time-decayed engagement (community/ranking.py), read from a snapshot
+    for_you    the discovery recommender's taste for the post's character, engagement,
+               freshness and a share for new creators (community/ranking.py), from a snapshot
+
+Filters, the same on every tab and applied before anything is ranked: published posts (a held
+one only to its author), never hidden or deleted ones; never a post by a blocked creator, by or
+about a character of a blocked creator, or about a character the viewer may not see; mature
+posts only with mature content on (discovery preferences) and an adult account. Every page is
+re-checked against the database, so a stale ranking can only leave a post out, never show one
+that went away. for_you also leaves out the viewer's own posts and the posts they already liked.
+
+A `Feed` holds what lives as long as the process (the post index, the snapshots, the app's
+Discovery); every call takes the request's Session."""
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+import numpy as np
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from characters.models import Character, CharacterFollow, CreatorFollow
+from characters.service import can_view, viewer_is_adult
+from community import cursor as cursors
+from community.models import Post, PostLike
+from community.posts import posts_json
+from community.ranking import (HELD, PUBLISHED, FeedSettings, PostIndex, Ranked,
+                               new_creator_mask, rank_for_you, rank_trending, tag_lift,
+                               taste_of)
+from core.db import utcnow
+from core.errors import KindredError
+from core.users import User
+from discovery.deck import Discovery
+from discovery.models import DiscoveryPreferences
+
+TABS = ("for_you", "following", "new", "trending")
+DEFAULT_LIMIT, MAX_LIMIT = 20, 50
+KEYSET_ROUNDS = 5            # batches scanned for one chronological page before it is cut short
+RANKABLE = {"published": PUBLISHED, "held": HELD}
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who is reading, as the filters need it."""
+    user_id: int
+    mature: bool
+    blocked_creators: frozenset
+    blocked_characters: frozenset      # characters of blocked creators
+
+
+class Feed:
+    def __init__(self, discovery: Discovery, settings: FeedSettings = FeedSettings(),
+                 refresh_seconds: float = 5.0, stats_seconds: float = 30.0,
+                 snapshot_ttl: float = 3600.0, seed: Optional[int] = None):
+        self.discovery = discovery
+        self.settings = settings
+        self.posts = PostIndexCache(refresh_seconds, stats_seconds)
+        self.snapshots = cursors.SnapshotStore(snapshot_ttl)
+        self.rng = np.random.default_rng(seed)
+
+    def page(self, session: Session, viewer: User, tab: str, cursor: Optional[str] = None,
+             limit: int = DEFAULT_LIMIT, now: Optional[datetime] = None) -> dict:
+        """One page of a tab. Raises KindredError (400) for a bad tab, limit or cursor."""
+        if tab not in TABS:
+            raise KindredError("bad_tab", "'tab' must be one of " + ", ".join(TABS) + ".")
+        if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise KindredError("bad_request", f"'limit' must be between 1 and {MAX_LIMIT}.")
+        state = cursors.decode(cursor, tab) if cursor else None
+        reader = _reader(session, viewer)
+        if tab in cursors.CHRONOLOGICAL:
+            picked, next_cursor = self._keyset_page(session, reader, tab, state, limit)
+        else:
+            picked, next_cursor = self._ranked_page(session, reader, tab, state, limit,
+                                                    now or utcnow())
+        payloads = posts_json(session, [post for post, _ in picked], viewer.id)
+        return {"posts": [{**payload, "reason": reason}
+                          for payload, (_, reason) in zip(payloads, picked)],
+                "next_cursor": next_cursor}
+
+    # -- new and following: keyset pages ----------------------------------------------------
+
+    def _keyset_page(self, session: Session, reader: Reader, tab: str, state: Optional[dict],
+                     limit: int) -> tuple[list, Optional[str]]:
+        query = select(Post).where(*_visible(reader))
+        follows = None
+        if tab == "following":
+            follows = _follows(session, reader.user_id)
+            if not follows.creators and not follows.characters:
+                return [], None
+            query = query.where(sa.or_(Post.author_id.in_(follows.creators),
+                                       Post.author_character_id.in_(follows.characters),
+                                       Post.character_id.in_(follows.characters)))
+        query = query.order_by(Post.created_at.desc(), Post.id.desc())
+        after = (cursors.from_micros(state["at"]), state["id"]) if state else None
+        accepted: list[Post] = []
+        exhausted = False
+        batch = limit + 1
+        for _ in range(KEYSET_ROUNDS):
+            step = query
+            if after is not None:
+                step = step.where(sa.or_(Post.created_at < after[0],
+                                         sa.and_(Post.created_at == after[0],
+                                                 Post.id < after[1])))
+            rows = list(session.exec(step.limit(batch)))
+            accepted += _readable(session, reader, rows)
+            if len(rows) < batch:
+                exhausted = True
+            if rows:
+                after = (rows[-1].created_at, rows[-1].id)
+            if exhausted or len(accepted) > limit:
+                break
+            batch = 2 * batch
+        names = _names(session, accepted[:limit]) if follows else {}
+        picked = [(p, _following_reason(p, follows, names) if follows else "New post")
+                  for p in accepted[:limit]]
+        if len(accepted) > limit:
+            last = accepted[limit - 1]
+            return picked, cursors.keyset(tab, last.created_at, last.id)
+        if not exhausted and after is not None:  # cut short: carry on after what was scanned
+            return picked, cursors.keyset(tab, after[0], after[1])
+        return picked, None
+
+    # -- for_you and trending: snapshots ----------------------------------------------------
+
+    def _ranked_page(self, session: Session, reader: Reader, tab: str, state: Optional[dict],
+                     limit: int, now: datetime) -> tuple[list, Optional[str]]:
+        if state is None:
+            snapshot = self._snapshot(session, reader, tab, frozenset(), now)
+            key, offset = self.snapshots.put(snapshot), 0
+        else:
+            key, offset = state["s"], state["o"]
+            snapshot = self.snapshots.get(key, reader.user_id, tab)
+        picked: list = []
+        while len(picked) < limit:
+            if offset >= len(snapshot.ids):
+                if not snapshot.ids:
+                    return picked, None
+                # This ranking is used up: rank again, leaving out everything already ranked.
+                shown = snapshot.shown_before | frozenset(snapshot.ids)
+                snapshot = self._snapshot(session, reader, tab, shown, now)
+                if not snapshot.ids:
+                    return picked, None
+                key, offset = self.snapshots.put(snapshot), 0
+            chunk = snapshot.ids[offset: offset + 2 * (limit - len(picked))]
+            reasons = dict(zip(chunk, snapshot.reasons[offset: offset + len(chunk)]))
+            found = session.exec(select(Post).where(Post.id.in_(chunk), *_visible(reader)))
+            posts = {p.id: p for p in _readable(session, reader, list(found))}
+            for post_id in chunk:
+                offset += 1
+                post = posts.get(post_id)
+                if post is not None:
+                    picked.append((post, reasons[post_id]))
+                    if len(picked) == limit:
+                        break
+        return picked, cursors.ranked(tab, key, offset)
+
+    def _snapshot(self, session: Session, reader: Reader, tab: str, shown: frozenset,
+                  now: datetime) -> cursors.Snapshot:
+        index = self.posts.get(session)
+        eligible = _eligible(index, reader, shown)
+        size = self.settings.snapshot_size
+        ts = now.timestamp()
+        if tab == "trending":
+            ranked = rank_trending(index, eligible, ts, self.settings, size)
+            reasons = [_trending_reason(index, pos) for pos in ranked.positions.tolist()]
+        else:
+            ranked, reasons = self._for_you(session, index, eligible, reader, now, size)
+        ids = [int(i) for i in index.ids[ranked.positions]]
+        return cursors.Snapshot(reader.user_id, tab, ids, reasons, shown)
+
+    def _for_you(self, session: Session, index: PostIndex, eligible: np.ndarray,
+                 reader: Reader, now: datetime, size: int) -> tuple[Ranked, list[str]]:
+        s, ts = self.settings, now.timestamp()
+        eligible = eligible & (index.author != reader.user_id)
+        liked = _liked_posts(session, reader.user_id)
+        eligible[[index.position[i] for i in liked if i in index.position]] = False
+        catalog = self.discovery.catalogs.get(session)
+        character_pos = self.posts.catalog_positions(index, catalog)
+        # The deck's own reading of the user (swipes, chats, interests), plus the posts they liked.
+        profile, _ = self.discovery._profile(session, reader.user_id, catalog, now)
+        for character_id, liked_at in _liked_characters(session, reader.user_id):
+            pos = catalog.position.get(character_id)
+            if pos is not None:
+                age = max((now - liked_at).total_seconds(), 0.0)
+                profile.likes.append((pos, age, s.post_like_weight))
+        recommender = self.discovery.recommender
+        prior = catalog.prior()
+        evidence = recommender.evidence(catalog, profile, prior, ts)
+
+        candidates = _candidates(index, eligible, catalog, evidence, character_pos, ts, s)
+        cand_chars = character_pos[candidates]
+        known = cand_chars >= 0
+        taste = np.zeros(len(candidates))
+        taste_rows = np.full(len(candidates), -1)
+        scores = None
+        if known.any() and not evidence.empty:
+            unique, inverse = np.unique(cand_chars[known], return_inverse=True)
+            scores, lift = taste_of(recommender, catalog, evidence, unique, prior, ts)
+            taste[known], taste_rows[known] = lift[inverse], inverse
+        for i in np.flatnonzero(~known):
+            taste[i] = tag_lift(evidence, index.tags[candidates[i]])
+        explorable = new_creator_mask(index, catalog, character_pos, ts, s)[candidates]
+        ranked = rank_for_you(index, candidates, taste, taste_rows, explorable, ts, s, self.rng,
+                              size)
+        reasons = []
+        for pos, part, row in zip(ranked.positions.tolist(), ranked.parts, ranked.taste_rows):
+            reasons.append(self._for_you_reason(index, catalog, profile, evidence, scores, pos,
+                                                part, row, int(character_pos[pos])))
+        return ranked, reasons
+
+    def _for_you_reason(self, index, catalog, profile, evidence, scores, pos: int, part: str,
+                        row: int, character_pos: int) -> str:
+        """The deck's words for the taste part (discovery's own wording), else the post's."""
+        if part == "taste":
+            if row >= 0 and scores is not None:
+                lifts = sorted([(float(scores.neighbours[row]), "neighbours"),
+                                (float(scores.tags[row]), "tags"),
+                                (float(scores.direction[row]), "direction"),
+                                (float(scores.quality[row]), "quality")], reverse=True)
+                for _lift, name in lifts:
+                    said = self.discovery.recommender._say(catalog, profile, evidence, scores,
+                                                           row, character_pos, name)
+                    if said:
+                        return said
+            liked = [t for t in index.tags[pos] if evidence.tag_weight.get(t, 0.0) > 0]
+            if liked:
+                return f"You like #{max(liked, key=lambda t: evidence.tag_weight[t])}"
+        if part == "explore":
+            return "From a new creator"
+        if part == "engagement":
+            return _trending_reason(index, pos)
+        return "New post"
+
+
+class PostIndexCache:
+    """The post index of this process: new posts appended at most every `refresh_seconds`, counts
+    and statuses reloaded every `stats_seconds` (both 0 in tests: every call)."""
+
+    def __init__(self, refresh_seconds: float, stats_seconds: float):
+        self.refresh_seconds, self.stats_seconds = refresh_seconds, stats_seconds
+        self.index = PostIndex()
+        self._checked_at = self._stats_at = -math.inf
+        self._lock = threading.Lock()
+        self._catalog_key = None
+        self._catalog_pos = np.zeros(0, np.int64)
+
+    def get(self, session: Session) -> PostIndex:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked_at >= self.refresh_seconds:
+                self._append(session, Post.id > self.index.max_id)
+                self._checked_at = now
+            if now - self._stats_at >= self.stats_seconds:
+                self._reload_counts(session)
+                self._stats_at = now
+            return self.index
+
+    def catalog_positions(self, index: PostIndex, catalog) -> np.ndarray:
+        """Per index position, the discovery catalog position of the post's character (-1)."""
+        with self._lock:
+            key = (id(catalog), len(index))
+            if key != self._catalog_key:
+                self._catalog_pos = np.array([catalog.position.get(int(c), -1)
+                                              for c in index.subject.tolist()], np.int64)
+                self._catalog_key = key
+            return self._catalog_pos
+
+    def _append(self, session: Session, condition) -> None:
+        rows = session.exec(
+            select(Post.id, Post.created_at, Post.author_id, Post.author_character_id,
+                   Post.character_id, Post.content_rating, Post.status, Post.like_count,
+                   Post.comment_count, Post.tags)
+            .where(condition, Post.status.in_(tuple(RANKABLE))).order_by(Post.id)).all()
+        self.index.append([
+            (r.id, r.created_at.timestamp(), r.author_id or -1, r.author_character_id or -1,
+             r.character_id or r.author_character_id or -1, r.content_rating == "mature",
+             RANKABLE[r.status], r.like_count, r.comment_count, tuple(r.tags or ()))
+            for r in rows])
+
+    def _reload_counts(self, session: Session) -> None:
+        rows = session.exec(select(Post.id, Post.like_count, Post.comment_count,
+                                   Post.status)).all()
+        missing = []
+        for post_id, likes, comments, status in rows:
+            code = RANKABLE.get(status)
+            if post_id in self.index.position:
+                self.index.update(post_id, likes, comments, code)
+            elif code is not None and post_id <= self.index.max_id:
+                missing.append(post_id)  # rankable again (restored by a moderator)
+        if missing:
+            self._append(session, Post.id.in_(missing))
+
+
+# -- filters -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Follows:
+    creators: tuple
+    characters: tuple
+
+
+def _visible(reader: Reader) -> list:
+    """SQL conditions every post on every tab meets."""
+    out = [sa.or_(Post.status == "published",
+                  sa.and_(Post.status == "held", Post.author_id == reader.user_id))]
+    if reader.blocked_creators:
+        out.append(sa.or_(Post.author_id.is_(None),
+                          Post.author_id.notin_(reader.blocked_creators)))
+    if reader.blocked_characters:
+        blocked = tuple(reader.blocked_characters)
+        out.append(sa.or_(Post.author_character_id.is_(None),
+                          Post.author_character_id.notin_(blocked)))
+        out.append(sa.or_(Post.character_id.is_(None), Post.character_id.notin_(blocked)))
+    if not reader.mature:
+        out.append(Post.content_rating == "sfw")
+    return out
+
+
+def _eligible(index: PostIndex, reader: Reader, shown: frozenset) -> np.ndarray:
+    """The index positions the same filters allow (the page re-checks them in SQL)."""
+    eligible = index.alive & ((index.status == PUBLISHED) | (index.author == reader.user_id))
+    if reader.blocked_creators:
+        eligible &= ~np.isin(index.author, list(reader.blocked_creators))
+    if reader.blocked_characters:
+        blocked = list(reader.blocked_characters)
+        eligible &= ~np.isin(index.subject, blocked) & ~np.isin(index.author_character, blocked)
+    if not reader.mature:
+        eligible &= ~index.mature
+    if shown:
+        eligible[[index.position[i] for i in shown if i in index.position]] = False
+    return eligible
+
+
+def _readable(session: Session, reader: Reader, posts: list[Post]) -> list[Post]:
+    """The posts whose characters the reader may see (characters.service.can_view, and mature
+    ones only with mature content on) and whose author is not banned, in the order given."""
+    character_ids = {i for p in posts for i in (p.character_id, p.author_character_id) if i}
+    characters = {c.id: c for c in session.exec(
+        select(Character).where(Character.id.in_(character_ids)))} if character_ids else {}
+    seeable = {i for i, c in characters.items() if can_view(c, reader.user_id)
+               and (reader.mature or c.content_rating != "mature"
+                    or c.creator_id == reader.user_id)}
+    author_ids = {p.author_id for p in posts if p.author_id}
+    banned = set(session.exec(select(User.id).where(User.id.in_(author_ids),
+                                                    User.banned_at.is_not(None)))) \
+        if author_ids else set()
+    return [p for p in posts if p.author_id not in banned
+            and all(i is None or i in seeable for i in (p.character_id, p.author_character_id))]
+
+
+def _reader(session: Session, viewer: User) -> Reader:
+    prefs = session.get(DiscoveryPreferences, viewer.id)
+    blocked = frozenset(prefs.blocked_creator_ids or []) if prefs is not None else frozenset()
+    characters = frozenset(session.exec(select(Character.id)
+                                        .where(Character.creator_id.in_(blocked)))) \
+        if blocked else frozenset()
+    mature = prefs is not None and prefs.show_mature and viewer_is_adult(session, viewer.id)
+    return Reader(viewer.id, mature, blocked, characters)
+
+
+
+def _follows(session: Session, user_id: int) -> Follows:
+    creators = session.exec(select(CreatorFollow.creator_id)
+                            .where(CreatorFollow.follower_id == user_id)).all()
+    characters = session.exec(select(CharacterFollow.character_id)
+                              .where(CharacterFollow.user_id == user_id)).all()
+    return Follows(tuple(creators), tuple(characters))
+
+
+def _liked_posts(session: Session, user_id: int) -> list[int]:
+    return list(session.exec(select(PostLike.post_id).where(PostLike.user_id == user_id)
+                             .order_by(PostLike.created_at.desc()).limit(2000)))
+
+
+def _liked_characters(session: Session, user_id: int, limit: int = 200) -> list[tuple]:
+    """(character id, when) of the posts the user liked that are about a character."""
+    subject = sa.func.coalesce(Post.character_id, Post.author_character_id)
+    return list(session.exec(select(subject, PostLike.created_at)
+                             .join(Post, Post.id == PostLike.post_id)
+                             .where(PostLike.user_id == user_id, subject.is_not(None))
+                             .order_by(PostLike.created_at.desc()).limit(limit)))
+
+
+def _candidates(index: PostIndex, eligible: np.ndarray, catalog, evidence,
+                character_pos: np.ndarray, now: float, s: FeedSettings) -> np.ndarray:
+    """The newest eligible posts, the best by trending score, and the recent posts about the
+    characters nearest the user's tastes (the discovery index's ANN search)."""
+    pool = np.flatnonzero(eligible)
+    if not len(pool):
+        return pool
+    found = [_top(pool, index.created[pool], s.recent_candidates)]
+    trending = rank_trending(index, eligible, now, s, s.trending_candidates)
+    found.append(trending.positions)
+    if not evidence.empty and len(catalog):
+        liked = [i for i, k in enumerate(evidence.kinds) if k != "pass"]
+        liked.sort(key=lambda i: -evidence.weight[i])
+        queries = [evidence.vectors[i] for i in liked[:3]]
+        if evidence.direction is not None:
+            queries.append(evidence.direction)
+        if queries:
+            k = min(len(catalog), s.taste_candidates)
+            _, near = catalog.index.search(np.asarray(queries, np.float32), k)
+            for cpos in np.unique(near[near >= 0]).tolist():
+                posts = index.by_subject.get(int(catalog.ids[cpos]), ())
+                found.append(np.asarray(posts[-s.posts_per_character:], np.int64))
+    candidates = np.unique(np.concatenate(found))
+    return candidates[eligible[candidates]]
+
+
+def _top(pool: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    if len(pool) <= count:
+        return pool
+    return pool[np.argpartition(-values, count - 1)[:count]]
+
+
+# -- reasons -----------------------------------------------------------------------------------
+
+def _trending_reason(index: PostIndex, pos: int) -> str:
+    likes = int(index.likes[pos])
+    if likes <= 0 and index.comments[pos] <= 0:
+        return "New post"
+    tags = index.tags[pos]
+    where = f" in #{tags[0]}" if tags else ""
+    return f"Trending{where}: {likes} like{'s' if likes != 1 else ''}"
+
+
+def _names(session: Session, posts: list[Post]) -> dict:
+    users = {p.author_id for p in posts if p.author_id}
+    characters = {i for p in posts for i in (p.character_id, p.author_character_id) if i}
+    names = {}
+    if users:
+        names.update({("user", i): n for i, n in session.exec(
+            select(User.id, User.username).where(User.id.in_(users)))})
+    if characters:
+        names.update({("character", i): n for i, n in session.exec(
+            select(Character.id, Character.name).where(Character.id.in_(characters)))})
+    return names
+
+
+def _following_reason(post: Post, follows: Follows, names: dict) -> str:
+    if post.author_id in follows.creators:
+        return f"You follow {names.get(('user', post.author_id), 'this creator')}"
+    if post.author_character_id in follows.characters:
+        return f"You follow {names.get(('character', post.author_character_id), 'them')}"
+    return f"About {names.get(('character', post.character_id), 'a character')}, whom you follow"

@@ -1,0 +1,43 @@
+"""The feed route: GET /api/feed?tab=for_you|following|new|trending&cursor=&limit= ->
+{posts, next_cursor} (docs/community.md, "The feed"). Settings in config.py: FEED_*."""
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user, login_required
+
+from community.feed import DEFAULT_LIMIT, Feed
+from community.ranking import FeedSettings
+from core.errors import KindredError
+from core.web.db import db_session
+from discovery.api import discovery
+
+bp = Blueprint("community_feed", __name__)
+
+
+@bp.get("/api/feed")
+@login_required
+def feed_page():
+    raw_limit = request.args.get("limit")
+    try:
+        limit = int(raw_limit) if raw_limit is not None else DEFAULT_LIMIT
+    except ValueError:
+        raise KindredError("bad_request", "'limit' must be a whole number.") from None
+    page = feed().page(db_session(), current_user, request.args.get("tab", "for_you"),
+                       request.args.get("cursor") or None, limit)
+    return jsonify(page)
+
+
+def feed() -> Feed:
+    """The app's Feed (post index, snapshots, and the app's Discovery), made on first use."""
+    found = current_app.extensions.get("kindred.feed")
+    if found is None:
+        found = current_app.extensions.setdefault("kindred.feed",
+                                                  build_feed(current_app.config, discovery()))
+    return found
+
+
+def build_feed(config, discovery_service) -> Feed:
+    settings = FeedSettings(
+        trending_half_life_hours=config["FEED_TRENDING_HALF_LIFE_HOURS"],
+        explore_share=config["FEED_EXPLORE_SHARE"])
+    return Feed(discovery_service, settings, refresh_seconds=config["FEED_REFRESH_SECONDS"],
+                stats_seconds=config["FEED_STATS_SECONDS"],
+                snapshot_ttl=config["FEED_SNAPSHOT_TTL_SECONDS"])

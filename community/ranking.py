@@ -1,0 +1,230 @@
+"""How the ranked tabs order posts. Pure numpy, no database, so bench/community_feed.py runs the
+same code the server does.
+
+    trending  time-decayed engagement: (likes + 2 * comments) * 0.5 ** (age / 24 h), ties by
+              recency
+    for_you   per post, the sum of
+                taste       what the discovery recommender predicts for the post's character
+                            (discovery/taste.py: the like log-odds over the user's base rate, from
+                            swipes, chats, interests and the posts the user liked); a post without
+                            a character gets the lifts of its tags
+                engagement  w_engagement * log1p(time-decayed engagement)
+                freshness   w_fresh * 0.5 ** (age / 48 h)
+              then a greedy pass that costs a post `repeat_penalty` for each earlier pick about
+              the same character, and `explore_share` of the slots go to posts by new creators
+              (first post, or first character, within 14 days), drawn by score plus Gumbel noise
+Every pick keeps the part that lifted it most, which feed.py puts into words."""
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from discovery.recommender import Catalog, Recommender
+from discovery.recommender import _interleave  # exploration spread through a page, as the deck
+from discovery.taste import LIFT_CAP, Evidence, score
+
+HOUR = 3600.0
+DAY = 86_400.0
+PUBLISHED, HELD = 0, 1
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    trending_half_life_hours: float = 24.0
+    comment_weight: float = 2.0            # a comment is worth this many likes of engagement
+    fresh_half_life_hours: float = 48.0
+    w_taste: float = 1.0
+    w_engagement: float = 0.5
+    w_fresh: float = 0.6
+    repeat_penalty: float = 0.6            # per earlier pick about the same character
+    explore_share: float = 0.15            # of the slots for new creators' posts
+    new_creator_days: float = 14.0
+    recent_candidates: int = 3000          # the newest eligible posts are always candidates
+    trending_candidates: int = 2000        # ... and the best by trending score
+    taste_candidates: int = 200            # characters nearest the user's taste: their posts too
+    posts_per_character: int = 20
+    snapshot_size: int = 400               # posts ranked for one scroll (20 pages of 20)
+    post_like_weight: float = 0.5          # a liked post is evidence worth half a swipe-like
+    reason_min_lift: float = 0.4           # as the deck: a part must lift the score this much
+
+
+@dataclass
+class Ranked:
+    positions: np.ndarray       # index positions, best first
+    parts: list[str]            # per pick: "taste" | "engagement" | "fresh" | "explore" | ...
+    taste_rows: list[int]       # per pick: its row in `taste` (or -1), for the deck's words
+
+
+class PostIndex:
+    """The rankable posts (published, and held ones for their author) as arrays aligned by
+    position, in id order. Counts and statuses are refreshed from the database by feed.py; the
+    page it serves re-checks every post against the database."""
+
+    def __init__(self):
+        self.ids = np.zeros(0, np.int64)
+        self.created = np.zeros(0, np.float64)
+        self.author = np.zeros(0, np.int64)          # users.id, -1 for a character's post
+        self.author_character = np.zeros(0, np.int64)
+        self.subject = np.zeros(0, np.int64)         # the character it is about (or its author)
+        self.mature = np.zeros(0, bool)
+        self.status = np.zeros(0, np.int8)           # PUBLISHED | HELD
+        self.likes = np.zeros(0, np.float64)
+        self.comments = np.zeros(0, np.float64)
+        self.alive = np.zeros(0, bool)               # False once hidden or deleted
+        self.author_first = np.zeros(0, np.float64)  # when the author first posted (-inf: none)
+        self.tags: list[tuple] = []
+        self.position: dict[int, int] = {}
+        self.by_subject: dict[int, list[int]] = {}
+        self.first_post_by_author: dict[int, float] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def max_id(self) -> int:
+        return int(self.ids[-1]) if len(self.ids) else 0
+
+    def append(self, rows: list[tuple]) -> None:
+        """rows: (id, created ts, author, author_character, subject, mature, status code, likes,
+        comments, tags), ids above max_id, in id order."""
+        if not rows:
+            return
+        start = len(self.ids)
+        cols = list(zip(*rows))
+        self.ids = np.concatenate([self.ids, np.asarray(cols[0], np.int64)])
+        self.created = np.concatenate([self.created, np.asarray(cols[1], np.float64)])
+        self.author = np.concatenate([self.author, np.asarray(cols[2], np.int64)])
+        self.author_character = np.concatenate([self.author_character,
+                                                np.asarray(cols[3], np.int64)])
+        self.subject = np.concatenate([self.subject, np.asarray(cols[4], np.int64)])
+        self.mature = np.concatenate([self.mature, np.asarray(cols[5], bool)])
+        self.status = np.concatenate([self.status, np.asarray(cols[6], np.int8)])
+        self.likes = np.concatenate([self.likes, np.asarray(cols[7], np.float64)])
+        self.comments = np.concatenate([self.comments, np.asarray(cols[8], np.float64)])
+        self.alive = np.concatenate([self.alive, np.ones(len(rows), bool)])
+        first = []
+        for offset, row in enumerate(rows):
+            pos = start + offset
+            self.tags.append(tuple(row[9] or ()))
+            self.position[int(row[0])] = pos
+            if row[4] >= 0:
+                self.by_subject.setdefault(int(row[4]), []).append(pos)
+            if row[2] >= 0:
+                known = self.first_post_by_author.get(int(row[2]), math.inf)
+                self.first_post_by_author[int(row[2])] = min(known, float(row[1]))
+                first.append(self.first_post_by_author[int(row[2])])
+            else:
+                first.append(-math.inf)
+        self.author_first = np.concatenate([self.author_first, np.asarray(first, np.float64)])
+
+    def update(self, post_id: int, likes: int, comments: int, status: Optional[int]) -> None:
+        """New counts for a post; status None: it is no longer rankable (hidden, deleted)."""
+        pos = self.position.get(post_id)
+        if pos is None:
+            return
+        self.likes[pos], self.comments[pos] = likes, comments
+        if status is None:
+            self.alive[pos] = False
+        else:
+            self.status[pos], self.alive[pos] = status, True
+
+
+def engagement(index: PostIndex, positions: np.ndarray, now: float,
+               s: FeedSettings) -> np.ndarray:
+    raw = index.likes[positions] + s.comment_weight * index.comments[positions]
+    age = np.maximum(now - index.created[positions], 0.0)
+    return raw * 0.5 ** (age / (s.trending_half_life_hours * HOUR))
+
+
+def rank_trending(index: PostIndex, eligible: np.ndarray, now: float, s: FeedSettings,
+                  size: int) -> Ranked:
+    positions = np.flatnonzero(eligible)
+    hot = engagement(index, positions, now, s)
+    if len(positions) > size:  # the best `size`, without sorting everything
+        keep = np.argpartition(-hot, size - 1)[:size]
+        positions, hot = positions[keep], hot[keep]
+    order = np.lexsort((-index.ids[positions], -index.created[positions], -hot))
+    positions = positions[order]
+    return Ranked(positions, ["engagement" if h > 0 else "fresh" for h in hot[order]],
+                  [-1] * len(positions))
+
+
+def new_creator_mask(index: PostIndex, catalog: Optional[Catalog], character_pos: np.ndarray,
+                     now: float, s: FeedSettings) -> np.ndarray:
+    """Per position: by a creator whose first post is recent, or about a character the catalog
+    counts as new or by a new creator (discovery's flags)."""
+    mask = index.author_first >= now - s.new_creator_days * DAY
+    if catalog is not None and len(catalog):
+        known = character_pos >= 0
+        mask[known] |= catalog.explorable[character_pos[known]]
+    return mask
+
+
+def taste_of(recommender: Recommender, catalog: Catalog, evidence: Evidence,
+             character_positions: np.ndarray, prior: float, now: float):
+    """The recommender's parts for these catalog positions (discovery.taste.score: posterior
+    means), and per position the lift over the user's base rate without the character's own
+    freshness (a post's freshness is its own)."""
+    scores = score(catalog, evidence, character_positions, recommender.settings, prior, now)
+    lift = scores.neighbours + scores.tags + scores.direction + scores.quality
+    return scores, np.clip(lift, -2 * LIFT_CAP, 2 * LIFT_CAP)
+
+
+def tag_lift(evidence: Evidence, tags: tuple) -> float:
+    """A post without a character: the sum of its tags' fitted lifts, weighted as the user's mix
+    weighs tags."""
+    lift = sum(evidence.tag_weight.get(t, 0.0) for t in tags)
+    return evidence.mix[1] * max(-LIFT_CAP, min(LIFT_CAP, lift))
+
+
+def rank_for_you(index: PostIndex, candidates: np.ndarray, taste: np.ndarray,
+                 taste_rows: np.ndarray, explorable: np.ndarray, now: float, s: FeedSettings,
+                 rng: np.random.Generator, size: int) -> Ranked:
+    """Order `candidates` (index positions) for one reader. `taste[i]`: the taste lift of
+    candidate i; `taste_rows[i]`: its row in the recommender's scores (-1 without)."""
+    if not len(candidates):
+        return Ranked(np.zeros(0, np.int64), [], [])
+    eng = s.w_engagement * np.log1p(engagement(index, candidates, now, s))
+    age = np.maximum(now - index.created[candidates], 0.0)
+    fresh = s.w_fresh * 0.5 ** (age / (s.fresh_half_life_hours * HOUR))
+    tasted = s.w_taste * taste
+    total = tasted + eng + fresh
+    parts = np.stack([tasted, eng, fresh], axis=1)
+    names = ("taste", "engagement", "fresh")
+
+    size = min(size, len(candidates))
+    n_explore = int(size * s.explore_share + rng.random()) if explorable.any() else 0
+    pool = np.argsort(-total, kind="stable")[: max(5 * size, 200)]
+    exploit = _greedy(index, candidates, total, pool, size - min(n_explore, size - 1))
+    taken = set(exploit)
+    drawn = total + rng.gumbel(size=len(total))
+    explore_pool = [i for i in np.argsort(-drawn, kind="stable")
+                    if explorable[i] and i not in taken][:n_explore]
+    order = _interleave(exploit, explore_pool)
+    out_parts = []
+    for i in order:
+        if i in explore_pool:
+            out_parts.append("explore")
+        else:
+            best = int(np.argmax(parts[i]))
+            out_parts.append(names[best] if parts[i, best] >= s.reason_min_lift
+                             or names[best] != "taste" else "fresh")
+    return Ranked(candidates[order], out_parts, [int(taste_rows[i]) for i in order])
+
+
+def _greedy(index: PostIndex, candidates: np.ndarray, total: np.ndarray, pool: np.ndarray,
+            count: int, penalty: Optional[float] = None) -> list[int]:
+    """Best first, each pick costing later posts about the same character `repeat_penalty`."""
+    penalty = FeedSettings.repeat_penalty if penalty is None else penalty
+    value = total[pool].astype(np.float64).copy()
+    subjects = index.subject[candidates[pool]]
+    chosen: list[int] = []
+    free = np.ones(len(pool), bool)
+    for _ in range(min(count, len(pool))):
+        best = int(np.argmax(np.where(free, value, -np.inf)))
+        chosen.append(int(pool[best]))
+        free[best] = False
+        if subjects[best] >= 0:
+            value[subjects == subjects[best]] -= penalty
+    return chosen
