@@ -54,7 +54,11 @@
   socket.on("room:presence", (data) => {
     if (data.room_id !== roomId) return;
     online = new Set(data.online || []);
-    renderMembers();
+    if (room && [...online].some((id) => !room.members.some((m) => m.user_id === id))) {
+      refreshRoom();  // someone joined through an invite since this page loaded
+    } else {
+      renderMembers();
+    }
   });
   socket.on("room:typing", ({ room_id, user_id }) => {
     if (room_id !== roomId || user_id === me) return;
@@ -64,7 +68,7 @@
   });
   socket.on("room:error", (error) => {
     showError(error.message || error.code);
-    if (error.code === "not_member" || error.code === "kicked") {
+    if (error.code === "not_member" || error.code === "removed") {
       input.disabled = true;
       document.getElementById("room-send").disabled = true;
     }
@@ -112,6 +116,15 @@
       showError(error.message);
     }
   });
+
+  async function refreshRoom() {
+    try {
+      room = (await api("GET", `/api/rooms/${roomId}`)).room;
+      renderRoom();
+    } catch (error) {
+      showError(error.message);
+    }
+  }
 
   function renderRoom() {
     document.getElementById("room-title").textContent = room.title;
