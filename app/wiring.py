@@ -4,6 +4,9 @@ subscriber, built with the app's settings. This is the one place that knows who 
 from flask import Flask
 
 from analytics import subscribers as analytics_subscribers
+from community import notifications as community_notifications
+from community import report_targets as community_targets
+from community.events import live_notifier
 from conversations import inspector
 from conversations.guard import ChatGuard, SupportSection
 from conversations.replies import ReplyStreamer, recover_interrupted_replies
@@ -48,5 +51,10 @@ def wire(app: Flask, bus: EventBus) -> None:
         app.extensions["kindred.moderator"], settings,
         hidden_ids=lambda session, ids: moderation_queue.hidden_ids(session, "message", ids))
     sections.register(SupportSection(settings.get("SUPPORT_SECTION_TOKENS", 200)))
+    # The community: posts and comments as report targets, notifications pushed live.
+    community_targets.register()
+    notifier = app.extensions["kindred.notifier"] = community_notifications.Notifier(
+        db, live_notifier(socketio))
+    community_notifications.subscribe(bus, notifier)
     if not app.testing:
         recover_interrupted_replies(db)

@@ -5,7 +5,9 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from core import events
 from core.errors import KindredError, not_found
+from core.event_types import CreatorFollowed
 from core.users import User
 from characters.models import Character, CharacterFollow, CharacterLike, CreatorFollow
 
@@ -53,6 +55,7 @@ def set_creator_follow(session: Session, follower_id: int, creator: User, on: bo
     row = session.get(CreatorFollow, (follower_id, creator.id))
     if on and row is None:
         session.add(CreatorFollow(follower_id=follower_id, creator_id=creator.id))
+        events.record(session, CreatorFollowed(follower_id=follower_id, creator_id=creator.id))
         try:
             session.commit()
         except sa.exc.IntegrityError:

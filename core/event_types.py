@@ -181,8 +181,15 @@ class PostLiked:
     user_id: int
 
 
+@dataclass(frozen=True)
+class CreatorFollowed:
+    """A new follow of a creator (following again while following records nothing)."""
+    follower_id: int
+    creator_id: int
+
+
 ALL_EVENTS = (UserSignedUp, SessionStarted, ConversationStarted, MessageSent, PromptBuilt,
               ReplyFinished, CharacterCreated, CharacterChanged, CharacterPublished, SwipeMade,
               AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished, ContentFlagged,
-              PostPublished, CommentAdded, PostLiked)
+              PostPublished, CommentAdded, PostLiked, CreatorFollowed)
 
