@@ -121,6 +121,17 @@ class Config:
     WELLBEING_NUDGE_MINUTES = _int("WELLBEING_NUDGE_MINUTES", 120)
     WELLBEING_NUDGE_ADULTS = os.environ.get("WELLBEING_NUDGE_ADULTS", "0") == "1"
     CHAT_MODERATE_REPLIES = os.environ.get("CHAT_MODERATE_REPLIES", "1") == "1"  # model replies too
+    # Group rooms' turns (rooms/turns.py, docs/rooms.md "Turns"): messages within this many
+    # seconds are answered by one character turn; the per-room lock (Redis with REDIS_URL)
+    # expires after ROOM_LOCK_SECONDS unless the turn extends it, and a turn waits at most
+    # ROOM_LOCK_WAIT_SECONDS for another process's; a prompt reads the last
+    # ROOM_HISTORY_MESSAGES the character saw; ROOM_RANDOM_SEED fixes the speakers' draws.
+    ROOM_BATCH_SECONDS = _float("ROOM_BATCH_SECONDS", 1.5)
+    ROOM_LOCK_SECONDS = _float("ROOM_LOCK_SECONDS", 60)
+    ROOM_LOCK_WAIT_SECONDS = _float("ROOM_LOCK_WAIT_SECONDS", 300)
+    ROOM_HISTORY_MESSAGES = _int("ROOM_HISTORY_MESSAGES", 100)
+    ROOM_RANDOM_SEED = int(os.environ["ROOM_RANDOM_SEED"]) if os.environ.get(
+        "ROOM_RANDOM_SEED") else None
 
     # The safety pipeline (safety/, docs/moderation.md): the local model judges the classifier's
     # uncertain band. Off in tests, whose random-weight model would judge at random.

@@ -9,6 +9,7 @@ from flask import Flask
 # Socket.IO handlers register on import, before socketio.init_app, so every app gets them.
 import characters.events  # noqa: F401  (studio:draft)
 import conversations.events  # noqa: F401  (chat:*)
+import rooms.events  # noqa: F401  (room:*)
 from analytics.api import bp as analytics_bp
 from app import wiring
 from app.main import bp as main_bp

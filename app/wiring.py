@@ -21,6 +21,11 @@ from moderation import subscribers as moderation_subscribers
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
 from safety import build_moderator
+from conversations.events import DISCONNECT_HOOKS
+from core.event_types import RoomMemberRemoved
+from rooms import events as room_events
+from rooms import locks as room_locks
+from rooms.turns import RoomTurns, recover_interrupted_turns
 
 
 def wire(app: Flask, bus: EventBus) -> None:
@@ -58,3 +63,25 @@ def wire(app: Flask, bus: EventBus) -> None:
     community_notifications.subscribe(bus, notifier)
     if not app.testing:
         recover_interrupted_replies(db)
+    _wire_room_turns(app, bus, emit)
+
+
+def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
+    """Group rooms' turns: the chat's guard, the relationship level of whoever a character
+    answers as the rooms' one prompt section, the per-room lock (Redis when configured), and
+    the sockets of a removed member leaving the room."""
+    db, inference, settings = app.extensions["kindred.db"], app.extensions["kindred.inference"], \
+        app.config
+    room_sections = PromptSections(inference.count_tokens)
+    room_sections.register(relationship_hooks.LevelSection(settings,
+                                                           settings["LEVEL_SECTION_TOKENS"]))
+    turns = app.extensions["kindred.rooms"] = RoomTurns(
+        db, inference, emit, settings,
+        room_locks.build(settings["REDIS_URL"], settings["ROOM_LOCK_SECONDS"]), room_sections,
+        guard=app.extensions["kindred.replies"].guard, spawn=socketio.start_background_task)
+    bus.subscribe(RoomMemberRemoved,
+                  lambda event: room_events.remove_sockets(turns, event.room_id, event.user_id),
+                  name="rooms.removed_member_sockets")
+    app.extensions.setdefault(DISCONNECT_HOOKS, []).append(room_events.on_socket_disconnect)
+    if not app.testing:
+        recover_interrupted_turns(db)

@@ -27,6 +27,7 @@ from core.users import User
 
 log = logging.getLogger(__name__)
 
+DISCONNECT_HOOKS = "kindred.socket_disconnect_hooks"  # app.extensions key: [callable(sid)]
 INTERNAL = ("Something went wrong on the server while handling this; nothing was stored for "
             "it, so you can send it again.")
 INTERNAL_AFTER_SAVE = ("Your message is saved, but the reply could not be started because of "
@@ -51,6 +52,13 @@ def on_disconnect(*_args):
         _replies().stop_all_for_sid(request.sid)
     except Exception:
         log.exception("stopping the replies of disconnected socket %s failed", request.sid)
+    # Socket.IO keeps one handler per event: other domains' live features (group rooms) hook
+    # in here, through the list the app wires (app/wiring.py).
+    for hook in current_app.extensions.get(DISCONNECT_HOOKS, ()):
+        try:
+            hook(request.sid)
+        except Exception:
+            log.exception("disconnect hook %s failed for socket %s", hook, request.sid)
 
 
 def chat_event(handler):

@@ -240,10 +240,7 @@ class ReplyStreamer:
             self.release(live)
 
     def _params(self, stop: list[str]) -> GenerationParams:
-        s = self.settings
-        return GenerationParams(max_new_tokens=s["MAX_NEW_TOKENS"], temperature=s["TEMPERATURE"],
-                                top_p=s["TOP_P"], top_k=s["TOP_K"],
-                                repetition_penalty=s["REPETITION_PENALTY"], stop=stop)
+        return generation_params(self.settings, stop)
 
 
 def recover_interrupted_replies(db: Engine) -> int:
@@ -255,6 +252,15 @@ def recover_interrupted_replies(db: Engine) -> int:
             session.add(message)
         session.commit()
         return len(stale)
+
+
+def generation_params(settings, stop: list[str]) -> GenerationParams:
+    """The sampling settings of a character's reply (MAX_NEW_TOKENS, TEMPERATURE, TOP_P,
+    TOP_K, REPETITION_PENALTY), with its stop strings."""
+    s = settings
+    return GenerationParams(max_new_tokens=s["MAX_NEW_TOKENS"], temperature=s["TEMPERATURE"],
+                            top_p=s["TOP_P"], top_k=s["TOP_K"],
+                            repetition_penalty=s["REPETITION_PENALTY"], stop=stop)
 
 
 def check_due(fresh: int, chunk: str) -> bool:
