@@ -47,3 +47,26 @@ def logged(app, **where) -> list[AnalyticsEvent]:
     with Session(app.extensions["kindred.db"]) as session:
         query = session.query(AnalyticsEvent).order_by(AnalyticsEvent.id)
         return query.filter_by(**where).all()
+
+
+def insert_rows(app, rows, dataset: str = "live") -> None:
+    """rows: (user_id, name, occurred_at, session_id, properties) each, into `dataset`."""
+    with Session(app.extensions["kindred.db"]) as session:
+        session.add_all([AnalyticsEvent(user_id=user_id, name=name, occurred_at=at,
+                                        session_id=session_id, properties=properties,
+                                        dataset=dataset)
+                         for user_id, name, at, session_id, properties in rows])
+        session.commit()
+
+
+@pytest.fixture
+def admin_at(person, event_log, clock):
+    """An admin signed up long before the events under test (2026-01-05), the clock then set
+    to `now`; their own sign-up is a cohort far outside the ranges asked for."""
+    def make(now: datetime):
+        clock.now = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+        made = person("admin")
+        assert event_log.flush()
+        clock.now = now
+        return made
+    return make
