@@ -151,6 +151,24 @@ class Config:
     # {"welcome_tour": {"arms": {"control": 50, "tour": 50}, "start": "2026-12-01"}}
     ANALYTICS_EXPERIMENTS = json.loads(os.environ.get("ANALYTICS_EXPERIMENTS") or "{}")
 
+    # Characters as members of the community (community/members.py, topics.py, scheduler.py;
+    # docs/community.md "Characters as members"): their replies and welcomes (background, low
+    # priority), answers a character gives on one post per hour, tokens per thing it says; the
+    # topic of the day, run by the in-server scheduler from COMMUNITY_TOPIC_HOUR (UTC) by the one
+    # process holding that day's lock (a stale one is taken over after the given minutes), with at
+    # most COMMUNITY_TOPIC_CHARACTERS answers and a scene of COMMUNITY_SCENE_TURNS lines; and the
+    # cold-start seed step's generated topic answers (0: introductions only).
+    COMMUNITY_MEMBERS = os.environ.get("COMMUNITY_MEMBERS", "1") == "1"
+    COMMUNITY_REPLIES_PER_THREAD_HOUR = _int("COMMUNITY_REPLIES_PER_THREAD_HOUR", 3)
+    COMMUNITY_MAX_NEW_TOKENS = _int("COMMUNITY_MAX_NEW_TOKENS", 100)
+    COMMUNITY_SCHEDULER = os.environ.get("COMMUNITY_SCHEDULER", "1") == "1"
+    COMMUNITY_SCHEDULER_POLL_SECONDS = _float("COMMUNITY_SCHEDULER_POLL_SECONDS", 300)
+    COMMUNITY_TOPIC_HOUR = _int("COMMUNITY_TOPIC_HOUR", 9)
+    COMMUNITY_LOCK_STALE_MINUTES = _float("COMMUNITY_LOCK_STALE_MINUTES", 60)
+    COMMUNITY_TOPIC_CHARACTERS = _int("COMMUNITY_TOPIC_CHARACTERS", 8)
+    COMMUNITY_SCENE_TURNS = _int("COMMUNITY_SCENE_TURNS", 4)
+    COMMUNITY_SEED_TOPIC = os.environ.get("COMMUNITY_SEED_TOPIC", "1") == "1"
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
@@ -169,6 +187,7 @@ class TestConfig(Config):
     # The tiny random-weight model writes token soup, which the classifier blocks about 1 reply
     # in 8: tests about replies check them only where they ask to (tests/app/test_chat_moderation).
     CHAT_MODERATE_REPLIES = False
+    COMMUNITY_MAX_NEW_TOKENS = 16
 
 
 class ProductionConfig(Config):

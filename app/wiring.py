@@ -1,6 +1,9 @@
 """How the domains meet: the reply streamer, its prompt sections and every domain event
 subscriber, built with the app's settings. This is the one place that knows who reacts to what
 (docs/architecture.md lists it)."""
+import threading
+from datetime import timedelta
+
 from flask import Flask
 
 from analytics import subscribers as analytics_subscribers
@@ -21,6 +24,9 @@ from moderation import subscribers as moderation_subscribers
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
 from safety import build_moderator
+from community import members as community_members
+from community import scheduler as community_scheduler
+from community.topics import TopicRun
 from conversations.events import DISCONNECT_HOOKS
 from core.event_types import RoomMemberRemoved
 from rooms import events as room_events
@@ -63,6 +69,7 @@ def wire(app: Flask, bus: EventBus) -> None:
     community_notifications.subscribe(bus, notifier)
     if not app.testing:
         recover_interrupted_replies(db)
+    _wire_community_members(app, bus)
     _wire_room_turns(app, bus, emit)
 
 
@@ -85,3 +92,34 @@ def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
     app.extensions.setdefault(DISCONNECT_HOOKS, []).append(room_events.on_socket_disconnect)
     if not app.testing:
         recover_interrupted_turns(db)
+
+
+def _wire_community_members(app: Flask, bus: EventBus) -> None:
+    """Characters as members: their replies and welcomes (background subscribers), and the
+    daily topic run by the in-server scheduler (not in tests), locked in Redis when configured,
+    else in the database, so one process runs each day."""
+    db, inference, settings = app.extensions["kindred.db"], app.extensions["kindred.inference"], \
+        app.config
+    moderator = app.extensions["kindred.moderator"]
+
+    def notify(*args, **kwargs):  # the community's notifier, wherever it is wired
+        notifier = app.extensions.get("kindred.notifier")
+        return notifier.notify(*args, **kwargs) if notifier is not None else None
+
+    if settings["COMMUNITY_MEMBERS"]:
+        community_members.subscribe(bus, community_members.Members(db, inference, moderator,
+                                                                   settings, notify))
+    if app.testing or not settings["COMMUNITY_SCHEDULER"]:
+        return
+    stale = timedelta(minutes=settings["COMMUNITY_LOCK_STALE_MINUTES"])
+    if settings["REDIS_URL"]:
+        import redis
+        lock = community_scheduler.RedisLock(redis.Redis.from_url(settings["REDIS_URL"]), stale)
+    else:
+        lock = community_scheduler.DatabaseLock(db, stale)
+    topic_run = TopicRun(db, inference, moderator, settings)
+    scheduler = community_scheduler.Scheduler(lock, {"topic": topic_run.run},
+                                              settings["COMMUNITY_TOPIC_HOUR"])
+    stop = app.extensions["kindred.community_scheduler_stop"] = threading.Event()
+    socketio.start_background_task(scheduler.run_forever, stop,
+                                   settings["COMMUNITY_SCHEDULER_POLL_SECONDS"])
