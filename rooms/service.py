@@ -38,7 +38,7 @@ class Forbidden(KindredError):
 
 # --- rooms -----------------------------------------------------------------------------------
 
-def create_room(session: Session, moderator, owner: User, body: dict) -> Room:
+def create_room(session: Session, guard, owner: User, body: dict) -> Room:
     """A room owned by `owner` with the characters of `character_ids` (each visible to the
     owner), or none when `assistant` is true. Nothing is stored on bad input."""
     check_standing(owner, "create a room")
@@ -48,8 +48,8 @@ def create_room(session: Session, moderator, owner: User, body: dict) -> Room:
         raise KindredError("no_characters", "A room needs at least one character, unless the "
                                             "assistant is on call ('assistant': true).")
     characters = [_visible(session, character_id, owner.id) for character_id in character_ids]
-    title = _screen(moderator, owner, _title(body.get("title")), "title")
-    scenario = _screen(moderator, owner, _scenario(body.get("scenario", "")), "scenario")
+    title = _screen(guard, owner, _title(body.get("title")), "title")
+    scenario = _screen(guard, owner, _scenario(body.get("scenario", "")), "scenario")
     room = Room(title=title, owner_id=owner.id, strategy=_strategy(body.get("strategy", "natural")),
                 scenario=scenario, assistant=assistant,
                 auto_continue=_auto_continue(body.get("auto_continue", 0)))
@@ -90,7 +90,7 @@ def owned_room(session: Session, user_id: int, room_id) -> Room:
     return room
 
 
-def update_room(session: Session, moderator, user: User, room_id, body: dict) -> Room:
+def update_room(session: Session, guard, user: User, room_id, body: dict) -> Room:
     """PATCH: title, strategy, scenario, and characters to add, remove or (un)mute, all checked
     before anything is written."""
     room = owned_room(session, user.id, room_id)
@@ -103,11 +103,11 @@ def update_room(session: Session, moderator, user: User, room_id, body: dict) ->
                                         f"changeable fields are {', '.join(sorted(known))}.")
     changes = {}
     if "title" in body:
-        changes["title"] = _screen(moderator, user, _title(body["title"]), "title")
+        changes["title"] = _screen(guard, user, _title(body["title"]), "title")
     if "strategy" in body:
         changes["strategy"] = _strategy(body["strategy"])
     if "scenario" in body:
-        changes["scenario"] = _screen(moderator, user, _scenario(body["scenario"]), "scenario")
+        changes["scenario"] = _screen(guard, user, _scenario(body["scenario"]), "scenario")
     if "auto_continue" in body:
         changes["auto_continue"] = _auto_continue(body["auto_continue"])
     active = {stint.character_id: stint for stint in active_characters(session, room.id)}
@@ -401,23 +401,19 @@ def _id_list(value, key: str) -> list[int]:
     return list(dict.fromkeys(value))
 
 
-def _screen(moderator, user: User, text: str, label: str) -> str:
-    """The text as moderation lets it be stored (masked where it masks); blocked -> 422."""
-    if moderator is None or not text:
+def _screen(guard, user: User, text: str, label: str) -> str:
+    """The text as the chat's guard (conversations.guard.ChatGuard, surface room_message) lets
+    it be stored, masked where it masks; refused -> 422 blocked_content. No guard: as it is."""
+    if guard is None or not text:
         return text
-    try:
-        decision = moderator.moderate(text, SURFACE, {"mature_allowed": False,
-                                                      "under_18": not is_adult(user),
-                                                      "user_id": user.id})
-    except Exception:
-        raise KindredError("moderation_unavailable", "Rooms cannot be checked right now, so "
-                                                     "nothing was stored; try again in a "
-                                                     "moment.", 503) from None
-    if not decision.allowed:
+    verdict = guard.check_text(text, SURFACE, {"mature_allowed": False,
+                                               "under_18": not is_adult(user), "user_id": user.id})
+    if verdict.blocked:
+        decision = verdict.decision
         raise BlockedContent(decision.category, decision.rule,
                              f"The room's {label} breaks the community rules ({decision.rule}: "
                              f"{decision.category}); nothing was stored.")
-    return decision.text
+    return verdict.text
 
 
 def _iso(value: Optional[datetime]) -> Optional[str]:

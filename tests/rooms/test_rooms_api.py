@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from core.auth.roles import grant_role
 from core.db import utcnow
 from rooms import service
 from rooms.models import RoomCharacter
@@ -276,18 +277,31 @@ def test_a_banned_or_suspended_person_changes_nothing(app, people, state):
     assert room_rows(app) == before
 
 
-def test_a_title_that_breaks_the_rules_is_refused(app, people):
-    owner, = people(1)
-    moderator = app.extensions.get("kindred.moderator")
-    assert moderator is not None
+def test_a_title_or_scenario_an_operator_rule_blocks_is_refused(app, people):
+    owner, admin = people(2)
+    with admin.session() as session:
+        grant_role(session, admin.username, "admin")
+    rule = admin.call("POST", "/api/admin/moderation/rules",
+                      json={"category": "harassment", "kind": "word", "pattern": "grimblefrotz"})
+    assert rule.status_code == 201, rule.get_json()
+    room = make_room(owner)
     before = room_rows(app)
-    response = owner.call("POST", "/api/rooms", json={
-        "title": "Call me at 555-867-5309 or mail bob@example.com", "character_ids": [1]})
-    if response.status_code == 201:  # privacy masks instead of blocking
-        title = response.get_json()["room"]["title"]
-        assert "bob@example.com" not in title and "555-867-5309" not in title
-    else:
-        assert response.status_code == 422 and room_rows(app) == before
+    for method, path, body in (
+            ("POST", "/api/rooms", {"title": "grimblefrotz club", "character_ids": [1]}),
+            ("POST", "/api/rooms", {"title": "Fine", "character_ids": [1],
+                                    "scenario": "Everyone here is a grimblefrotz."}),
+            ("PATCH", f"/api/rooms/{room['id']}", {"title": "grimblefrotz"})):
+        response = owner.call(method, path, json=body)
+        assert response.status_code == 422, response.get_json()
+        error = response.get_json()["error"]
+        assert error["code"] == "blocked_content" and error["category"] == "harassment"
+    assert room_rows(app) == before
+
+
+def test_private_details_in_a_scenario_are_stored_masked(people):
+    owner, = people(1)
+    room = make_room(owner, scenario="Write to me at bob@example.com tonight.")
+    assert "bob@example.com" not in room["scenario"] and "[email hidden]" in room["scenario"]
 
 
 def test_the_room_pages_need_a_login_and_membership(app, people, client):
