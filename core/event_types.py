@@ -191,5 +191,5 @@ class CreatorFollowed:
 ALL_EVENTS = (UserSignedUp, SessionStarted, ConversationStarted, MessageSent, PromptBuilt,
               ReplyFinished, CharacterCreated, CharacterChanged, CharacterPublished, SwipeMade,
               AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished, ContentFlagged,
-              PostPublished, CommentAdded, PostLiked, CreatorFollowed)
+              PostPublished, CommentAdded, PostLiked, CreatorFollowed, RoomMemberRemoved)
 
