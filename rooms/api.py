@@ -52,7 +52,7 @@ def my_rooms():
 def get_room(room_id: int):
     session = db_session()
     room = service.member_room(session, current_user.id, room_id)
-    return jsonify({"room": service.room_payload(session, room)})
+    return jsonify({"room": service.room_payload(session, room, _online(room.id))})
 
 
 @bp.patch("/api/rooms/<int:room_id>")
@@ -140,6 +140,12 @@ def _guard():
     """The chat's safety check point, which room messages go through too."""
     replies = current_app.extensions.get("kindred.replies")
     return getattr(replies, "guard", None)
+
+
+def _online(room_id: int) -> list[int]:
+    """Who has a socket in the room now (rooms.locks presence, shared through Redis)."""
+    turns = current_app.extensions.get("kindred.rooms")
+    return turns.coordination.presence.online(room_id) if turns is not None else []
 
 
 def _query_int(name: str, default):

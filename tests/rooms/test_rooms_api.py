@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from core.auth.roles import grant_role
 from core.db import utcnow
+from core.extensions import socketio
 from rooms import service
 from rooms.models import RoomCharacter
 from tests.rooms import rooms_support
@@ -311,3 +312,19 @@ def test_the_room_pages_need_a_login_and_membership(app, people, client):
     assert owner.get("/rooms").status_code == 200
     assert owner.get(f"/rooms/{room['id']}").status_code == 200
     assert stranger.get(f"/rooms/{room['id']}").status_code == 404
+
+
+def test_the_room_says_who_has_it_open(app, people):
+    owner, guest = people(2)
+    room = make_room(owner)
+    join(owner, guest, room["id"])
+    sio = socketio.test_client(app, flask_test_client=guest.client)
+    try:
+        sio.emit("room:join", {"room_id": room["id"]})
+        assert any(e["name"] == "room:joined" for e in sio.get_received())
+        members = owner.get(f"/api/rooms/{room['id']}").get_json()["room"]["members"]
+        assert {m["user_id"]: m["online"] for m in members} == {owner.id: False, guest.id: True}
+    finally:
+        sio.disconnect()
+    members = owner.get(f"/api/rooms/{room['id']}").get_json()["room"]["members"]
+    assert not any(m["online"] for m in members)
