@@ -108,3 +108,31 @@ def simulate_command(users, days, seed):
                    "(/admin/analytics?dataset=demo).")
     finally:
         engine.dispose()
+
+
+@app.cli.group()
+def community():
+    """The community: the topic of the day."""
+
+
+@community.command("topic")
+@click.argument("prompt")
+@click.option("--day", default=None, help="YYYY-MM-DD (default: today, UTC)")
+def topic_command(prompt, day):
+    """Set PROMPT as the topic of the day (today unless --day), before characters answer it."""
+    from datetime import date
+    from community.topics import set_topic
+    from core.db import utcnow
+    try:
+        when = date.fromisoformat(day) if day else utcnow().date()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--day") from None
+    engine = make_engine(Config.DATABASE_URL)
+    try:
+        with session_scope(engine) as session:
+            topic = set_topic(session, prompt, when)
+            click.echo(f"The topic of {topic.day.isoformat()} is now: {topic.prompt}")
+    except KindredError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()

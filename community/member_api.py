@@ -50,13 +50,13 @@ def set_topic():
 
 
 def _day(value) -> date:
-    today = utcnow().date()
     if value is None:
-        return today
+        return utcnow().date()
     try:
-        day = date.fromisoformat(value) if isinstance(value, str) else None
+        return date.fromisoformat(value) if isinstance(value, str) else _bad_day()
     except ValueError:
-        day = None
-    if day is None or day < today:
-        raise KindredError("bad_day", "'day' is a date as YYYY-MM-DD, today or later.")
-    return day
+        return _bad_day()
+
+
+def _bad_day():
+    raise KindredError("bad_day", "'day' is a date as YYYY-MM-DD, today or later.")

@@ -30,7 +30,7 @@ from characters.sharing import taking_part
 from community.member_models import CommunityTopic, CommunityTopicPost
 from community.posts import create_post
 from community.voice import Turn, speak
-from core.db import session_scope
+from core.db import session_scope, utcnow
 from core.errors import Conflict, KindredError
 from core.text import check_text
 
@@ -70,9 +70,11 @@ BUILT_IN_TOPICS = (
 
 
 def set_topic(session: Session, prompt, day: date) -> CommunityTopic:
-    """The operator's topic for `day`. Commits. 400 `bad_topic` for an empty or too long one;
-    409 `topic_already_run` once characters have answered that day's topic."""
+    """The operator's topic for `day`. Commits. 400 `bad_topic` for an empty or too long one,
+    `bad_day` for a day gone by; 409 `topic_already_run` once characters have answered it."""
     text = _checked(prompt)
+    if day < utcnow().date():
+        raise KindredError("bad_day", "The topic can be set for today or a later day.")
     topic = session.exec(select(CommunityTopic).where(CommunityTopic.day == day)).first()
     if topic is not None and _answered(session, topic.id):
         raise Conflict("topic_already_run", f"Characters have already answered the topic of "
