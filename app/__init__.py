@@ -15,6 +15,7 @@ from app import wiring
 from app.main import bp as main_bp
 from characters.api import bp as characters_bp
 from community.api import bp as community_bp
+from community.feed_api import bp as community_feed_bp
 from community.member_api import bp as community_members_bp
 from community.pages import bp as community_pages_bp
 from config import Config
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, rooms_bp,
               discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, main_bp,
-              community_members_bp, community_pages_bp, community_bp)
+              community_members_bp, community_pages_bp, community_feed_bp, community_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:

@@ -34,7 +34,7 @@ from community.models import Post, PostLike
 from community.posts import posts_json
 from community.ranking import (HELD, PUBLISHED, FeedSettings, PostIndex, Ranked,
                                new_creator_mask, rank_for_you, rank_trending, tag_lift,
-                               taste_of)
+                               taste_of, trending_top)
 from core.db import utcnow
 from core.errors import KindredError
 from core.users import User
@@ -59,10 +59,10 @@ class Reader:
 class Feed:
     def __init__(self, discovery: Discovery, settings: FeedSettings = FeedSettings(),
                  refresh_seconds: float = 5.0, stats_seconds: float = 30.0,
-                 snapshot_ttl: float = 3600.0, seed: Optional[int] = None):
+                 snapshot_ttl: float = 3600.0, seed: Optional[int] = None, spawn=None):
         self.discovery = discovery
         self.settings = settings
-        self.posts = PostIndexCache(refresh_seconds, stats_seconds)
+        self.posts = PostIndexCache(refresh_seconds, stats_seconds, spawn)
         self.snapshots = cursors.SnapshotStore(snapshot_ttl)
         self.rng = np.random.default_rng(seed)
 
@@ -89,30 +89,38 @@ class Feed:
 
     def _keyset_page(self, session: Session, reader: Reader, tab: str, state: Optional[dict],
                      limit: int) -> tuple[list, Optional[str]]:
-        query = select(Post).where(*_visible(reader))
+        # Two index-friendly streams, merged: published posts (status, created_at, id), and the
+        # reader's own held ones.
+        queries = [select(Post).where(*_visible(reader, "published")),
+                   select(Post).where(*_visible(reader, "held"),
+                                      Post.author_id == reader.user_id)]
         follows = None
         if tab == "following":
             follows = _follows(session, reader.user_id)
             if not follows.creators and not follows.characters:
                 return [], None
-            query = query.where(sa.or_(Post.author_id.in_(follows.creators),
-                                       Post.author_character_id.in_(follows.characters),
-                                       Post.character_id.in_(follows.characters)))
-        query = query.order_by(Post.created_at.desc(), Post.id.desc())
+            followed = sa.or_(Post.author_id.in_(follows.creators),
+                              Post.author_character_id.in_(follows.characters),
+                              Post.character_id.in_(follows.characters))
+            queries = [q.where(followed) for q in queries]
+        queries = [q.order_by(Post.created_at.desc(), Post.id.desc()) for q in queries]
         after = (cursors.from_micros(state["at"]), state["id"]) if state else None
         accepted: list[Post] = []
         exhausted = False
         batch = limit + 1
         for _ in range(KEYSET_ROUNDS):
-            step = query
-            if after is not None:
-                step = step.where(sa.or_(Post.created_at < after[0],
-                                         sa.and_(Post.created_at == after[0],
-                                                 Post.id < after[1])))
-            rows = list(session.exec(step.limit(batch)))
+            found: list[Post] = []
+            full = False
+            for query in queries:
+                if after is not None:
+                    query = query.where(sa.tuple_(Post.created_at, Post.id) < after)
+                part = list(session.exec(query.limit(batch)))
+                full = full or len(part) == batch
+                found += part
+            found.sort(key=lambda p: (p.created_at, p.id), reverse=True)
+            exhausted = not full and len(found) <= batch
+            rows = found[:batch]
             accepted += _readable(session, reader, rows)
-            if len(rows) < batch:
-                exhausted = True
             if rows:
                 after = (rows[-1].created_at, rows[-1].id)
             if exhausted or len(accepted) > limit:
@@ -151,8 +159,10 @@ class Feed:
                 key, offset = self.snapshots.put(snapshot), 0
             chunk = snapshot.ids[offset: offset + 2 * (limit - len(picked))]
             reasons = dict(zip(chunk, snapshot.reasons[offset: offset + len(chunk)]))
-            found = session.exec(select(Post).where(Post.id.in_(chunk), *_visible(reader)))
-            posts = {p.id: p for p in _readable(session, reader, list(found))}
+            # By primary key, the filters in Python: a lookup the planner cannot get wrong.
+            found = [p for p in session.exec(select(Post).where(Post.id.in_(chunk)))
+                     if _passes(p, reader)]
+            posts = {p.id: p for p in _readable(session, reader, found)}
             for post_id in chunk:
                 offset += 1
                 post = posts.get(post_id)
@@ -164,16 +174,17 @@ class Feed:
 
     def _snapshot(self, session: Session, reader: Reader, tab: str, shown: frozenset,
                   now: datetime) -> cursors.Snapshot:
-        index = self.posts.get(session)
-        eligible = _eligible(index, reader, shown)
-        size = self.settings.snapshot_size
-        ts = now.timestamp()
-        if tab == "trending":
-            ranked = rank_trending(index, eligible, ts, self.settings, size)
-            reasons = [_trending_reason(index, pos) for pos in ranked.positions.tolist()]
-        else:
-            ranked, reasons = self._for_you(session, index, eligible, reader, now, size)
-        ids = [int(i) for i in index.ids[ranked.positions]]
+        with self.posts.lock:  # one consistent index while it ranks
+            index = self.posts.get(session)
+            eligible = _eligible(index, reader, shown)
+            size = self.settings.snapshot_size
+            ts = now.timestamp()
+            if tab == "trending":
+                ranked = rank_trending(index, eligible, ts, self.settings, size)
+                reasons = [_trending_reason(index, pos) for pos in ranked.positions.tolist()]
+            else:
+                ranked, reasons = self._for_you(session, index, eligible, reader, now, size)
+            ids = [int(i) for i in index.ids[ranked.positions]]
         return cursors.Snapshot(reader.user_id, tab, ids, reasons, shown)
 
     def _for_you(self, session: Session, index: PostIndex, eligible: np.ndarray,
@@ -244,28 +255,34 @@ class PostIndexCache:
     """The post index of this process: new posts appended at most every `refresh_seconds`, counts
     and statuses reloaded every `stats_seconds` (both 0 in tests: every call)."""
 
-    def __init__(self, refresh_seconds: float, stats_seconds: float):
+    def __init__(self, refresh_seconds: float, stats_seconds: float, spawn=None):
         self.refresh_seconds, self.stats_seconds = refresh_seconds, stats_seconds
+        self.spawn = spawn  # runs the counts reload off the request (None: inline)
         self.index = PostIndex()
         self._checked_at = self._stats_at = -math.inf
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()  # held while the index changes and while it ranks
+        self._reloading = False
         self._catalog_key = None
         self._catalog_pos = np.zeros(0, np.int64)
 
     def get(self, session: Session) -> PostIndex:
-        with self._lock:
+        with self.lock:
             now = time.monotonic()
             if now - self._checked_at >= self.refresh_seconds:
                 self._append(session, Post.id > self.index.max_id)
                 self._checked_at = now
-            if now - self._stats_at >= self.stats_seconds:
-                self._reload_counts(session)
+            if now - self._stats_at >= self.stats_seconds and not self._reloading:
                 self._stats_at = now
+                if self.spawn is None:
+                    self._reload_counts(session)
+                else:
+                    self._reloading = True
+                    self.spawn(self._reload_in_background, session.get_bind())
             return self.index
 
     def catalog_positions(self, index: PostIndex, catalog) -> np.ndarray:
         """Per index position, the discovery catalog position of the post's character (-1)."""
-        with self._lock:
+        with self.lock:
             key = (id(catalog), len(index))
             if key != self._catalog_key:
                 self._catalog_pos = np.array([catalog.position.get(int(c), -1)
@@ -285,18 +302,27 @@ class PostIndexCache:
              RANKABLE[r.status], r.like_count, r.comment_count, tuple(r.tags or ()))
             for r in rows])
 
+    def _reload_in_background(self, engine) -> None:
+        try:
+            with Session(engine) as session:
+                self._reload_counts(session)
+        finally:
+            self._reloading = False
+
     def _reload_counts(self, session: Session) -> None:
-        rows = session.exec(select(Post.id, Post.like_count, Post.comment_count,
-                                   Post.status)).all()
-        missing = []
-        for post_id, likes, comments, status in rows:
-            code = RANKABLE.get(status)
-            if post_id in self.index.position:
-                self.index.update(post_id, likes, comments, code)
-            elif code is not None and post_id <= self.index.max_id:
-                missing.append(post_id)  # rankable again (restored by a moderator)
-        if missing:
-            self._append(session, Post.id.in_(missing))
+        table = Post.__table__
+        rows = session.connection().execute(sa.select(
+            table.c.id, table.c.like_count, table.c.comment_count, table.c.status)).all()
+        if not rows:
+            return
+        ids, likes, comments, statuses = zip(*rows)
+        codes = np.array([RANKABLE.get(s, -1) for s in statuses], np.int8)
+        with self.lock:
+            restored = self.index.update(np.array(ids, np.int64), np.array(likes, np.float64),
+                                         np.array(comments, np.float64), codes)
+            restored = [int(i) for i in restored if i <= self.index.max_id]
+            if restored:  # rankable again (restored by a moderator)
+                self._append(session, Post.id.in_(restored))
 
 
 # -- filters -----------------------------------------------------------------------------------
@@ -307,10 +333,11 @@ class Follows:
     characters: tuple
 
 
-def _visible(reader: Reader) -> list:
-    """SQL conditions every post on every tab meets."""
-    out = [sa.or_(Post.status == "published",
-                  sa.and_(Post.status == "held", Post.author_id == reader.user_id))]
+def _visible(reader: Reader, status: Optional[str] = None) -> list:
+    """SQL conditions every post on every tab meets; `status`: only that status (still only
+    ever published, or held and the reader's own)."""
+    mine = sa.and_(Post.status == "held", Post.author_id == reader.user_id)
+    out = [Post.status == status] if status else [sa.or_(Post.status == "published", mine)]
     if reader.blocked_creators:
         out.append(sa.or_(Post.author_id.is_(None),
                           Post.author_id.notin_(reader.blocked_creators)))
@@ -322,6 +349,16 @@ def _visible(reader: Reader) -> list:
     if not reader.mature:
         out.append(Post.content_rating == "sfw")
     return out
+
+
+def _passes(post: Post, reader: Reader) -> bool:
+    """_visible, for one post already loaded."""
+    return ((post.status == "published"
+             or (post.status == "held" and post.author_id == reader.user_id))
+            and post.author_id not in reader.blocked_creators
+            and post.author_character_id not in reader.blocked_characters
+            and post.character_id not in reader.blocked_characters
+            and (reader.mature or post.content_rating == "sfw"))
 
 
 def _eligible(index: PostIndex, reader: Reader, shown: frozenset) -> np.ndarray:
@@ -344,7 +381,9 @@ def _readable(session: Session, reader: Reader, posts: list[Post]) -> list[Post]
     ones only with mature content on) and whose author is not banned, in the order given."""
     character_ids = {i for p in posts for i in (p.character_id, p.author_character_id) if i}
     characters = {c.id: c for c in session.exec(
-        select(Character).where(Character.id.in_(character_ids)))} if character_ids else {}
+        select(Character.id, Character.visibility, Character.moderation_hidden,
+               Character.creator_id, Character.content_rating)
+        .where(Character.id.in_(character_ids)))} if character_ids else {}
     seeable = {i for i, c in characters.items() if can_view(c, reader.user_id)
                and (reader.mature or c.content_rating != "mature"
                     or c.creator_id == reader.user_id)}
@@ -397,8 +436,7 @@ def _candidates(index: PostIndex, eligible: np.ndarray, catalog, evidence,
     if not len(pool):
         return pool
     found = [_top(pool, index.created[pool], s.recent_candidates)]
-    trending = rank_trending(index, eligible, now, s, s.trending_candidates)
-    found.append(trending.positions)
+    found.append(trending_top(index, eligible, now, s, s.trending_candidates)[0])
     if not evidence.empty and len(catalog):
         liked = [i for i, k in enumerate(evidence.kinds) if k != "pass"]
         liked.sort(key=lambda i: -evidence.weight[i])

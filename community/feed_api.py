@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from community.feed import DEFAULT_LIMIT, Feed
 from community.ranking import FeedSettings
 from core.errors import KindredError
+from core.extensions import socketio
 from core.web.db import db_session
 from discovery.api import discovery
 
@@ -29,15 +30,18 @@ def feed() -> Feed:
     """The app's Feed (post index, snapshots, and the app's Discovery), made on first use."""
     found = current_app.extensions.get("kindred.feed")
     if found is None:
-        found = current_app.extensions.setdefault("kindred.feed",
-                                                  build_feed(current_app.config, discovery()))
+        spawn = None if current_app.testing else socketio.start_background_task
+        found = current_app.extensions.setdefault(
+            "kindred.feed", build_feed(current_app.config, discovery(), spawn))
     return found
 
 
-def build_feed(config, discovery_service) -> Feed:
+def build_feed(config, discovery_service, spawn=None) -> Feed:
+    """`spawn` runs the periodic reload of counts off the request (socketio's background task);
+    None runs it inline."""
     settings = FeedSettings(
         trending_half_life_hours=config["FEED_TRENDING_HALF_LIFE_HOURS"],
         explore_share=config["FEED_EXPLORE_SHARE"])
     return Feed(discovery_service, settings, refresh_seconds=config["FEED_REFRESH_SECONDS"],
                 stats_seconds=config["FEED_STATS_SECONDS"],
-                snapshot_ttl=config["FEED_SNAPSHOT_TTL_SECONDS"])
+                snapshot_ttl=config["FEED_SNAPSHOT_TTL_SECONDS"], spawn=spawn)

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from discovery.recommender import Catalog, Recommender
 from discovery.recommender import _interleave  # exploration spread through a page, as the deck
 from discovery.taste import LIFT_CAP, Evidence, score
 
+_BLAS = ThreadpoolController()  # small products: BLAS threads only cost here (as the deck)
 HOUR = 3600.0
 DAY = 86_400.0
 PUBLISHED, HELD = 0, 1
@@ -40,11 +42,12 @@ class FeedSettings:
     repeat_penalty: float = 0.6            # per earlier pick about the same character
     explore_share: float = 0.15            # of the slots for new creators' posts
     new_creator_days: float = 14.0
-    recent_candidates: int = 3000          # the newest eligible posts are always candidates
-    trending_candidates: int = 2000        # ... and the best by trending score
-    taste_candidates: int = 200            # characters nearest the user's taste: their posts too
-    posts_per_character: int = 20
-    snapshot_size: int = 400               # posts ranked for one scroll (20 pages of 20)
+    recent_candidates: int = 1500          # the newest eligible posts are always candidates
+    trending_candidates: int = 1000        # ... and the best by trending score
+    taste_candidates: int = 100            # characters nearest the user's taste: their posts too
+    posts_per_character: int = 10
+    snapshot_size: int = 200               # posts ranked for one scroll (10 pages of 20); then
+                                           # a continuation ranks what is left
     post_like_weight: float = 0.5          # a liked post is evidence worth half a swipe-like
     reason_min_lift: float = 0.4           # as the deck: a part must lift the score this much
 
@@ -77,6 +80,7 @@ class PostIndex:
         self.position: dict[int, int] = {}
         self.by_subject: dict[int, list[int]] = {}
         self.first_post_by_author: dict[int, float] = {}
+        self._sorted: Optional[tuple] = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -118,16 +122,29 @@ class PostIndex:
                 first.append(-math.inf)
         self.author_first = np.concatenate([self.author_first, np.asarray(first, np.float64)])
 
-    def update(self, post_id: int, likes: int, comments: int, status: Optional[int]) -> None:
-        """New counts for a post; status None: it is no longer rankable (hidden, deleted)."""
-        pos = self.position.get(post_id)
-        if pos is None:
-            return
-        self.likes[pos], self.comments[pos] = likes, comments
-        if status is None:
-            self.alive[pos] = False
-        else:
-            self.status[pos], self.alive[pos] = status, True
+    def positions_of(self, ids: np.ndarray) -> np.ndarray:
+        """Index positions of these post ids, -1 for ids not in the index (vectorised)."""
+        if self._sorted is None or len(self._sorted[0]) != len(self.ids):
+            order = np.argsort(self.ids, kind="stable")
+            self._sorted = (self.ids[order], order)
+        keys, order = self._sorted
+        at = np.minimum(np.searchsorted(keys, ids), max(len(keys) - 1, 0))
+        if not len(keys):
+            return np.full(len(ids), -1, np.int64)
+        return np.where(keys[at] == ids, order[at], -1)
+
+    def update(self, ids: np.ndarray, likes: np.ndarray, comments: np.ndarray,
+               status: np.ndarray) -> np.ndarray:
+        """New counts and statuses (PUBLISHED, HELD, or -1: no longer rankable) for these posts.
+        Returns the ids that are rankable but not in the index (restored ones)."""
+        pos = self.positions_of(ids)
+        known = pos >= 0
+        at = pos[known]
+        self.likes[at], self.comments[at] = likes[known], comments[known]
+        rankable = status[known] >= 0
+        self.alive[at] = rankable
+        self.status[at[rankable]] = status[known][rankable]
+        return ids[~known & (status >= 0)]
 
 
 def engagement(index: PostIndex, positions: np.ndarray, now: float,
@@ -139,15 +156,22 @@ def engagement(index: PostIndex, positions: np.ndarray, now: float,
 
 def rank_trending(index: PostIndex, eligible: np.ndarray, now: float, s: FeedSettings,
                   size: int) -> Ranked:
+    positions, hot = trending_top(index, eligible, now, s, size)
+    return Ranked(positions, ["engagement" if h > 0 else "fresh" for h in hot.tolist()],
+                  [-1] * len(positions))
+
+
+def trending_top(index: PostIndex, eligible: np.ndarray, now: float, s: FeedSettings,
+                 size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best `size` eligible positions by time-decayed engagement, ties by recency, and their
+    scores (without sorting everything)."""
     positions = np.flatnonzero(eligible)
     hot = engagement(index, positions, now, s)
-    if len(positions) > size:  # the best `size`, without sorting everything
+    if len(positions) > size:
         keep = np.argpartition(-hot, size - 1)[:size]
         positions, hot = positions[keep], hot[keep]
     order = np.lexsort((-index.ids[positions], -index.created[positions], -hot))
-    positions = positions[order]
-    return Ranked(positions, ["engagement" if h > 0 else "fresh" for h in hot[order]],
-                  [-1] * len(positions))
+    return positions[order], hot[order]
 
 
 def new_creator_mask(index: PostIndex, catalog: Optional[Catalog], character_pos: np.ndarray,
@@ -166,7 +190,8 @@ def taste_of(recommender: Recommender, catalog: Catalog, evidence: Evidence,
     """The recommender's parts for these catalog positions (discovery.taste.score: posterior
     means), and per position the lift over the user's base rate without the character's own
     freshness (a post's freshness is its own)."""
-    scores = score(catalog, evidence, character_positions, recommender.settings, prior, now)
+    with _BLAS.limit(limits=1, user_api="blas"):
+        scores = score(catalog, evidence, character_positions, recommender.settings, prior, now)
     lift = scores.neighbours + scores.tags + scores.direction + scores.quality
     return scores, np.clip(lift, -2 * LIFT_CAP, 2 * LIFT_CAP)
 
@@ -196,35 +221,35 @@ def rank_for_you(index: PostIndex, candidates: np.ndarray, taste: np.ndarray,
     size = min(size, len(candidates))
     n_explore = int(size * s.explore_share + rng.random()) if explorable.any() else 0
     pool = np.argsort(-total, kind="stable")[: max(5 * size, 200)]
-    exploit = _greedy(index, candidates, total, pool, size - min(n_explore, size - 1))
-    taken = set(exploit)
-    drawn = total + rng.gumbel(size=len(total))
-    explore_pool = [i for i in np.argsort(-drawn, kind="stable")
-                    if explorable[i] and i not in taken][:n_explore]
-    order = _interleave(exploit, explore_pool)
-    out_parts = []
-    for i in order:
-        if i in explore_pool:
-            out_parts.append("explore")
-        else:
-            best = int(np.argmax(parts[i]))
-            out_parts.append(names[best] if parts[i, best] >= s.reason_min_lift
-                             or names[best] != "taste" else "fresh")
-    return Ranked(candidates[order], out_parts, [int(taste_rows[i]) for i in order])
+    exploit = _greedy(index, candidates, total, pool, size - min(n_explore, size - 1),
+                      s.repeat_penalty)
+    drawn = np.where(explorable, total + rng.gumbel(size=len(total)), -np.inf)
+    drawn[exploit] = -np.inf
+    explore = [int(i) for i in np.argsort(-drawn, kind="stable")[:n_explore]
+               if np.isfinite(drawn[i])]
+    order = np.asarray(_interleave(exploit, explore), np.int64)
+    best = parts[order].argmax(axis=1)
+    lifted = parts[order, best] >= s.reason_min_lift
+    named = [names[b] if (names[b] != "taste" or ok) else "fresh"
+             for b, ok in zip(best.tolist(), lifted.tolist())]
+    explored = set(explore)
+    out_parts = ["explore" if i in explored else part for i, part in zip(order.tolist(), named)]
+    return Ranked(candidates[order], out_parts, taste_rows[order].tolist())
 
 
 def _greedy(index: PostIndex, candidates: np.ndarray, total: np.ndarray, pool: np.ndarray,
-            count: int, penalty: Optional[float] = None) -> list[int]:
-    """Best first, each pick costing later posts about the same character `repeat_penalty`."""
-    penalty = FeedSettings.repeat_penalty if penalty is None else penalty
-    value = total[pool].astype(np.float64).copy()
+            count: int, penalty: float) -> list[int]:
+    """Best first, each pick costing later posts about the same character `repeat_penalty`.
+    The greedy pass in closed form: a character's posts are picked in the order of their own
+    scores, so its k-th post (from 0) costs k penalties."""
+    value = total[pool].astype(np.float64)
     subjects = index.subject[candidates[pool]]
-    chosen: list[int] = []
-    free = np.ones(len(pool), bool)
-    for _ in range(min(count, len(pool))):
-        best = int(np.argmax(np.where(free, value, -np.inf)))
-        chosen.append(int(pool[best]))
-        free[best] = False
-        if subjects[best] >= 0:
-            value[subjects == subjects[best]] -= penalty
-    return chosen
+    order = np.lexsort((-value, subjects))
+    sorted_subjects = subjects[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_subjects)) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    rank = np.where(sorted_subjects >= 0, rank, 0)   # posts without a character: no cost
+    adjusted = np.empty(len(order))
+    adjusted[order] = value[order] - penalty * rank
+    best = np.argsort(-adjusted, kind="stable")[:count]
+    return [int(pool[i]) for i in best]
