@@ -21,6 +21,7 @@ bench: setup
 	$(PY) -m bench.chat_latency
 	$(PY) -m bench.inference
 	$(PY) -m bench.discovery
+	$(PY) -m bench.community_feed
 	$(PY) -m bench.memory_extraction
 	$(PY) -m bench.moderation
 

@@ -197,11 +197,7 @@ def test_each_post_is_the_post_payload_with_a_reason(auth, db):
     auth.signup()
     post = add_post(db, author_id=make_user(db), body="hello feed", likes=2)
     item = feed(auth, "new")["posts"][0]
-    from community.models import Post
-    from community.posts import post_json  # what GET /api/posts/<id> answers
-    from tests.community.feed_world import session_scope
-    with session_scope(db) as session:
-        single = post_json(session, session.get(Post, post), user_id(db, auth.username))
+    single = auth.call("GET", f"/api/posts/{post}").get_json()["post"]
     assert {k: v for k, v in item.items() if k != "reason"} == single
     assert item["reason"] == "New post"
 
