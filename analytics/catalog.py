@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from core.event_types import (CardsDrawn, ChapterFinished, CharacterCreated, CharacterPublished,
-                              ContentFlagged, ConversationStarted, LevelChanged, MessageSent,
-                              ReplyFinished, SessionStarted, SwipeMade, UserSignedUp)
+                              CommentAdded, ContentFlagged, ConversationStarted, LevelChanged,
+                              MessageSent, PostLiked, PostPublished, ReplyFinished,
+                              SessionStarted, SwipeMade, UserSignedUp)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ EVENTS = (
               ("character_id", "story_id", "chapter", "conversation_id", "story_finished")),
     EventSpec("content_flagged", ContentFlagged, "user_id",
               ("surface", "target_type", "target_id", "action", "category", "stage", "rule")),
+    # The community (issue 15). A post or comment a character wrote has no user.
+    EventSpec("post_published", PostPublished, "author_id",
+              ("post_id", "author_character_id", "character_id", "kind")),
+    EventSpec("comment_added", CommentAdded, "author_id",
+              ("comment_id", "post_id", "author_character_id", "parent_id")),
+    EventSpec("post_liked", PostLiked, "user_id", ("post_id",)),
 )
 NAMES = tuple(spec.name for spec in EVENTS)
 
