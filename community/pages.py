@@ -8,6 +8,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from characters.service import visible_character
+from community.posts import visible_post
 from core.web.db import db_session
 from core.web.pages import page_login_required
 
@@ -26,6 +27,7 @@ def feed_page():
 @bp.get("/posts/<int:post_id>")
 @page_login_required
 def post_page(post_id: int):
+    visible_post(db_session(), post_id, current_user._get_current_object())  # 404 if not seen
     return render_template("post.html", post_id=post_id)
 
 

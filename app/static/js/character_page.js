@@ -77,7 +77,9 @@ async function morePosts() {
     document.getElementById("character-posts-empty").hidden = postList.children.length > 0;
     moreButton.hidden = posts.done;
   } catch (error) {
-    showError(error.message);
+    const empty = document.getElementById("character-posts-empty");
+    empty.textContent = `The posts about this character could not be loaded: ${error.message}`;
+    empty.hidden = false;
   } finally {
     posts.loading = false;
   }

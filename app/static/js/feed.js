@@ -13,14 +13,15 @@ const EMPTY = {
 };
 
 // One load at a time per tab; a tab switch drops the pages of the tab left behind.
-const state = { tab: initialTab(), cursor: null, done: false, loading: false, generation: 0 };
+// After a failed load only the button tries again, so an error is not retried in a loop.
+const state = { tab: initialTab(), cursor: null, done: false, loading: false, failed: false, generation: 0 };
 
 document.querySelectorAll(".feed-tab").forEach((tab) => tab.addEventListener("click", () => {
   if (tab.dataset.tab === state.tab) return;
   selectTab(tab.dataset.tab);
   history.replaceState(null, "", tab.dataset.tab === "for_you" ? "/feed" : `/feed?tab=${tab.dataset.tab}`);
 }));
-moreButton.addEventListener("click", () => loadMore());
+moreButton.addEventListener("click", () => { state.failed = false; loadMore(); });
 
 function initialTab() {
   const asked = new URLSearchParams(window.location.search).get("tab");
@@ -28,7 +29,8 @@ function initialTab() {
 }
 
 function selectTab(tab) {
-  Object.assign(state, { tab, cursor: null, done: false, loading: false, generation: state.generation + 1 });
+  Object.assign(state, { tab, cursor: null, done: false, loading: false, failed: false,
+    generation: state.generation + 1 });
   document.querySelectorAll(".feed-tab").forEach((button) =>
     button.setAttribute("aria-selected", String(button.dataset.tab === tab)));
   list.replaceChildren();
@@ -40,7 +42,7 @@ function selectTab(tab) {
 }
 
 async function loadMore() {
-  if (state.loading || state.done) return;
+  if (state.loading || state.done || state.failed) return;
   state.loading = true;
   const generation = state.generation;
   const params = new URLSearchParams({ tab: state.tab });
@@ -52,15 +54,19 @@ async function loadMore() {
     list.append(...posts.filter((post) => !shown.has(String(post.id))).map((post) => KindredPosts.card(post)));
     state.cursor = next;
     state.done = !next;
+    errorBox.hidden = true;
+    moreButton.textContent = "Load more";
     list.dataset.loaded = String(list.children.length);
     emptyBox.textContent = EMPTY[state.tab];
     emptyBox.hidden = list.children.length > 0;
     moreButton.hidden = state.done;
   } catch (error) {
     if (generation !== state.generation) return;
-    errorBox.textContent = error.message;
+    state.failed = true;
+    errorBox.textContent = `The feed could not be loaded: ${error.message}`;
     errorBox.hidden = false;
-    moreButton.hidden = false;  // to try again
+    moreButton.textContent = "Try again";
+    moreButton.hidden = false;
   } finally {
     if (generation === state.generation) state.loading = false;
   }

@@ -62,10 +62,11 @@
   function entry(n) {
     const href = n.post_id ? `/posts/${n.post_id}${n.comment_id ? "#comments" : ""}` : (n.url || null);
     const text = el("span", { class: "notify-text" }, n.text || describe(n));
+    const snippet = n.snippet ? el("span", { class: "notify-snippet muted small" }, n.snippet) : null;
     const when = el("span", { class: "muted small" }, ago(n.created_at));
     const body = href
-      ? el("a", { href, onclick: (event) => follow(event, n, href) }, text, when)
-      : el("span", {}, text, when);
+      ? el("a", { href, onclick: (event) => follow(event, n, href) }, text, snippet, when)
+      : el("span", {}, text, snippet, when);
     return el("li", { class: `notify-item kind-${n.kind}${isRead(n) ? "" : " unread"}`, "data-notification-id": n.id }, body);
   }
 

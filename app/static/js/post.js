@@ -23,7 +23,8 @@ async function loadPost() {
 }
 
 function continueAction(shown) {
-  if (shown.kind !== "chat" || !shown.character) return [];
+  // what community/continue_chat.py continues: an exchange with a character
+  if (!["chat", "story"].includes(shown.kind) || !shown.excerpt?.length || !shown.character) return [];
   const button = el("button", { type: "button", class: "continue-chat", onclick: async () => {
     button.disabled = true;
     try {
@@ -71,6 +72,10 @@ function renderComments(top) {
 }
 
 function commentItem(comment) {
+  if (comment.deleted) {  // gone, but its replies are not
+    return el("li", { class: "comment deleted", "data-comment-id": comment.id },
+      el("p", { class: "comment-body muted" }, "This comment was deleted."));
+  }
   const byCharacter = comment.author_kind === "character";
   const name = byCharacter ? (comment.author?.name || comment.author_character?.name || "A character")
     : KindredPosts.personName(comment.author);
@@ -97,7 +102,7 @@ function commentItem(comment) {
       byCharacter ? KindredPosts.aiLabel() : null,
       el("span", { class: "muted" }, ` · ${KindredPosts.timeAgo(comment.created_at)}`),
       comment.edited_at ? el("span", { class: "badge" }, " · edited") : null,
-      comment.status === "held" ? el("span", { class: "in-review" }, "in review") : null),
+      comment.status === "held" || comment.in_review ? el("span", { class: "in-review" }, "in review") : null),
     body, tools);
   return item;
 }

@@ -17,10 +17,11 @@ const KindredPosts = (() => {
     item.replaceChildren(
       header(post, link),
       post.reason ? el("p", { class: "post-reason" }, post.reason) : null,
-      post.status === "held"
+      post.status === "held" || post.in_review
         ? el("p", { class: "in-review", role: "note" }, "In review: only you can see this post until a moderator has looked at it.")
         : null,
       post.body ? el("p", { class: "post-body" }, post.body) : null,
+      attachment(post),
       excerpt(post),
       tags(post),
       actions(item, post, options, link));
@@ -31,7 +32,7 @@ const KindredPosts = (() => {
     const byCharacter = post.author_kind === "character";
     const name = byCharacter ? characterName(post) : personName(post.author);
     const avatar = byCharacter ? (post.author?.avatar_url || character?.avatar_url) : character?.avatar_url;
-    const authorHref = byCharacter ? characterHref(post.author_character_id ?? post.author?.id ?? character?.id)
+    const authorHref = byCharacter ? characterHref(post.author?.id ?? character?.id)
       : (post.author?.username ? `/creators/${encodeURIComponent(post.author.username)}` : null);
     return el("header", { class: "post-head" },
       avatar ? el("img", { class: "avatar small", src: avatar, alt: "" }) : null,
@@ -51,6 +52,23 @@ const KindredPosts = (() => {
         el("span", { class: "excerpt-name" }, line.name || (line.role === "user" ? "You" : "Character")),
         line.role === "character" ? aiLabel() : null,
         el("span", { class: "excerpt-text" }, line.content))));
+  }
+
+  // What a story, card or character post shows besides its caption.
+  function attachment(post) {
+    if (post.card) {
+      return el("figure", { class: "post-attachment post-gacha-card" },
+        el("img", { src: post.card.art_url, alt: post.card.title || "" }),
+        el("figcaption", {}, `${post.card.title || ""} · ${post.card.rarity || ""}`));
+    }
+    if (post.story) return el("p", { class: "post-attachment post-story" }, "📖 ", post.story.title);
+    if (post.kind === "character" && post.character) {
+      return el("a", { class: "post-attachment post-character-card", href: characterHref(post.character.id) },
+        el("img", { class: "avatar small", src: post.character.avatar_url, alt: "" }),
+        el("span", {}, el("strong", {}, post.character.name),
+          post.character.tagline ? el("span", { class: "muted" }, ` · ${post.character.tagline}`) : null));
+    }
+    return null;
   }
 
   function tags(post) {
@@ -123,7 +141,7 @@ const KindredPosts = (() => {
     const menu = el("details", { class: "share-menu" }, el("summary", {}, "Share"),
       el("div", { class: "share-options" },
         el("button", { type: "button", class: "copy-link", onclick: () => copyLink(url, menu, status) }, "Copy link"),
-        el("a", { class: "card-link", href: `/posts/${post.id}/card.png`, target: "_blank", rel: "noopener" }, "PNG card")));
+        el("a", { class: "card-link", href: post.card_url || `/posts/${post.id}/card.png`, target: "_blank", rel: "noopener" }, "PNG card")));
     return menu;
   }
 
@@ -169,6 +187,7 @@ const KindredPosts = (() => {
   }
 
   function isMine(item) {
+    if (typeof item.mine === "boolean") return item.mine;
     return item.author_kind !== "character" && myId !== null &&
       (item.author?.id ?? item.author_id) === myId;
   }

@@ -121,12 +121,15 @@
     previewBox.hidden = false;
   }
 
+  const MASKED_KINDS = { email: "an e-mail address", phone: "a phone number", address: "a street address",
+    card: "a card number", ssn: "an identity number" };
+
+  // An entry is a kind ("email"), or an object saying more (kind, where, count).
   function maskedLabel(entry) {
-    if (typeof entry === "string") return entry;
-    const what = { email: "e-mail address", phone: "phone number", address: "street address" }[entry.kind || entry.type]
-      || entry.label || entry.kind || entry.type || "private detail";
+    if (typeof entry === "string") return MASKED_KINDS[entry] || entry;
+    const what = MASKED_KINDS[entry.kind || entry.type] || entry.label || entry.kind || entry.type || "a private detail";
     const where = entry.where || entry.in || (entry.field === "body" ? "caption" : entry.field);
-    const count = entry.count > 1 ? `${entry.count} × ` : "";
+    const count = entry.count > 1 ? `${entry.count} × ` : "";  // "2 × a phone number"
     return `${count}${what}${where ? ` (in the ${where})` : ""}${entry.text ? `: ${entry.text}` : ""}`;
   }
 
