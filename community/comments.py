@@ -37,6 +37,7 @@ from core.users import User, check_standing
 
 MAX_BODY_CHARS = 2000
 MAX_THREADS = 500  # top-level comments listed at once
+RECENT_FOR_REPEATS = 5  # the writer's last comments the repeat check reads
 SURFACE = "comment"
 
 
@@ -50,7 +51,7 @@ def add_comment(session: Session, post: Post, author: Optional[User], body, mode
     parent = _parent(session, post, parent_id, author) if parent_id is not None else None
     session.commit()  # nothing written yet: the Moderator may use a connection of its own
     decision = screening.screen(moderator, text, SURFACE, post.content_rating, author,
-                                author_character)
+                                author_character, _recent(session, author, author_character))
     screening.refuse_if_sure(session, SURFACE, decision, author, author_character)
     text = _stored_text(decision, text)
     held = screening.held(decision)
@@ -224,6 +225,15 @@ def _body(body) -> str:
 def _count(session: Session, post_id: int, delta: int) -> None:
     session.execute(sa.update(Post).where(Post.id == post_id)
                     .values(comment_count=Post.comment_count + delta))
+
+
+def _recent(session: Session, author: Optional[User], character: Optional[Character]
+            ) -> tuple[str, ...]:
+    """The writer's last comments, for the pipeline's repeat (spam) check."""
+    who = Comment.author_character_id == character.id if character is not None else \
+        Comment.author_id == author.id
+    return tuple(session.exec(select(Comment.body).where(who).order_by(Comment.id.desc())
+                              .limit(RECENT_FOR_REPEATS)))
 
 
 def _stored_text(decision, text: str) -> str:

@@ -7,7 +7,12 @@
 
 Refused, when sure (`Decision.sure()`): block and age_gate. Held: hold. Flagged for moderators:
 hold, and mask or support when sure. A borderline classifier refusal is stored as written and
-not flagged, as profiles do. If the pipeline fails nothing is stored (503)."""
+not flagged, as profiles do; so is spam that only the classifier saw, at any score: measured on
+the shipped head, "Welcome!" scored 0.90 spam, "Thanks for the follow!" 0.90 and "You're
+welcome" over the threshold too, the friendliest comments there are, while real spam (links,
+"free gems", the same text again and again) is what the operator's rules and the repeat check
+catch, and reports catch the rest. If the pipeline fails nothing is stored (503)."""
+import dataclasses
 import logging
 from typing import Optional
 
@@ -26,22 +31,29 @@ WHAT = {"post": "post", "comment": "comment"}
 
 
 def screen(moderator, text: str, surface: str, rating: str, author: Optional[User],
-           character: Optional[Character]):
+           character: Optional[Character], recent: tuple[str, ...] = ()):
     """The pipeline's decision on `text` (None without a pipeline or text). Mature content is
-    allowed where the rating is mature and the writer an adult (a character counts as one)."""
+    allowed where the rating is mature and the writer an adult (a character counts as one);
+    `recent`: the writer's last texts here, for the repeat check."""
     if moderator is None or not text.strip():
         return None
     adult = character is not None or (author is not None and is_adult(author))
     context = {"mature_allowed": rating == "mature" and adult, "under_18": not adult,
-               "user_id": author.id if author is not None else None}
+               "user_id": author.id if author is not None else None, "recent": list(recent)}
     try:
-        return moderator.moderate(text, surface, context)
+        decision = moderator.moderate(text, surface, context)
     except Exception:
         log.exception("moderation failed for a %s", surface)
         raise KindredError("moderation_unavailable", f"{WHAT[surface].capitalize()}s cannot be "
                                                      "checked right now, so nothing was "
                                                      "posted; try again in a moment.",
                            503) from None
+    if decision.category == "spam" and decision.stage == "classifier" and \
+            set(decision.flagged) <= {"spam", "privacy"}:
+        return dataclasses.replace(decision, action="mask" if decision.masked else "allow",
+                                   category="privacy" if decision.masked else None,
+                                   rule=None, review=False)
+    return decision
 
 
 def refuse_if_sure(session: Session, surface: str, decision, author: Optional[User],
