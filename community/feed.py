@@ -19,6 +19,7 @@ Discovery); every call takes the request's Session."""
 import math
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
@@ -283,11 +284,13 @@ class PostIndexCache:
     def catalog_positions(self, index: PostIndex, catalog) -> np.ndarray:
         """Per index position, the discovery catalog position of the post's character (-1)."""
         with self.lock:
-            key = (id(catalog), len(index))
-            if key != self._catalog_key:
-                self._catalog_pos = np.array([catalog.position.get(int(c), -1)
-                                              for c in index.subject.tolist()], np.int64)
-                self._catalog_key = key
+            same = self._catalog_key is not None and self._catalog_key() is catalog
+            done = len(self._catalog_pos) if same else 0
+            if done < len(index):  # only the posts added since (a new catalog: all of them)
+                tail = [catalog.position.get(int(c), -1) for c in index.subject[done:].tolist()]
+                self._catalog_pos = np.concatenate([self._catalog_pos[:done],
+                                                    np.asarray(tail, np.int64)])
+                self._catalog_key = weakref.ref(catalog)
             return self._catalog_pos
 
     def _append(self, session: Session, condition) -> None:

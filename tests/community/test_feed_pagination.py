@@ -1,10 +1,13 @@
 """Cursor pages: no post is skipped or repeated while posts are published, liked and hidden
-between pages."""
+between pages. The keyset pages run on SQLite and PostgreSQL."""
+import pytest
+
 from tests.community.feed_world import (add_post, app, app_config, character_id, db,  # noqa: F401
                                         feed, follow_creator, ids, like, make_user, read_all,
                                         set_status, user_id)
 
 
+@pytest.mark.both_databases
 def test_new_pages_skip_and_repeat_nothing_while_posts_arrive(auth, db):
     auth.signup()
     creator = make_user(db)
@@ -17,6 +20,7 @@ def test_new_pages_skip_and_repeat_nothing_while_posts_arrive(auth, db):
     assert ids(feed(auth, "new"))[:len(arrived)] == list(reversed(arrived))
 
 
+@pytest.mark.both_databases
 def test_posts_published_in_the_same_instant_are_split_by_id_without_loss(auth, db):
     auth.signup()
     creator = make_user(db)
@@ -44,6 +48,7 @@ def test_following_pages_stay_stable_while_posts_arrive(auth, db):
     assert seen == list(reversed(before))
 
 
+@pytest.mark.both_databases
 def test_trending_pages_keep_their_ranking_while_likes_and_posts_arrive(auth, db):
     auth.signup()
     creator = make_user(db)
