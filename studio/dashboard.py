@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from core.db import utcnow
 from conversations.models import Conversation, Message
 from characters.models import CharacterFollow, CharacterLike
+from analytics.creators import character_retention
 
 TREND_DAYS = 7
 
@@ -16,7 +17,7 @@ def character_stats(session: Session, character_id: int, creator_id: int | None 
     """Totals (conversations started, messages, unique users, followers, likes) and, for each of
     the last TREND_DAYS UTC days (oldest first), the same activity per day. Greetings are not
     counted as messages; every user message and reply is. The creator's own chats (previews)
-    do not count."""
+    do not count. `retention` holds the character's own D1 and D7 (analytics.creators)."""
     now = now or utcnow()
     mine = Conversation.user_id != creator_id if creator_id is not None else sa.true()
     conversations = (select(Conversation.id).where(Conversation.character_id == character_id)
@@ -53,7 +54,8 @@ def character_stats(session: Session, character_id: int, creator_id: int | None 
             day = at.astimezone(now.tzinfo).date().isoformat()
             if day in trend:
                 trend[day][key] += 1
-    return {"character_id": character_id, "totals": totals, "trend": list(trend.values())}
+    return {"character_id": character_id, "totals": totals, "trend": list(trend.values()),
+            "retention": character_retention(session, character_id, now.date(), creator_id)}
 
 
 def _count(session: Session, query) -> int:

@@ -324,11 +324,16 @@ function setDrafting(on) {
 // Dashboard
 
 async function loadStats() {
-  const { totals, trend } = await api("GET", `/api/characters/${characterId}/stats`);
+  const { totals, trend, retention } = await api("GET", `/api/characters/${characterId}/stats`);
   const labels = { conversations: "Conversations started", messages: "Messages", unique_users: "Unique users",
     followers: "Followers", likes: "Likes" };
   document.getElementById("stats").replaceChildren(...Object.entries(labels).flatMap(([key, label]) =>
     [el("dt", {}, label), el("dd", { "data-stat": key }, String(totals[key]))]));
+  for (const [key, label] of [["d1", "Came back next day (D1)"], ["d7", "Came back on day 7 (D7)"]]) {
+    const { rate, retained, users } = retention[key];
+    document.getElementById("stats").append(el("dt", {}, label), el("dd", { "data-stat": key },
+      rate === null ? "–" : `${Math.round(rate * 100)}% (${retained} of ${users})`));
+  }
   drawTrend(document.getElementById("trend-chart"), trend);
 }
 
