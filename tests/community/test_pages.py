@@ -6,11 +6,13 @@ character page's posts and remix lineage. Each test checks what the page shows a
 and that the page broke no Content-Security-Policy rule and threw no script error."""
 import re
 import secrets
+import time
 from urllib.parse import quote
 
 import pytest
 from sqlmodel import Session, select
 
+from community.models import Post
 from conversations.models import Message
 from core.db import make_engine
 
@@ -250,6 +252,53 @@ def test_post_page_threads_replies_edits_and_deletes_own_comments(watched, serve
     clean(page)
 
 
+def test_a_character_s_reply_is_labelled_as_ai_on_the_post_page(watched, server):
+    from playwright.sync_api import expect
+
+    page = watched
+    creator = Account.signed_up(server, "maker")
+    wren = call(creator, "POST", "/api/characters", {
+        "name": "Wren Lamplight", "tagline": "keeps the lighthouse", "first_mes": "Hello there."})["character"]
+    call(creator, "POST", f"/api/characters/{wren['id']}/publish")
+    call(creator, "PATCH", f"/api/characters/{wren['id']}", {"community_replies": True})
+    post = call(creator, "POST", "/api/posts", {"kind": "character", "character_id": wren["id"],
+                                                 "body": "Meet Wren"})["post"]
+    viewer = Viewer(page, server, "asker")
+    page.goto(f"{server.url}/posts/{post['id']}")
+    page.fill("#comment-input", "Wren, what is the lamp made of?")
+    page.click("#comment-form button[type=submit]")
+    expect(page.locator("#comment-list > .comment")).to_have_count(1)
+
+    answer = character_answer(viewer, post["id"])  # written in the background by the model
+    page.reload()
+    shown = page.locator(f'.comment[data-comment-id="{answer["id"]}"]')
+    expect(shown).to_have_class(re.compile(r"\bby-character\b"))
+    expect(shown.locator(".comment-author")).to_have_text("Wren Lamplight")
+    expect(shown.locator(".ai-label")).to_have_text("AI · character")
+    expect(page.locator("#comment-list > .comment").first.locator("> .comment-head .ai-label")).to_have_count(0)
+    clean(page)
+
+
+def test_a_held_post_is_marked_in_review_for_its_author_only(watched, server):
+    from playwright.sync_api import expect
+
+    page = watched
+    viewer = Viewer(page, server, "heldauthor")
+    post = viewer.call("POST", "/api/posts", {"kind": "text", "body": "Waiting for a look"})["post"]
+    with Session(server.engine) as session:  # as moderation stores a post it holds for review
+        held = session.get(Post, post["id"])
+        held.status = "held"
+        session.add(held)
+        session.commit()
+    page.goto(f"{server.url}/posts/{post['id']}")
+    expect(page.locator("#post-slot .post-card .in-review")).to_contain_text("In review")
+    page.goto(server.url + "/feed?tab=new")
+    expect(page.locator(f'.post-card[data-post-id="{post["id"]}"] .in-review')).to_be_visible()
+    other = Account.signed_up(server, "passerby")
+    assert other.http.get(f"{server.url}/posts/{post['id']}", timeout=HTTP_TIMEOUT).status_code == 404
+    clean(page)
+
+
 def test_post_page_of_an_invisible_post_is_not_found(page, server):
     Viewer(page, server)
     response = page.goto(f"{server.url}/posts/999999")
@@ -447,6 +496,17 @@ def all_posts(viewer, tab):
         cursor = batch["next_cursor"]
         if not cursor:
             return posts
+
+
+def character_answer(viewer, post_id, timeout=90.0):
+    """The first comment a character wrote on the post, once it is there (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for comment in every_comment(viewer, post_id):
+            if comment["author_kind"] == "character":
+                return comment
+        time.sleep(0.2)
+    pytest.fail(f"no character answered on post {post_id} within {timeout} s")
 
 
 def last_exchange(server, conversation_id):

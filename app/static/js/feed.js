@@ -62,6 +62,14 @@ async function loadMore() {
     moreButton.hidden = state.done;
   } catch (error) {
     if (generation !== state.generation) return;
+    if (error.code === "cursor_expired" && state.cursor) {
+      // The ranking this cursor walked is gone: rank again from the top; what is already on
+      // the page is not shown twice.
+      state.cursor = null;
+      state.loading = false;
+      loadMore();
+      return;
+    }
     state.failed = true;
     errorBox.textContent = `The feed could not be loaded: ${error.message}`;
     errorBox.hidden = false;
