@@ -39,6 +39,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from assistant import room as assistant_room
+from assistant.messages import REQUEST as ASSISTANT_REQUEST
 from characters.models import Character
 from conversations.guard import Refused
 from conversations.replies import check_due, check_soon, final_verdict, generation_params
@@ -62,6 +63,7 @@ REPLY_SURFACE = "chat_reply"  # a character's words, as in one-to-one chat
 TARGET_TYPE = "room_message"  # what moderation's queue points to
 RECENT_FOR_STRATEGY = 30  # messages the strategies look back on
 RECENT_FOR_REPEATS = 5
+ARRIVAL_WAIT_SECONDS = 30.0  # a window's end waits this long at most for messages in moderation
 STATUS_OF_FINISH = {FINISH_CANCELLED: "stopped", FINISH_ERROR: "error"}
 
 
@@ -71,7 +73,7 @@ def channel(room_id: int) -> str:
 
 
 def asks_assistant(content: str) -> bool:
-    return assistant_room.REQUEST.match(content or "") is not None
+    return ASSISTANT_REQUEST.match(content or "") is not None
 
 
 @dataclass
@@ -117,6 +119,7 @@ class RoomTurns:
         self.rng = rng or random.Random(settings.get("ROOM_RANDOM_SEED"))
         self.embedder = embedder
         self._pending: dict[int, _Pending] = {}
+        self._arriving: dict[int, int] = {}  # room id -> messages being checked and stored
         self._live: dict[int, LiveTurn] = {}
         self._guard = threading.Lock()
 
@@ -127,6 +130,15 @@ class RoomTurns:
         (private to its author, status blocked) and refused with `blocked_content`; a banned
         or suspended person stores nothing."""
         check_standing(user, "write in a room")
+        # The window opens when a message arrives, not once it is checked and stored: two
+        # people's messages sent together are one batch even when moderation takes a while.
+        self._arrivals(room.id, +1)
+        try:
+            return self._post(session, room, user, content, ooc)
+        finally:
+            self._arrivals(room.id, -1)
+
+    def _post(self, session: Session, room: Room, user: User, content: str, ooc: bool) -> dict:
         to_assistant = asks_assistant(content)
         ooc = ooc or to_assistant  # a request to the assistant is no line of the scene
         verdict = None
@@ -164,8 +176,6 @@ class RoomTurns:
             self.emit("room:notice", {**notice, "room_id": room.id}, user_room(user.id))
         if to_assistant:
             self._schedule(room.id, 0.0, ("assistant", user.id, message.id, content))
-        elif not ooc:
-            self._schedule(room.id, self.settings.get("ROOM_BATCH_SECONDS", 1.5))
         return payload
 
     def trigger(self, session: Session, room: Room, user: User, character_id) -> None:
@@ -222,11 +232,29 @@ class RoomTurns:
             pending.running = True
         self.spawn(self._work, room_id, delay)
 
+    def _arrivals(self, room_id: int, change: int) -> None:
+        """Count the messages being checked and stored now; an arrival opens the window."""
+        with self._guard:
+            self._arriving[room_id] = self._arriving.get(room_id, 0) + change
+            if not self._arriving[room_id]:
+                del self._arriving[room_id]
+        if change > 0:
+            self._schedule(room_id, self.settings.get("ROOM_BATCH_SECONDS", 1.5))
+
+    def _wait_for_arrivals(self, room_id: int) -> None:
+        deadline = time.monotonic() + ARRIVAL_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            with self._guard:
+                if not self._arriving.get(room_id):
+                    return
+            time.sleep(0.02)
+
     def _work(self, room_id: int, delay: float) -> None:
         try:
             while True:
                 if delay > 0:
                     time.sleep(delay)
+                self._wait_for_arrivals(room_id)
                 self._take_turns(room_id)
                 with self._guard:
                     pending = self._pending[room_id]

@@ -6,9 +6,12 @@ from characters.models import Character
 from core.users import User
 from relationships import affinity
 from rooms.models import Room
-from tests.rooms.rooms_support import join, make_room, people, say  # noqa: F401
+from tests.rooms import rooms_support
+from tests.rooms.rooms_support import join, make_room, say
 
 ODESSA, BRAMBLE = 1, 2
+
+people = rooms_support.people
 
 
 def _prompt(app, room_id, character_id, answering_id=None):
