@@ -39,3 +39,33 @@ def _shape(engine) -> tuple:
             triggers = tuple(sorted(row[0] for row in connection.execute(sa.text(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'"))))
     return tuple(sorted(inspector.get_table_names())), triggers
+
+
+def test_0017_adds_the_dataset_column_with_live_for_existing_rows(database_url):
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    config.attributes["url"], config.attributes["configure_logger"] = database_url, False
+    engine = make_engine(database_url)
+    previous = _previous_revision("0017")
+    try:
+        command.upgrade(config, previous)
+        before = _shape(engine)
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO analytics_event (user_id, name, occurred_at, session_id, properties) "
+                "VALUES (1, 'user_signed_up', CURRENT_TIMESTAMP, 'abc', '{}')"))
+        command.upgrade(config, "0017")
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT dataset FROM analytics_event")
+                                      ).scalars().all() == ["live"]
+        command.downgrade(config, previous)
+        assert _shape(engine) == before
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("analytics_event")}
+        assert "dataset" not in columns
+    finally:
+        engine.dispose()
+
+
+def _previous_revision(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    return ScriptDirectory.from_config(config).get_revision(revision).down_revision
