@@ -175,7 +175,8 @@ class Feed:
 
     def _snapshot(self, session: Session, reader: Reader, tab: str, shown: frozenset,
                   now: datetime) -> cursors.Snapshot:
-        with self.posts.lock:  # one consistent index while it ranks
+        taste = self._taste(session, reader, now) if tab == "for_you" else None
+        with self.posts.lock:  # one consistent index while it ranks (no queries but its own)
             index = self.posts.get(session)
             eligible = _eligible(index, reader, shown)
             size = self.settings.snapshot_size
@@ -184,43 +185,48 @@ class Feed:
                 ranked = rank_trending(index, eligible, ts, self.settings, size)
                 reasons = [_trending_reason(index, pos) for pos in ranked.positions.tolist()]
             else:
-                ranked, reasons = self._for_you(session, index, eligible, reader, now, size)
+                ranked, reasons = self._for_you(index, eligible, reader, taste, now, size)
             ids = [int(i) for i in index.ids[ranked.positions]]
         return cursors.Snapshot(reader.user_id, tab, ids, reasons, shown)
 
-    def _for_you(self, session: Session, index: PostIndex, eligible: np.ndarray,
-                 reader: Reader, now: datetime, size: int) -> tuple[Ranked, list[str]]:
-        s, ts = self.settings, now.timestamp()
-        eligible = eligible & (index.author != reader.user_id)
-        liked = _liked_posts(session, reader.user_id)
-        eligible[[index.position[i] for i in liked if i in index.position]] = False
+    def _taste(self, session: Session, reader: Reader, now: datetime) -> tuple:
+        """(catalog, profile, evidence, liked post ids): the deck's own reading of the reader
+        (swipes, chats, interests), plus the posts they liked as half-likes of their characters."""
         catalog = self.discovery.catalogs.get(session)
-        character_pos = self.posts.catalog_positions(index, catalog)
-        # The deck's own reading of the user (swipes, chats, interests), plus the posts they liked.
         profile, _ = self.discovery._profile(session, reader.user_id, catalog, now)
         for character_id, liked_at in _liked_characters(session, reader.user_id):
             pos = catalog.position.get(character_id)
             if pos is not None:
                 age = max((now - liked_at).total_seconds(), 0.0)
-                profile.likes.append((pos, age, s.post_like_weight))
+                profile.likes.append((pos, age, self.settings.post_like_weight))
+        evidence = self.discovery.recommender.evidence(catalog, profile, catalog.prior(),
+                                                       now.timestamp())
+        return catalog, profile, evidence, _liked_posts(session, reader.user_id)
+
+    def _for_you(self, index: PostIndex, eligible: np.ndarray, reader: Reader, taste: tuple,
+                 now: datetime, size: int) -> tuple[Ranked, list[str]]:
+        s, ts = self.settings, now.timestamp()
+        catalog, profile, evidence, liked = taste
+        eligible = eligible & (index.author != reader.user_id)
+        eligible[[index.position[i] for i in liked if i in index.position]] = False
+        character_pos = self.posts.catalog_positions(index, catalog)
         recommender = self.discovery.recommender
         prior = catalog.prior()
-        evidence = recommender.evidence(catalog, profile, prior, ts)
 
         candidates = _candidates(index, eligible, catalog, evidence, character_pos, ts, s)
         cand_chars = character_pos[candidates]
         known = cand_chars >= 0
-        taste = np.zeros(len(candidates))
+        lifts = np.zeros(len(candidates))
         taste_rows = np.full(len(candidates), -1)
         scores = None
         if known.any() and not evidence.empty:
             unique, inverse = np.unique(cand_chars[known], return_inverse=True)
             scores, lift = taste_of(recommender, catalog, evidence, unique, prior, ts)
-            taste[known], taste_rows[known] = lift[inverse], inverse
+            lifts[known], taste_rows[known] = lift[inverse], inverse
         for i in np.flatnonzero(~known):
-            taste[i] = tag_lift(evidence, index.tags[candidates[i]])
+            lifts[i] = tag_lift(evidence, index.tags[candidates[i]])
         explorable = new_creator_mask(index, catalog, character_pos, ts, s)[candidates]
-        ranked = rank_for_you(index, candidates, taste, taste_rows, explorable, ts, s, self.rng,
+        ranked = rank_for_you(index, candidates, lifts, taste_rows, explorable, ts, s, self.rng,
                               size)
         reasons = []
         for pos, part, row in zip(ranked.positions.tolist(), ranked.parts, ranked.taste_rows):
@@ -237,7 +243,9 @@ class Feed:
                                 (float(scores.tags[row]), "tags"),
                                 (float(scores.direction[row]), "direction"),
                                 (float(scores.quality[row]), "quality")], reverse=True)
-                for _lift, name in lifts:
+                for lift, name in lifts:
+                    if lift <= 0:
+                        break
                     said = self.discovery.recommender._say(catalog, profile, evidence, scores,
                                                            row, character_pos, name)
                     if said:
