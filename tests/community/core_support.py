@@ -5,12 +5,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from characters.models import Character
-from community.models import Comment, Notification, Post, PostLike
+from community.models import Post
 from core.users import User
 from tests.moderation.conftest import Person
 from tests.support.chat import add_turn
 
-__all__ = ["Person", "exchange", "publish", "count", "make_adult", "set_character"]
+__all__ = ["Person", "exchange", "publish", "chat_post", "count", "make_adult", "set_character",
+           "seed_rules"]
 
 
 def exchange(person: Person, turns=(("Hello!", "Hi there, traveller."),), character_id=1
@@ -60,9 +61,6 @@ def set_character(app, character_id: int, **fields) -> None:
             setattr(character, name, value)
         session.add(character)
         session.commit()
-
-
-MODELS = {"post": Post, "comment": Comment, "like": PostLike, "notification": Notification}
 
 
 def seed_rules(app) -> None:

@@ -6,16 +6,6 @@ from community.models import Comment, Post
 from tests.community.core_support import Person, chat_post, count, seed_rules
 
 
-@pytest.fixture
-def alice(app):
-    return Person(app)
-
-
-@pytest.fixture
-def bob(app):
-    return Person(app)
-
-
 def _comment(person, post_id, body, parent_id=None):
     payload = {"body": body} if parent_id is None else {"body": body, "parent_id": parent_id}
     return person.call("POST", f"/api/posts/{post_id}/comments", json=payload)

@@ -7,16 +7,6 @@ from community.models import PostLike
 from tests.community.core_support import Person, chat_post, count
 
 
-@pytest.fixture
-def alice(app):
-    return Person(app)
-
-
-@pytest.fixture
-def bob(app):
-    return Person(app)
-
-
 def _like(person, post_id, method="POST"):
     return person.call(method, f"/api/posts/{post_id}/like")
 

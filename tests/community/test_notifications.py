@@ -1,7 +1,6 @@
 """Notifications: replies, likes, new followers and posts by followed creators and characters
 notify the right people once, never for their own acts; the list, the unread count, marking
 read; and notify:new on the user's own sockets (Flask-SocketIO's test client)."""
-import pytest
 from sqlmodel import Session
 
 from characters.models import Character
@@ -9,16 +8,6 @@ from community.models import Notification
 from community.posts import create_post
 from core.extensions import socketio
 from tests.community.core_support import Person, chat_post, count
-
-
-@pytest.fixture
-def alice(app):
-    return Person(app)
-
-
-@pytest.fixture
-def bob(app):
-    return Person(app)
 
 
 def _kinds(person):

@@ -19,16 +19,6 @@ from tests.support.chat import add_turn
 PRIVATE = "Write to me at jo.bloggs@example.com or call +44 20 7946 0958, I live at 221 Baker Street"
 
 
-@pytest.fixture
-def alice(app):
-    return Person(app)
-
-
-@pytest.fixture
-def bob(app):
-    return Person(app)
-
-
 def test_the_preview_masks_private_details_in_excerpt_and_caption_and_stores_nothing(app, alice):
     conversation_id, ids = exchange(alice, [(PRIVATE, "I will remember that."),
                                             ("Thanks!", "Anytime.")])

@@ -26,11 +26,6 @@ def alice(app):
 
 
 @pytest.fixture
-def bob(app):
-    return Person(app)
-
-
-@pytest.fixture
 def moderator(app):
     return Person(app, "moderator")
 
