@@ -20,7 +20,6 @@ import logging
 import math
 import os
 import platform
-import statistics
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.discovery import percentiles
 from bench.discovery_eval import DeckSession, build_world, hash_name, reset_counts
 from bench.discovery_world import USER_MODELS
 
@@ -252,12 +252,6 @@ def latency(n_posts: int, runs: int, rng: np.random.Generator, workdir: Path) ->
                          **{f"cpu_{k}": v for k, v in percentiles(cpu[name]).items()
                             if k != "runs"}}
     return out
-
-
-def percentiles(seconds: list[float]) -> dict:
-    ms = sorted(s * 1000 for s in seconds)
-    return {"p50_ms": statistics.median(ms), "p99_ms": ms[min(len(ms) - 1, int(len(ms) * 0.99))],
-            "runs": len(ms)}
 
 
 # -- report ------------------------------------------------------------------------------------
