@@ -15,11 +15,12 @@ from sqlmodel import Session
 
 from analytics import days
 from analytics.activity import check_range
+from analytics.funnels import COMMENTED, POSTED, received_comments
 from analytics.stats import difference_of_proportions, proportion
 
 RETAINED_ON = 7
 BEHAVIOURS = ("joined_room", "posted", "received_comment", "drew_cards", "reached_level_2")
-ROOM_JOINED, POSTED, COMMENTED = "room_joined", "post_published", "comment_added"
+ROOM_JOINED = "room_joined"
 CARDS_DRAWN, LEVEL_CHANGED = "cards_drawn", "level_changed"
 
 
@@ -53,8 +54,6 @@ def first_day_behaviours(session: Session, dataset: str, cohort: dict[int, int])
     """{user: {behaviours on their cohort day}} for the users of `cohort` ({user: day})."""
     rows = days.events_named(session, dataset,
                              (ROOM_JOINED, POSTED, COMMENTED, CARDS_DRAWN, LEVEL_CHANGED))
-    authors = {(props or {}).get("post_id"): user for user, name, _, props in rows
-               if name == POSTED and user is not None}
     did: dict[int, set[str]] = {}
 
     def note(user, at, behaviour):
@@ -71,8 +70,7 @@ def first_day_behaviours(session: Session, dataset: str, cohort: dict[int, int])
             note(user, at, "drew_cards")
         elif name == LEVEL_CHANGED and (props.get("level_after") or 0) >= 2:
             note(user, at, "reached_level_2")
-        elif name == COMMENTED:
-            author = authors.get(props.get("post_id"))
-            if author is not None and author != user:
-                note(author, at, "received_comment")
+    for author, times in received_comments(rows).items():
+        for at in times:
+            note(author, at, "received_comment")
     return did

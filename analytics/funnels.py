@@ -35,7 +35,7 @@ def funnels(session: Session, first: date, last: date, today: date, dataset: str
     firsts = {name: _first_of(rows, event) for name, event in
               (("signup", SIGNED_UP), ("swipe", SWIPE), ("post", POSTED))}
     messages = _times_by_user(rows, MESSAGE)
-    comments_received = _comments_received(rows)
+    comments_received = received_comments(rows)
     lo, hi, now = days.number(first), days.number(last), days.number(today)
     active = days.active_days(session, dataset, lo + 1, hi + 1)
     report = []
@@ -76,8 +76,9 @@ def _times_by_user(rows, name: str) -> dict:
     return times
 
 
-def _comments_received(rows) -> dict:
-    """{author: [times of comments others (people or characters) left on their posts]}"""
+def received_comments(rows) -> dict:
+    """{author: [times of the comments others (people or characters) left on their posts]},
+    from rows (user_id, name, occurred_at, properties) holding the posts and the comments."""
     authors = {(props or {}).get("post_id"): user for user, event, _, props in rows
                if event == POSTED and user is not None}
     received: dict = {}

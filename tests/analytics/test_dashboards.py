@@ -104,11 +104,13 @@ FUNNELS = [
     event(D, "user_signed_up", at("12-03")),
     event(D, "post_published", at("12-03", "13:00"), post_id=3),
     event(None, "comment_added", at("12-03", "14:00"), post_id=3, comment_id=3),
-    event(E, "user_signed_up", at("12-03", "08:00")), event(E, "message_sent", at("12-03", "08:10")),
+    event(E, "user_signed_up", at("12-03", "08:00")),
+    event(E, "message_sent", at("12-03", "08:10")),
     event(E, "post_published", at("12-03", "09:00"), post_id=2),
     event(E, "comment_added", at("12-03", "09:05"), post_id=2, comment_id=2),
     event(None, "comment_added", at("12-04", "10:00"), post_id=2, comment_id=4),
-    event(F, "user_signed_up", at("12-09", "10:00")), event(F, "message_sent", at("12-09", "10:05")),
+    event(F, "user_signed_up", at("12-09", "10:00")),
+    event(F, "message_sent", at("12-09", "10:05")),
     event(G, "user_signed_up", at("11-20")), event(G, "message_sent", at("11-20")),
     event(H, "user_signed_up", at("11-01")), event(H, "swipe_made", at("12-04", "09:00")),
     event(H, "message_sent", at("12-04", "09:30")),
@@ -142,7 +144,8 @@ def test_the_three_funnels_count_each_step(admin_at, app):
 #   0.1 + sqrt((0.8824 - 0.6)^2 + (0.5 - 0.1500)^2) = 0.5497
 P = {n: 300 + n for n in range(1, 12)}
 COMMUNITY = [
-    event(P[1], "post_published", at("12-01"), post_id=11), event(P[1], "message_sent", at("12-08")),
+    event(P[1], "post_published", at("12-01"), post_id=11),
+    event(P[1], "message_sent", at("12-08")),
     event(P[2], "cards_drawn", at("12-01")),
     event(P[3], "user_signed_up", at("12-02", "09:00")),
     event(P[3], "level_changed", at("12-02"), level_before=1, level_after=2),
