@@ -14,6 +14,8 @@ read at commit 00a72b5a71195ec03bab5a42c03655f6ebe672e3):
 import json
 import re
 
+import pytest
+
 from tests.rooms import rooms_support
 from tests.rooms.rooms_support import join, make_room, say
 
@@ -52,6 +54,7 @@ def export(person, room_id):
     return response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_a_room_exports_as_a_sillytavern_group_chat(app, people):
     owner, guest = people(2)
     room = make_room(owner, title="Rain at the Lantern", scenario="A storm outside.")

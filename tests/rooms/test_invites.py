@@ -62,6 +62,7 @@ def test_a_member_accepting_again_spends_no_use(app, people):
         assert session.get(RoomInvite, made["token"]).uses == 2
 
 
+@pytest.mark.both_databases
 def test_an_invite_past_its_uses_is_refused_and_nothing_changes(app, people):
     owner, first, second = people(3)
     room = make_room(owner)

@@ -24,6 +24,7 @@ def stints(app, room_id):
                                  .order_by(RoomCharacter.id)))
 
 
+@pytest.mark.both_databases
 def test_the_owner_creates_a_room_and_sees_it_with_its_characters(people):
     owner, = people(1)
     room = make_room(owner, strategy="list", scenario="A storm outside.")
@@ -91,6 +92,7 @@ def test_adding_a_character_opens_a_stint_that_starts_after_the_last_message(app
     assert seen == [after]
 
 
+@pytest.mark.both_databases
 def test_removing_a_character_closes_its_stint_and_it_keeps_what_it_saw(app, people):
     owner, = people(1)
     room = make_room(owner, character_ids=[1, 2])
@@ -176,6 +178,7 @@ def test_nobody_removes_the_owner(app, people):
     assert room_rows(app) == before
 
 
+@pytest.mark.both_databases
 def test_history_pages_back_and_hides_others_private_suggestions(app, people):
     owner, guest = people(2)
     room = make_room(owner)

@@ -34,6 +34,7 @@
   socket.on("room:message", ({ message }) => { upsert(message); scrollToEnd(); });
   socket.on("room:turn", ({ character_id, message_id }) => {
     const character = castMember(character_id);
+    if (character_id !== null && !character) refreshRoom();  // added since this page loaded
     upsert({ id: message_id, speaker: character_id === null ? "assistant" : "character",
              character_id, name: character ? character.name : "Assistant",
              avatar_url: character ? character.avatar_url : null, content: "", status: "streaming" });
