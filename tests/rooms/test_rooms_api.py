@@ -331,3 +331,31 @@ def test_the_room_says_who_has_it_open(app, people):
         sio.disconnect()
     members = owner.get(f"/api/rooms/{room['id']}").get_json()["room"]["members"]
     assert not any(m["online"] for m in members)
+
+
+def test_a_kicked_members_socket_leaves_the_room_at_once(app, people):
+    owner, guest = people(2)
+    room = make_room(owner)
+    join(owner, guest, room["id"])
+    owner_sio = socketio.test_client(app, flask_test_client=owner.client)
+    guest_sio = socketio.test_client(app, flask_test_client=guest.client)
+    try:
+        for sio in (owner_sio, guest_sio):
+            sio.emit("room:join", {"room_id": room["id"]})
+        guest_sio.get_received()
+        owner_sio.emit("room:typing", {"room_id": room["id"]})
+        assert [e["name"] for e in guest_sio.get_received()] == ["room:typing"]
+
+        assert owner.call("DELETE", f"/api/rooms/{room['id']}/members/{guest.id}"
+                          ).status_code == 200
+        told = guest_sio.get_received()
+        assert [(e["name"], e["args"][0]["code"]) for e in told] == [("room:error", "removed")]
+        owner_sio.emit("room:typing", {"room_id": room["id"]})
+        assert guest_sio.get_received() == []  # nothing more reaches the kicked socket
+        guest_sio.emit("room:join", {"room_id": room["id"]})
+        refused = guest_sio.get_received()
+        assert [(e["name"], e["args"][0]["code"]) for e in refused] == [("room:error",
+                                                                         "not_member")]
+    finally:
+        owner_sio.disconnect()
+        guest_sio.disconnect()
