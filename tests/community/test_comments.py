@@ -88,6 +88,7 @@ def test_you_edit_your_own_comment_only(app, alice, bob):
     assert [c["body"] for c in _threads(alice, post["id"])] == ["First!"]
 
 
+@pytest.mark.both_databases
 def test_deleting_a_comment_keeps_its_replies_and_the_count_right(app, alice, bob):
     post = chat_post(alice)
     top = _comment(bob, post["id"], "Top").get_json()["comment"]

@@ -1,6 +1,7 @@
 """Notifications: replies, likes, new followers and posts by followed creators and characters
 notify the right people once, never for their own acts; the list, the unread count, marking
 read; and notify:new on the user's own sockets (Flask-SocketIO's test client)."""
+import pytest
 from sqlmodel import Session
 
 from characters.models import Character
@@ -84,6 +85,7 @@ def test_a_followed_character_posting_notifies_its_followers_who_may_read_it(app
     assert len(_kinds(bob)) == 1
 
 
+@pytest.mark.both_databases
 def test_marking_read_all_or_some(app, alice, bob):
     post = chat_post(alice)
     ids = [_comment(bob, post["id"], f"Comment {i}")["id"] for i in range(3)]
@@ -107,6 +109,7 @@ def test_marking_read_all_or_some(app, alice, bob):
         min(n["id"] for n in alice.get("/api/notifications").get_json()["notifications"])]
 
 
+@pytest.mark.both_databases
 def test_notifications_about_a_deleted_post_are_not_listed(app, alice, bob):
     post = chat_post(alice)
     _comment(bob, post["id"], "Hi")

@@ -41,6 +41,7 @@ def test_the_preview_masks_private_details_in_excerpt_and_caption_and_stores_not
     assert count(app) == 0
 
 
+@pytest.mark.both_databases
 def test_a_chat_post_shows_the_picked_messages_in_order_to_everyone(app, alice, bob):
     conversation_id, ids = exchange(alice, [("First question", "First answer"),
                                             ("Second question", "Second answer")])

@@ -90,6 +90,7 @@ def test_what_a_user_cannot_see_cannot_be_reported(app, alice, bob):
         assert response.status_code == 404, response.get_json()
 
 
+@pytest.mark.both_databases
 def test_a_reported_comment_is_hidden_and_its_post_counts_it_out(app, alice, bob, moderator):
     post = chat_post(alice)
     comment = bob.call("POST", f"/api/posts/{post['id']}/comments",
