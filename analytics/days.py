@@ -54,9 +54,26 @@ def first_days(session: Session, dataset: str) -> dict[int, int]:
     return {int(user_id): int(n) for user_id, n in session.execute(query)}
 
 
-def events_named(session: Session, dataset: str, names: Iterable[str]) -> list:
-    """Rows (user_id, name, occurred_at, properties) of the given names, in time order."""
+def events_named(session: Session, dataset: str, names: Iterable[str], lo: Optional[int] = None,
+                 hi: Optional[int] = None) -> list:
+    """Rows (user_id, name, occurred_at, properties) of the given names on days lo..hi (both
+    included; None: unbounded), in time order."""
     query = (sa.select(EVENT.user_id, EVENT.name, EVENT.occurred_at, EVENT.properties)
              .where(EVENT.name.in_(list(names)), EVENT.dataset == dataset)
              .order_by(EVENT.occurred_at, EVENT.id))
+    if lo is not None:
+        query = query.where(EVENT.occurred_at >= start_of_day(lo))
+    if hi is not None:
+        query = query.where(EVENT.occurred_at < start_of_day(hi + 1))
     return list(session.execute(query))
+
+
+def first_times(session: Session, dataset: str, name: str, lo: int, hi: int) -> dict:
+    """{user: the time of their first `name` event}, for the users whose first one in the whole
+    data set falls on days lo..hi."""
+    first = sa.func.min(EVENT.occurred_at)
+    query = (sa.select(EVENT.user_id, first)
+             .where(EVENT.name == name, EVENT.dataset == dataset, EVENT.user_id.is_not(None))
+             .group_by(EVENT.user_id)
+             .having(first >= start_of_day(lo), first < start_of_day(hi + 1)))
+    return {int(user_id): at for user_id, at in session.execute(query)}

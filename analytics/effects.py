@@ -34,7 +34,7 @@ def community_effect(session: Session, first: date, last: date, today: date,
     active = days.active_days(session, dataset, lo + RETAINED_ON, hi + RETAINED_ON)
     retained = {user for user, day in complete.items()
                 if day + RETAINED_ON in active.get(user, ())}
-    did = first_day_behaviours(session, dataset, complete)
+    did = first_day_behaviours(session, dataset, complete, lo, hi)
     exposed = {user for user in complete if did.get(user)}
     unexposed = set(complete) - exposed
     k1, n1 = len(exposed & retained), len(exposed)
@@ -50,10 +50,12 @@ def community_effect(session: Session, first: date, last: date, today: date,
     }
 
 
-def first_day_behaviours(session: Session, dataset: str, cohort: dict[int, int]) -> dict:
-    """{user: {behaviours on their cohort day}} for the users of `cohort` ({user: day})."""
+def first_day_behaviours(session: Session, dataset: str, cohort: dict[int, int], lo: int,
+                         hi: int) -> dict:
+    """{user: {behaviours on their cohort day}} for the users of `cohort` ({user: day}), whose
+    cohort days are within lo..hi."""
     rows = days.events_named(session, dataset,
-                             (ROOM_JOINED, POSTED, COMMENTED, CARDS_DRAWN, LEVEL_CHANGED))
+                             (ROOM_JOINED, POSTED, COMMENTED, CARDS_DRAWN, LEVEL_CHANGED), lo, hi)
     did: dict[int, set[str]] = {}
 
     def note(user, at, behaviour):

@@ -87,7 +87,9 @@ def experiment_report(session: Session, name: str, experiments: dict, today: dat
 
 def _first_week_messages(session: Session, dataset: str, cohort: dict[int, int]) -> dict:
     sent: dict[int, int] = {}
-    for user, _, at, _ in days.events_named(session, dataset, ("message_sent",)):
+    first = min(cohort.values(), default=0)
+    last = max(cohort.values(), default=0) + FIRST_WEEK - 1
+    for user, _, at, _ in days.events_named(session, dataset, ("message_sent",), first, last):
         day = cohort.get(user)
         if day is not None and day <= days.day_number_of(at) < day + FIRST_WEEK:
             sent[user] = sent.get(user, 0) + 1

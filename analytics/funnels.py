@@ -31,17 +31,17 @@ FUNNELS = (
 def funnels(session: Session, first: date, last: date, today: date, dataset: str) -> dict:
     """{funnels: [{name, steps: [{name, users, of_previous, of_first}], pending}]}"""
     check_range(first, last)
-    rows = days.events_named(session, dataset, (SIGNED_UP, MESSAGE, SWIPE, POSTED, COMMENTED))
-    firsts = {name: _first_of(rows, event) for name, event in
+    lo, hi, now = days.number(first), days.number(last), days.number(today)
+    # Second steps come within 24 hours of an entering event on days lo..hi: by day hi + 1.
+    rows = days.events_named(session, dataset, (MESSAGE, POSTED, COMMENTED), lo, hi + 1)
+    firsts = {name: days.first_times(session, dataset, event, lo, hi) for name, event in
               (("signup", SIGNED_UP), ("swipe", SWIPE), ("post", POSTED))}
     messages = _times_by_user(rows, MESSAGE)
     comments_received = received_comments(rows)
-    lo, hi, now = days.number(first), days.number(last), days.number(today)
     active = days.active_days(session, dataset, lo + 1, hi + 1)
     report = []
     for name, labels in FUNNELS:
-        entering = {user: at for user, at in firsts[name].items()
-                    if lo <= days.day_number_of(at) <= hi}
+        entering = firsts[name]
         second = messages if name != "post" else comments_received
         counts, pending = [0, 0, 0], 0
         for user, at in entering.items():
@@ -57,15 +57,6 @@ def funnels(session: Session, first: date, last: date, today: date, dataset: str
                 counts[2] += 1
         report.append({"name": name, "steps": _steps(labels, counts), "pending": pending})
     return {"dataset": dataset, "funnels": report}
-
-
-def _first_of(rows, name: str) -> dict:
-    """{user: the time of their first `name` event}"""
-    found: dict = {}
-    for user, event, at, _ in rows:
-        if event == name and user is not None and user not in found:
-            found[user] = at
-    return found
 
 
 def _times_by_user(rows, name: str) -> dict:
