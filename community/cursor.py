@@ -118,9 +118,38 @@ class SnapshotStore:
                 self._items[key] = (now, hit[1])
                 self._items.move_to_end(key)
         if hit is None or hit[1].user_id != user_id or hit[1].tab != tab:
-            raise KindredError("cursor_expired", "That page of the feed has expired; load the "
-                                                 "tab again from the top (no cursor).")
+            raise _expired()
         return hit[1]
+
+
+class RedisSnapshotStore:
+    """The same, in Redis (with REDIS_URL), so any process behind a balancer reads any scroll's
+    snapshot; each key expires `ttl` seconds after its last read."""
+
+    def __init__(self, client, ttl: float = 3600.0, prefix: str = "kindred:feed:snapshot:"):
+        self.client, self.ttl, self.prefix = client, int(max(ttl, 1)), prefix
+
+    def put(self, snapshot: Snapshot) -> str:
+        key = secrets.token_urlsafe(12)
+        value = json.dumps({"user_id": snapshot.user_id, "tab": snapshot.tab,
+                            "ids": snapshot.ids, "reasons": snapshot.reasons,
+                            "shown_before": sorted(snapshot.shown_before),
+                            "made_at": snapshot.made_at})
+        self.client.set(self.prefix + key, value, ex=self.ttl)
+        return key
+
+    def get(self, key: str, user_id: int, tab: str) -> Snapshot:
+        raw = self.client.getex(self.prefix + key, ex=self.ttl) if key else None
+        data = json.loads(raw) if raw else None
+        if data is None or data["user_id"] != user_id or data["tab"] != tab:
+            raise _expired()
+        return Snapshot(data["user_id"], data["tab"], data["ids"], data["reasons"],
+                        frozenset(data["shown_before"]), data["made_at"])
+
+
+def _expired() -> KindredError:
+    return KindredError("cursor_expired", "That page of the feed has expired; load the tab again "
+                                          "from the top (no cursor).")
 
 
 def _is_int(value) -> bool:

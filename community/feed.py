@@ -60,11 +60,13 @@ class Reader:
 class Feed:
     def __init__(self, discovery: Discovery, settings: FeedSettings = FeedSettings(),
                  refresh_seconds: float = 5.0, stats_seconds: float = 30.0,
-                 snapshot_ttl: float = 3600.0, seed: Optional[int] = None, spawn=None):
+                 snapshot_ttl: float = 3600.0, seed: Optional[int] = None, spawn=None,
+                 snapshots=None):
         self.discovery = discovery
         self.settings = settings
         self.posts = PostIndexCache(refresh_seconds, stats_seconds, spawn)
-        self.snapshots = cursors.SnapshotStore(snapshot_ttl)
+        # In this process, or shared (cursor.RedisSnapshotStore) when there are several.
+        self.snapshots = snapshots or cursors.SnapshotStore(snapshot_ttl)
         self.rng = np.random.default_rng(seed)
 
     def page(self, session: Session, viewer: User, tab: str, cursor: Optional[str] = None,

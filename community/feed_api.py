@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
+from community.cursor import RedisSnapshotStore
 from community.feed import DEFAULT_LIMIT, Feed
 from community.ranking import FeedSettings
 from core.errors import KindredError
@@ -42,6 +43,11 @@ def build_feed(config, discovery_service, spawn=None) -> Feed:
     settings = FeedSettings(
         trending_half_life_hours=config["FEED_TRENDING_HALF_LIFE_HOURS"],
         explore_share=config["FEED_EXPLORE_SHARE"])
+    ttl = config["FEED_SNAPSHOT_TTL_SECONDS"]
+    snapshots = None
+    if config.get("REDIS_URL"):  # several processes: every one reads every scroll's snapshot
+        import redis
+        snapshots = RedisSnapshotStore(redis.Redis.from_url(config["REDIS_URL"]), ttl)
     return Feed(discovery_service, settings, refresh_seconds=config["FEED_REFRESH_SECONDS"],
-                stats_seconds=config["FEED_STATS_SECONDS"],
-                snapshot_ttl=config["FEED_SNAPSHOT_TTL_SECONDS"], spawn=spawn)
+                stats_seconds=config["FEED_STATS_SECONDS"], snapshot_ttl=ttl, spawn=spawn,
+                snapshots=snapshots)

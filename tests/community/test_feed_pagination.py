@@ -121,3 +121,41 @@ def read_all_from(auth, tab, cursor, limit):
         seen += ids(page)
         cursor = page["next_cursor"]
     return seen
+
+
+def test_with_redis_a_ranked_scroll_continues_in_another_process(app, auth, db):
+    """Two Feeds with REDIS_URL stand for two server processes: the cursor of one's page reads
+    on in the other, without a repeat, while a post arrives between the pages."""
+    import os
+
+    import redis
+
+    from community.feed_api import build_feed
+    from tests.support import require
+    url = os.environ.get("KINDRED_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError as exc:
+        require(False, f"Redis is not reachable at {url}: {exc}")
+    config = {**app.config, "REDIS_URL": url}
+    processes = [build_feed(config, app.extensions["kindred.discovery"]) for _ in range(2)]
+    auth.signup()
+    creator = make_user(db)
+    posts = [add_post(db, author_id=creator, likes=20 - i, age_hours=1) for i in range(9)]
+    seen, cursor, turn = [], None, 0
+    while True:
+        app.extensions["kindred.feed"] = processes[turn % 2]
+        page = feed(auth, "trending", cursor, limit=4)
+        seen += ids(page)
+        cursor, turn = page["next_cursor"], turn + 1
+        if not cursor:
+            break
+        add_post(db, author_id=creator, likes=90)
+    assert seen[:len(posts)] == posts and len(seen) == len(set(seen))
+    app.extensions["kindred.feed"] = processes[0]
+    gone = feed(auth, "trending", limit=2)["next_cursor"]
+    redis.Redis.from_url(url).delete(*redis.Redis.from_url(url).keys(
+        "kindred:feed:snapshot:*"))
+    response = auth.call("GET", f"/api/feed?tab=trending&cursor={gone}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "cursor_expired"
