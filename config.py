@@ -156,8 +156,10 @@ class Config:
     # priority), answers a character gives on one post per hour, tokens per thing it says; the
     # topic of the day, run by the in-server scheduler from COMMUNITY_TOPIC_HOUR (UTC) by the one
     # process holding that day's lock (a stale one is taken over after the given minutes), with at
-    # most COMMUNITY_TOPIC_CHARACTERS answers and a scene of COMMUNITY_SCENE_TURNS lines; and the
-    # cold-start seed step's generated topic answers (0: introductions only).
+    # most COMMUNITY_TOPIC_CHARACTERS answers and a scene of COMMUNITY_SCENE_TURNS lines (a fresh
+    # feed gets its first topic at start); the seed step's posts of the seeded cast (0: none), and
+    # COMMUNITY_SEED_TOPIC=1: the seed step writes that first topic itself, loading the model
+    # (default: introductions only, the server answers).
     COMMUNITY_MEMBERS = os.environ.get("COMMUNITY_MEMBERS", "1") == "1"
     COMMUNITY_REPLIES_PER_THREAD_HOUR = _int("COMMUNITY_REPLIES_PER_THREAD_HOUR", 3)
     COMMUNITY_MAX_NEW_TOKENS = _int("COMMUNITY_MAX_NEW_TOKENS", 100)
@@ -167,7 +169,8 @@ class Config:
     COMMUNITY_LOCK_STALE_MINUTES = _float("COMMUNITY_LOCK_STALE_MINUTES", 60)
     COMMUNITY_TOPIC_CHARACTERS = _int("COMMUNITY_TOPIC_CHARACTERS", 8)
     COMMUNITY_SCENE_TURNS = _int("COMMUNITY_SCENE_TURNS", 4)
-    COMMUNITY_SEED_TOPIC = os.environ.get("COMMUNITY_SEED_TOPIC", "1") == "1"
+    COMMUNITY_SEED_POSTS = os.environ.get("COMMUNITY_SEED_POSTS", "1") == "1"
+    COMMUNITY_SEED_TOPIC = os.environ.get("COMMUNITY_SEED_TOPIC", "0") == "1"
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
             seed_gacha(session)
             rules = seed_default_rules(session)
         print(f"seeded {len(added)} new characters, {rules} new moderation rules")
+        if Config.COMMUNITY_SEED_POSTS:
+            feed = _seed_feed()
+            print(f"seeded the feed: {feed['intros']} introductions, {feed['answers']} answers "
+                  f"to the topic of the day{', a scene' if feed['scene'] else ''}")
     elif step == "native":
         from inference.native import NativeUnavailable, build  # torch: only for this step
         try:
@@ -44,6 +48,32 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"model ready: {loaded.source}")
     return 0
+
+
+def _seed_feed() -> dict:
+    """The seeded cast's introductions (community/seed.py), through the safety pipeline without
+    its judge; with COMMUNITY_SEED_TOPIC=1 also, on a fresh install, their answers to the day's
+    topic, loading the model only then (otherwise the server's scheduler writes them at start)."""
+    from community.seed import seed_feed
+    from safety import build_moderator
+    settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    db = make_engine(Config.DATABASE_URL)
+    engines = []
+
+    def load_engine():
+        from app import engine_from_settings
+        from inference import load_model
+        engines.append(engine_from_settings(load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR),
+                                            settings))
+        return engines[-1]
+
+    try:
+        return seed_feed(db, settings, build_moderator(db, settings),
+                         load_engine if Config.COMMUNITY_SEED_TOPIC else None)
+    finally:
+        for engine in engines:
+            engine.close()
+        db.dispose()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from relationships import unlocks
 from safety import build_moderator
 from community import members as community_members
 from community import scheduler as community_scheduler
-from community.topics import TopicRun
+from community.topics import TopicRun, never_answered
 from conversations.events import DISCONNECT_HOOKS
 from core.event_types import RoomMemberRemoved
 from rooms import events as room_events
@@ -118,8 +118,13 @@ def _wire_community_members(app: Flask, bus: EventBus) -> None:
     else:
         lock = community_scheduler.DatabaseLock(db, stale)
     topic_run = TopicRun(db, inference, moderator, settings)
-    scheduler = community_scheduler.Scheduler(lock, {"topic": topic_run.run},
-                                              settings["COMMUNITY_TOPIC_HOUR"])
+
+    def topic_of_the_day(day):  # the first one ever is the cold start's: marked seeded
+        return topic_run.run(day, seeded=never_answered(db))
+
+    scheduler = community_scheduler.Scheduler(lock, {"topic": topic_of_the_day},
+                                              settings["COMMUNITY_TOPIC_HOUR"],
+                                              early=lambda: never_answered(db))
     stop = app.extensions["kindred.community_scheduler_stop"] = threading.Event()
     socketio.start_background_task(scheduler.run_forever, stop,
                                    settings["COMMUNITY_SCHEDULER_POLL_SECONDS"])

@@ -6,6 +6,7 @@ here.
     topic_for(session, day) -> CommunityTopic                  the day's, drawn if none was set
     day_topic_json(session, day) / topic_json(session, topic) -> dict
     TopicRun(db, engine, moderator, settings).run(day, seeded=False) -> dict   idempotent
+    never_answered(db) -> bool                                 a fresh install's feed
 
 Decisions written down here (docs/community.md, "Characters as members"):
 - The list is drawn from by the day's date, so every process draws the same topic.
@@ -29,7 +30,7 @@ from characters.service import can_view
 from characters.sharing import taking_part
 from community.member_models import CommunityTopic, CommunityTopicPost
 from community.posts import create_post
-from community.voice import Turn, speak
+from community.voice import Speech, Turn, speak, start
 from core.db import session_scope, utcnow
 from core.errors import Conflict, KindredError
 from core.text import check_text
@@ -139,8 +140,10 @@ class TopicRun:
             topic = topic_for(session, day)
             cast = self._cast(session, day, characters)
         posted = {"day": day.isoformat(), "prompt": topic.prompt, "answers": 0, "scene": False}
-        for character in cast:
-            if self._answer(topic, character, seeded):
+        speeches = [(c, self._start_answer(topic, c)) for c in cast
+                    if not self._done(topic.id, "answer", c.id)]  # decoded together
+        for character, speech in speeches:
+            if self._answer(topic, character, speech.text(), seeded):
                 posted["answers"] += 1
         if len(cast) >= 2:
             posted["scene"] = self._scene(topic, cast[0], cast[1], seeded)
@@ -153,14 +156,15 @@ class TopicRun:
         random.Random(day.toordinal()).shuffle(characters)
         return characters[:self.settings["COMMUNITY_TOPIC_CHARACTERS"]]
 
-    def _answer(self, topic: CommunityTopic, character: Character, seeded: bool) -> bool:
-        if self._done(topic.id, "answer", character.id):
-            return False
+    def _start_answer(self, topic: CommunityTopic, character: Character) -> Speech:
         situation = (f"You are {character.name}, a character taking part in the Kindred "
                      f"community feed. Today's topic is: \"{topic.prompt}\". Write your answer "
                      f"as a short post of two or three sentences, in your own voice.")
-        text = speak(self.engine, self.settings, character, [Turn("user", topic.prompt)],
+        return start(self.engine, self.settings, character, [Turn("user", topic.prompt)],
                      "everyone", situation)
+
+    def _answer(self, topic: CommunityTopic, character: Character, text: str,
+                seeded: bool) -> bool:
         if not text:
             return False
         return self._post(topic, "answer", character, seeded,
@@ -205,7 +209,14 @@ class TopicRun:
                 return False
             session.add(CommunityTopicPost(topic_id=topic.id, kind=kind,
                                            character_id=character.id, post_id=post.id))
-            session.commit()
+            try:
+                session.commit()
+            except sa.exc.IntegrityError:  # another run posted it meanwhile: keep theirs
+                session.rollback()
+                post.status = "deleted"
+                session.add(post)
+                session.commit()
+                return False
             return True
 
     def _done(self, topic_id: int, kind: str, character_id: int) -> bool:
@@ -213,6 +224,13 @@ class TopicRun:
             return session.exec(select(CommunityTopicPost.id).where(
                 CommunityTopicPost.topic_id == topic_id, CommunityTopicPost.kind == kind,
                 CommunityTopicPost.character_id == character_id)).first() is not None
+
+
+def never_answered(db) -> bool:
+    """No topic was ever answered here: a fresh install's feed (the scheduler runs the day's
+    topic at once then)."""
+    with session_scope(db) as session:
+        return session.exec(select(CommunityTopicPost.id).limit(1)).first() is None
 
 
 def _answered(session: Session, topic_id: int) -> bool:

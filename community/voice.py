@@ -3,6 +3,7 @@ low priority (people's chat replies go first), with the same card prompt its cha
 (conversations.prompt) and a line saying where it is speaking. No Flask here.
 
     speak(engine, settings, character, turns, listener, situation) -> str   ("" if nothing came)
+    start(...) -> Speech                   the same, queued now; Speech.text() waits for it
 """
 import re
 from dataclasses import dataclass
@@ -28,18 +29,36 @@ def speak(engine, settings, character: Character, turns: list[Turn], listener: s
     """What `character` says next after `turns` (the last one is what it answers), speaking to
     `listener`; `situation` tells it where it is (a comment thread, the topic of the day).
     Raises RuntimeError if the engine failed."""
+    return start(engine, settings, character, turns, listener, situation, max_chars).text()
+
+
+def start(engine, settings, character: Character, turns: list[Turn], listener: str,
+          situation: str, max_chars: int = MAX_CHARS) -> "Speech":
+    """The same, queued now and read later: several characters started together are decoded in
+    one batch by the engine, instead of one after another."""
     budget = settings["COMMUNITY_MAX_NEW_TOKENS"]
     prompt = build_prompt(character, list(turns), listener, engine,
                           settings["MAX_CONTEXT_TOKENS"], budget,
                           PromptExtras(sections=[PromptSection("community", situation)]))
     params = generation_params(settings, prompt.stop)
     params.max_new_tokens = budget
-    job = engine.submit(prompt.text, params, priority=PRIORITY_LOW)
-    text = "".join(job)
-    if job.finish_reason == FINISH_ERROR:
-        raise RuntimeError(f"the engine failed while {character.name} was speaking") \
-            from job.error
-    return tidy(text, character.name, max_chars)
+    return Speech(engine.submit(prompt.text, params, priority=PRIORITY_LOW), character.name,
+                  max_chars)
+
+
+@dataclass
+class Speech:
+    job: object  # inference.engine.Job
+    name: str
+    max_chars: int
+
+    def text(self) -> str:
+        """The tidied text, once the engine has finished it; "" if nothing came."""
+        text = "".join(self.job)
+        if self.job.finish_reason == FINISH_ERROR:
+            raise RuntimeError(f"the engine failed while {self.name} was speaking") \
+                from self.job.error
+        return tidy(text, self.name, self.max_chars)
 
 
 def tidy(text: str, name: str, max_chars: int = MAX_CHARS) -> str:

@@ -82,6 +82,10 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
         # Its token soup is blocked as a reply about 1 in 8 (as in TestConfig); tests of reply
         # moderation turn it on through extra_env.
         "CHAT_MODERATE_REPLIES": "0",
+        # Nor does it write the seeded cast's topic of the day, nor post their introductions:
+        # a test server's feed holds what its test posts (tests/community/test_seed* turn them on).
+        "COMMUNITY_SCHEDULER": "0",
+        "COMMUNITY_SEED_POSTS": "0",
         **(extra_env or {}),
     }
     for inherited in ("SECRET_KEY", "REDIS_URL"):  # a generated key, in-process Socket.IO
@@ -110,7 +114,8 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
 # instead of running the two steps again (~10 s on a busy machine). A setting not listed here
 # gets a template of its own, so add one only once set-up is known to ignore it.
 SERVING_ONLY = frozenset({"DATABASE_URL", "LEVEL_THRESHOLDS", "EMBED_ON_PUBLISH",
-                          "SOCKETIO_MAX_MESSAGE_BYTES", "CHAT_MODERATE_REPLIES", "SAFETY_JUDGE"})
+                          "SOCKETIO_MAX_MESSAGE_BYTES", "CHAT_MODERATE_REPLIES", "SAFETY_JUDGE",
+                          "COMMUNITY_SCHEDULER"})
 _SEEDED: dict[tuple, Path] = {}  # extra_env items set-up reads -> instance folder it made
 _NATIVE: dict[str, Path] = {}
 _SEEDED_LOCK = threading.Lock()
