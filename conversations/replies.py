@@ -245,11 +245,16 @@ class ReplyStreamer:
 
 def recover_interrupted_replies(db: Engine) -> int:
     """Replies that were streaming when the server last stopped keep their text, marked as cut."""
+    return mark_streaming(db, Message, "interrupted")
+
+
+def mark_streaming(db: Engine, model, status: str) -> int:
+    """Give every row of `model` still `streaming` (its writer is gone) `status`; how many."""
     with session_scope(db) as session:
-        stale = list(session.exec(select(Message).where(Message.status == "streaming")))
-        for message in stale:
-            message.status = "interrupted"
-            session.add(message)
+        stale = list(session.exec(select(model).where(model.status == "streaming")))
+        for row in stale:
+            row.status = status
+            session.add(row)
         session.commit()
         return len(stale)
 

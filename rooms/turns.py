@@ -42,7 +42,8 @@ from assistant import room as assistant_room
 from assistant.messages import REQUEST as ASSISTANT_REQUEST
 from characters.models import Character
 from conversations.guard import Refused
-from conversations.replies import check_due, check_soon, final_verdict, generation_params
+from conversations.replies import (check_due, check_soon, final_verdict, generation_params,
+                                   mark_streaming)
 from conversations.sections import PromptSections
 from core.db import session_scope
 from core.errors import KindredError
@@ -527,13 +528,7 @@ class RoomTurns:
 
 def recover_interrupted_turns(db: Engine) -> int:
     """Turns that were streaming when the server last stopped keep their text, as stopped."""
-    with session_scope(db) as session:
-        stale = list(session.exec(select(RoomMessage).where(RoomMessage.status == "streaming")))
-        for message in stale:
-            message.status = "stopped"
-            session.add(message)
-        session.commit()
-        return len(stale)
+    return mark_streaming(db, RoomMessage, "stopped")
 
 
 def _human_lines(room_id: int):

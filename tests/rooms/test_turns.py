@@ -9,6 +9,7 @@ from characters.models import Character
 from core.db import utcnow
 from core.users import User
 from rooms.models import Room
+from rooms.turns import recover_interrupted_turns
 from safety.rules import add_rule, seed_default_rules
 from tests.rooms import rooms_support
 from tests.rooms.rooms_support import join, make_room
@@ -287,3 +288,13 @@ def test_a_suggested_reply_goes_only_to_the_person_who_asked(app, people):
     seen_by_other = [e["name"] for e in other.get_received()]
     assert "room:turn" not in seen_by_other and "room:done" not in seen_by_other
     assert "room:token" not in seen_by_other
+
+
+def test_a_turn_cut_by_a_server_stop_keeps_its_text_as_stopped(app, people):
+    owner, = people(1)
+    room = make_room(owner)
+    cut = rooms_support.say(app, room["id"], "Half a sent", speaker="character",
+                            character_id=ODESSA, status="streaming")
+    assert recover_interrupted_turns(app.extensions["kindred.db"]) == 1
+    stored, = messages(app, room["id"])
+    assert (stored.id, stored.status, stored.content) == (cut, "stopped", "Half a sent")
