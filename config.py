@@ -172,6 +172,12 @@ class Config:
     COMMUNITY_SEED_POSTS = os.environ.get("COMMUNITY_SEED_POSTS", "1") == "1"
     COMMUNITY_SEED_TOPIC = os.environ.get("COMMUNITY_SEED_TOPIC", "0") == "1"
 
+    # Community posting (community/api.py, docs/community.md): how many posts and comments one
+    # user may send (429 with Retry-After beyond).
+    COMMUNITY_POST_RATE_LIMIT = os.environ.get("COMMUNITY_POST_RATE_LIMIT", "20 per hour")
+    COMMUNITY_COMMENT_RATE_LIMIT = os.environ.get("COMMUNITY_COMMENT_RATE_LIMIT",
+                                                  "60 per 10 minutes")
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"

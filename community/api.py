@@ -23,6 +23,7 @@ from community import comments, likes, notifications, posts
 from community.cards import card_lines, post_card
 from core.auth.csrf import check_csrf
 from core.errors import KindredError
+from core.extensions import limiter
 from core.users import User
 from core.web.db import db_session
 from core.web.request_body import json_body
@@ -44,6 +45,8 @@ def preview_post():
 
 @bp.post("/api/posts")
 @login_required
+@limiter.limit(lambda: current_app.config["COMMUNITY_POST_RATE_LIMIT"], scope="community-post",
+               key_func=lambda: str(current_user.id))
 def create_post():
     session = db_session()
     post = posts.create_post(session, _me(), json_body(), _moderator())
@@ -96,6 +99,8 @@ def like_post(post_id: int):
 
 @bp.post("/api/posts/<int:post_id>/comments")
 @login_required
+@limiter.limit(lambda: current_app.config["COMMUNITY_COMMENT_RATE_LIMIT"],
+               scope="community-comment", key_func=lambda: str(current_user.id))
 def add_comment(post_id: int):
     session = db_session()
     body = json_body()
