@@ -11,12 +11,14 @@ service, shape the answer. Every endpoint takes ?dataset=live|demo (default live
     GET /api/admin/analytics/community-effect?from=&to= D7 retention with and without community
         from/to: YYYY-MM-DD, both included; default the last 30 days up to today
     GET /api/admin/experiments/<name>                   retention and messages per user by arm
+    GET /api/me/experiments                             (any signed-in user) my arm in each
     GET /api/admin/analytics/events.jsonl?since=&until=
         since/until: ISO 8601 times or dates (UTC when no offset is given), since included"""
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_login import current_user, login_required
 
 from core.auth.guards import role_required
 from core.db import utcnow
@@ -85,6 +87,14 @@ def experiment_report(name: str):
     dataset = _dataset()
     return jsonify(experiments.experiment_report(db_session(), name, _experiments(dataset),
                                                  _clock()().date(), dataset))
+
+
+@bp.get("/api/me/experiments")
+@login_required
+def my_experiments():
+    """The signed-in user's arm in each configured experiment (the flags a page may act on)."""
+    return jsonify({"experiments": experiments.flags_for(
+        current_user.id, current_app.config.get("ANALYTICS_EXPERIMENTS", {}))})
 
 
 @bp.get("/api/admin/analytics/events.jsonl")

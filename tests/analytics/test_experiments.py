@@ -97,3 +97,14 @@ def test_an_experiment_not_configured_is_404(app, person):
     app.config["ANALYTICS_EXPERIMENTS"] = EXPERIMENT
     response = person("admin").get("/api/admin/experiments/nope")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_user_reads_their_own_arms(app, person):
+    app.config["ANALYTICS_EXPERIMENTS"] = {**EXPERIMENT, "ads": {"arms": {"off": 1, "on": 1}}}
+    someone = person("user")
+    response = someone.get("/api/me/experiments")
+    assert response.status_code == 200
+    assert response.get_json()["experiments"] == {
+        "tour": arm_of("tour", someone.id, {"control": 1, "tour": 1}),
+        "ads": arm_of("ads", someone.id, {"off": 1, "on": 1})}
+    assert app.test_client().get("/api/me/experiments").status_code == 401
