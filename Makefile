@@ -22,6 +22,7 @@ bench: setup
 	$(PY) -m bench.inference
 	$(PY) -m bench.discovery
 	$(PY) -m bench.community_feed
+	$(PY) -m bench.community_seed
 	$(PY) -m bench.memory_extraction
 	$(PY) -m bench.moderation
 
