@@ -14,7 +14,7 @@ const KindredPosts = (() => {
 
   function render(item, post, options) {
     const link = `/posts/${post.id}`;
-    item.replaceChildren(
+    item.replaceChildren(...[
       header(post, link),
       post.reason ? el("p", { class: "post-reason" }, post.reason) : null,
       post.status === "held" || post.in_review
@@ -24,7 +24,7 @@ const KindredPosts = (() => {
       attachment(post),
       excerpt(post),
       tags(post),
-      actions(item, post, options, link));
+      actions(item, post, options, link)].filter(Boolean));
   }
 
   function header(post, link) {
@@ -86,10 +86,10 @@ const KindredPosts = (() => {
       `♥ ${likes}`);
     const row = el("div", { class: "post-actions" }, like);
     if (options.full) {
-      row.append(el("a", { class: "comments-link", href: "#comments" }, `💬 ${comments}`));
+      row.append(el("a", { class: "comments-link", href: "#comments" }, commentsLabel(comments)));
     } else {
       row.append(el("button", { type: "button", class: "comment", "aria-expanded": "false",
-        onclick: (event) => toggleQuickComment(item, post, event.currentTarget) }, `💬 ${comments}`));
+        onclick: (event) => toggleQuickComment(item, post, event.currentTarget) }, commentsLabel(comments)));
     }
     row.append(shareMenu(post, link, status),
       el("button", { type: "button", class: "report link", onclick: () => openReport("post", post.id, status) }, "Report"));
@@ -126,7 +126,7 @@ const KindredPosts = (() => {
         await api("POST", `/api/posts/${post.id}/comments`, { body });
         const count = (post.comments ?? post.comment_count ?? 0) + 1;
         post.comments = count;
-        button.textContent = `💬 ${count}`;
+        button.textContent = commentsLabel(count);
         form.replaceWith(el("p", { class: "quick-comment muted", role: "status" }, "Comment posted. ",
           el("a", { href: `/posts/${post.id}#comments` }, "See the thread")));
       } catch (caught) { error.textContent = caught.message; error.hidden = false; }
@@ -196,6 +196,8 @@ const KindredPosts = (() => {
     status.textContent = text;
     status.classList.toggle("error", isError);
   }
+
+  function commentsLabel(count) { return count === 1 ? "1 comment" : `${count} comments`; }
 
   function aiLabel() {
     return el("span", { class: "ai-label", title: "A character: written by the AI" }, "AI · character");

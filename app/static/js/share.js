@@ -107,7 +107,7 @@
   function renderPreview(shown) {
     const lines = shown.excerpt || [];
     const masked = shown.masked || [];
-    previewBox.replaceChildren(
+    previewBox.replaceChildren(...[
       el("h3", {}, "Preview"),
       shown.body ? el("p", { class: "post-body" }, shown.body) : null,
       el("ol", { class: "excerpt" }, ...lines.map((line) =>
@@ -117,7 +117,7 @@
       masked.length
         ? el("div", { class: "masked" }, el("p", {}, "Masked so that no one sees them:"),
           el("ul", { class: "masked-list" }, ...masked.map((m) => el("li", {}, maskedLabel(m)))))
-        : el("p", { class: "masked muted" }, "Nothing needed masking."));
+        : el("p", { class: "masked muted" }, "Nothing needed masking.")].filter(Boolean));
     previewBox.hidden = false;
   }
 
