@@ -119,3 +119,15 @@ def test_bad_retention_params_are_400_with_a_json_error(admin):
         assert response.status_code == 400, query
         error = response.get_json()["error"]
         assert error["code"] == "bad_request" and error["message"], query
+
+
+@pytest.mark.both_databases
+def test_the_d1_d7_d30_summary_counts_complete_cells_only(admin):
+    """D1: cohorts 12-01 (2 of 4) and 12-02 (1 of 2); 12-09's day 1 is today: (2 + 1) / 6.
+    D7: 12-01 (1: user 103 on 12-08) and 12-02 (0) -> 1 / 6. D30: no cohort is that old."""
+    summary = admin.get("/api/admin/analytics/retention?period=day&mode=on"
+                        "&from=2026-12-01&to=2026-12-10").get_json()["summary"]
+    assert summary == {"1": 0.5, "7": pytest.approx(1 / 6), "30": None}
+    unbounded = admin.get("/api/admin/analytics/retention?period=day&mode=on_or_after"
+                          "&from=2026-12-01&to=2026-12-10").get_json()["summary"]
+    assert unbounded["1"] == pytest.approx((3 + 2) / 6)  # last day >= 1: 101 102 103, 105 106
