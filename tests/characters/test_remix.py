@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from core.db import session_scope, utcnow
 from characters.models import Character, CharacterCommunity, CharacterRemix
-from tests.conftest import AuthActions
+from tests.moderation.conftest import Person
 from tests.support.users import update_user
 
 pytestmark = pytest.mark.both_databases
@@ -28,16 +28,12 @@ def app_config(app_config):
 
 @pytest.fixture
 def creator(app):
-    person = AuthActions(app.test_client())
-    person.signup()
-    return person
+    return Person(app)
 
 
 @pytest.fixture
 def fan(app):
-    person = AuthActions(app.test_client())
-    person.signup()
-    return person
+    return Person(app)
 
 
 def published(person, visibility="public", **fields):
@@ -100,8 +96,7 @@ def test_lineage_lists_ancestors_nearest_first_and_hides_private_descendants(app
     original = published(creator)
     child = remix(fan, original["id"])["character"]
     fan.call("POST", f"/api/characters/{child['id']}/publish")
-    third = AuthActions(app.test_client())
-    third.signup()
+    third = Person(app)
     grandchild = remix(third, child["id"])["character"]  # stays a private draft
 
     lineage = third.call("GET", f"/api/characters/{grandchild['id']}/lineage").get_json()

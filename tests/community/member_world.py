@@ -7,7 +7,6 @@ from community.models import Comment
 from community.posts import create_post
 from core.db import session_scope
 from core.event_types import CommentAdded
-from tests.conftest import AuthActions
 
 # The operator's action table with every category a comment or post can be allowed in allowed:
 # the tiny random-weight model writes token soup, which the classifier would refuse now and
@@ -16,14 +15,17 @@ LENIENT = {category: {"comment": "allow", "post": "allow"}
            for category in ("sexual", "hate", "harassment", "violent_crime", "privacy", "spam")}
 
 
-def person(app) -> AuthActions:
-    someone = AuthActions(app.test_client())
-    someone.signup()
-    someone.id = someone.call("GET", "/api/auth/me").get_json()["user"]["id"]
-    return someone
+def quiet_config(app_config, **settings):
+    """The test app's settings for these tests: the lenient action table, no embedding thread
+    per publish, the app's own members subscriber off (tests call it themselves), and
+    `settings`."""
+    for name, value in {"SAFETY_POLICY": LENIENT, "EMBED_ON_PUBLISH": False,
+                        "COMMUNITY_MEMBERS": False, **settings}.items():
+        setattr(app_config, name, value)
+    return app_config
 
 
-def taking_part(creator: AuthActions, name="Wren", replies=True, **fields) -> dict:
+def taking_part(creator, name="Wren", replies=True, **fields) -> dict:
     """A public character of `creator`, with community_replies as given."""
     made = creator.call("POST", "/api/characters", json={
         "name": name, "description": f"{name} keeps a lighthouse and answers everyone kindly.",
@@ -35,7 +37,7 @@ def taking_part(creator: AuthActions, name="Wren", replies=True, **fields) -> di
     return answer.get_json()["character"]
 
 
-def post_about(author: AuthActions, character_id: int, body="Have you met this one?") -> dict:
+def post_about(author, character_id: int, body="Have you met this one?") -> dict:
     answer = author.call("POST", "/api/posts", json={"kind": "character", "body": body,
                                                      "character_id": character_id})
     assert answer.status_code == 201, answer.get_json()
@@ -50,7 +52,7 @@ def post_by(app, character_id: int, body="Hello, I'm here.", kind="intro") -> in
         return post.id
 
 
-def comment(person: AuthActions, post_id: int, body: str, parent_id=None) -> CommentAdded:
+def comment(person, post_id: int, body: str, parent_id=None) -> CommentAdded:
     """The comment through the API, and the event the comment service published for it."""
     answer = person.call("POST", f"/api/posts/{post_id}/comments",
                          json={"body": body, "parent_id": parent_id})

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from conversations.models import Conversation, Message
 from core.db import session_scope, utcnow
 from core.extensions import socketio
-from tests.conftest import AuthActions
+from tests.moderation.conftest import Person
 from tests.support.chat import add_turn
 from tests.support.events import collect_until, payloads
 from tests.support.users import update_user
@@ -19,9 +19,7 @@ SHARED_CHARACTER = 1  # one of the seeded cast
 
 @pytest.fixture
 def sharer(app):
-    person = AuthActions(app.test_client())
-    person.signup()
-    return person
+    return Person(app)
 
 
 @pytest.fixture
@@ -32,7 +30,7 @@ def reader(app, client, auth):
 
 def shared_chat(app, sharer, turns, character_id=SHARED_CHARACTER):
     """A chat post of `sharer` showing `turns` [(user text | None, reply)], and its lines."""
-    conversation = sharer.start_conversation(character_id)
+    conversation = sharer.auth.start_conversation(character_id)
     ids = []
     for user_text, reply in turns:
         question, answer = add_turn(app, conversation["id"], user_text, reply)
@@ -138,8 +136,7 @@ def test_a_suspended_reader_cannot_continue_a_chat(app, sharer, reader):
 
 
 def test_a_character_made_private_after_the_post_cannot_be_continued(app, reader):
-    creator = AuthActions(app.test_client())
-    creator.signup()
+    creator = Person(app)
     made = creator.call("POST", "/api/characters", json={"name": "Wren", "first_mes": "Hi."})
     character_id = made.get_json()["character"]["id"]
     creator.call("POST", f"/api/characters/{character_id}/publish")

@@ -9,18 +9,14 @@ from community.members import Members, names
 from core.db import utcnow
 from core.event_types import CommentAdded, PostPublished
 from safety import build_moderator
-from tests.support.users import update_user
-from tests.community.member_world import (LENIENT, character_comments, comment, person,
-                                          post_about, post_by, taking_part)
+from tests.moderation.conftest import Person
+from tests.community.member_world import (character_comments, comment, post_about,
+                                          post_by, quiet_config, taking_part)
 
 
 @pytest.fixture
 def app_config(app_config):
-    app_config.COMMUNITY_MEMBERS = False  # these tests call the subscriber themselves
-    app_config.SAFETY_POLICY = LENIENT
-    app_config.EMBED_ON_PUBLISH = False
-    app_config.COMMUNITY_REPLIES_PER_THREAD_HOUR = 2
-    return app_config
+    return quiet_config(app_config, COMMUNITY_REPLIES_PER_THREAD_HOUR=2)
 
 
 def members(app, moderator=None, clock=utcnow) -> Members:
@@ -31,12 +27,12 @@ def members(app, moderator=None, clock=utcnow) -> Members:
 
 @pytest.fixture
 def creator(app):
-    return person(app)
+    return Person(app)
 
 
 @pytest.fixture
 def reader(app):
-    return person(app)
+    return Person(app)
 
 
 def listed(reader, post_id):
@@ -127,8 +123,7 @@ def test_the_answer_goes_through_moderation_and_a_refused_one_is_not_stored(app,
     wren = taking_part(creator)
     post = post_about(creator, wren["id"])
     pending = comment(reader, post["id"], "Wren, say something?")
-    admin = person(app)
-    update_user(app.extensions["kindred.db"], admin.username, role="admin")
+    admin = Person(app, "admin")
     # A rule that every non-empty text breaks, under the default action table: spam is blocked.
     rule = admin.call("POST", "/api/admin/moderation/rules",
                       json={"category": "spam", "kind": "pattern", "pattern": r"[\s\S]"})
@@ -143,7 +138,7 @@ def test_the_answer_goes_through_moderation_and_a_refused_one_is_not_stored(app,
 def test_a_first_post_is_welcomed_by_a_followed_character_that_takes_part(app, creator):
     wren = taking_part(creator)
     quiet = taking_part(creator, name="Moss", replies=False)
-    newcomer = person(app)
+    newcomer = Person(app)
     newcomer.call("POST", f"/api/characters/{quiet['id']}/follow")  # newest follow, but quiet
     newcomer.call("POST", f"/api/characters/{wren['id']}/like")
     first = newcomer.call("POST", "/api/posts", json={"kind": "text", "body": "Hi all!"})
@@ -166,7 +161,7 @@ def test_a_first_post_is_welcomed_by_a_followed_character_that_takes_part(app, c
 
 def test_no_welcome_without_a_character_the_newcomer_follows_or_liked(app, creator):
     taking_part(creator)
-    newcomer = person(app)
+    newcomer = Person(app)
     first = newcomer.call("POST", "/api/posts", json={"kind": "text", "body": "Hi all!"})
     post_id = first.get_json()["post"]["id"]
     event = PostPublished(post_id=post_id, author_id=newcomer.id, author_character_id=None,

@@ -5,14 +5,13 @@ import time
 
 import pytest
 
-from tests.community.member_world import LENIENT, comment, person, post_about, taking_part
+from tests.moderation.conftest import Person
+from tests.community.member_world import comment, post_about, quiet_config, taking_part
 
 
 @pytest.fixture
 def app_config(app_config):
-    app_config.SAFETY_POLICY = LENIENT
-    app_config.EMBED_ON_PUBLISH = False
-    return app_config
+    return quiet_config(app_config, COMMUNITY_MEMBERS=True)  # the app's own subscriber
 
 
 def threads_once(reader, post_id, ready, timeout=90.0):
@@ -27,7 +26,7 @@ def threads_once(reader, post_id, ready, timeout=90.0):
 
 
 def test_a_named_character_answers_a_comment_in_the_background(app):
-    creator, reader = person(app), person(app)
+    creator, reader = Person(app), Person(app)
     wren = taking_part(creator)
     post = post_about(creator, wren["id"])
     asked = comment(reader, post["id"], "Wren, what is the lamp made of?")
@@ -40,7 +39,7 @@ def test_a_named_character_answers_a_comment_in_the_background(app):
 
 
 def test_a_first_post_is_welcomed_in_the_background(app):
-    creator, newcomer = person(app), person(app)
+    creator, newcomer = Person(app), Person(app)
     wren = taking_part(creator)
     newcomer.call("POST", f"/api/characters/{wren['id']}/follow")
     post = newcomer.call("POST", "/api/posts", json={"kind": "text", "body": "Hello, I'm new!"})

@@ -11,24 +11,18 @@ from community.models import Post
 from community.topics import BUILT_IN_TOPICS, TopicRun
 from config import Config
 from core.db import session_scope, utcnow
-from tests.community.member_world import LENIENT, person, taking_part
-from tests.support.users import update_user
+from tests.moderation.conftest import Person
+from tests.community.member_world import quiet_config, taking_part
 
 
 @pytest.fixture
 def app_config(app_config):
-    app_config.COMMUNITY_MEMBERS = False
-    app_config.SAFETY_POLICY = LENIENT
-    app_config.EMBED_ON_PUBLISH = False
-    app_config.COMMUNITY_SCENE_TURNS = 3
-    return app_config
+    return quiet_config(app_config, COMMUNITY_SCENE_TURNS=3)
 
 
 @pytest.fixture
 def admin(app):
-    someone = person(app)
-    update_user(app.extensions["kindred.db"], someone.username, role="admin")
-    return someone
+    return Person(app, "admin")
 
 
 def run_today(app):
@@ -49,7 +43,7 @@ def topics_count(app) -> int:
 @pytest.mark.both_databases
 def test_characters_that_take_part_answer_the_operators_topic_and_play_a_scene(app, admin,
                                                                               client):
-    creator = person(app)
+    creator = Person(app)
     wren, moss = taking_part(creator, name="Wren"), taking_part(creator, name="Moss")
     taking_part(creator, name="Fern", replies=False)
     hidden = taking_part(creator, name="Ash")
@@ -85,7 +79,7 @@ def test_characters_that_take_part_answer_the_operators_topic_and_play_a_scene(a
 
 
 def test_without_an_operators_topic_the_day_draws_one_from_the_list(app, client):
-    creator = person(app)
+    creator = Person(app)
     taking_part(creator, name="Wren")
     before = client.get("/api/community/topic").get_json()["topic"]
     assert before["source"] == "list" and before["prompt"] in BUILT_IN_TOPICS
@@ -126,7 +120,7 @@ def test_bad_topics_are_refused_and_store_nothing(app, admin, body, status, code
 
 
 def test_only_admins_set_the_topic(app):
-    someone = person(app)
+    someone = Person(app)
     answer = someone.call("POST", "/api/admin/community/topic", json={"prompt": "Mine?"})
     assert answer.status_code == 403
     assert app.test_client().post("/api/admin/community/topic",

@@ -16,7 +16,8 @@ from community.models import Post
 from community.scheduler import DatabaseLock, RedisLock, Scheduler
 from community.topics import TopicRun
 from core.db import make_engine, session_scope
-from tests.community.member_world import LENIENT, person, taking_part
+from tests.moderation.conftest import Person
+from tests.community.member_world import quiet_config, taking_part
 from tests.support import require
 
 DAY = date(2026, 12, 1)
@@ -26,17 +27,12 @@ REDIS_URL = os.environ.get("KINDRED_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 
 @pytest.fixture
 def app_config(app_config):
-    app_config.COMMUNITY_MEMBERS = False
-    app_config.SAFETY_POLICY = LENIENT
-    app_config.EMBED_ON_PUBLISH = False
-    app_config.COMMUNITY_TOPIC_CHARACTERS = 2
-    app_config.COMMUNITY_SCENE_TURNS = 2
-    return app_config
+    return quiet_config(app_config, COMMUNITY_TOPIC_CHARACTERS=2, COMMUNITY_SCENE_TURNS=2)
 
 
 @pytest.fixture
 def cast(app):
-    creator = person(app)
+    creator = Person(app)
     return [taking_part(creator, name="Wren")["id"], taking_part(creator, name="Moss")["id"]]
 
 
@@ -89,12 +85,17 @@ def test_two_runners_with_the_database_lock_run_the_day_once(app, cast):
     assert again == [[], []] and len(topic_posts(app)) == 3
 
 
-def test_two_runners_with_the_redis_lock_run_the_day_once(app, cast):
+def redis_client():
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
     except redis.exceptions.ConnectionError as exc:
         require(False, f"Redis is not reachable at {REDIS_URL}: {exc}")
+    return client
+
+
+def test_two_runners_with_the_redis_lock_run_the_day_once(app, cast):
+    client = redis_client()
     prefix = f"kindred-test:{uuid.uuid4().hex}"
     try:
         results = race(app, lambda _engine: RedisLock(redis.Redis.from_url(REDIS_URL),
@@ -112,11 +113,7 @@ def test_two_runners_with_the_redis_lock_run_the_day_once(app, cast):
 
 
 def test_an_unfinished_redis_run_expires_so_the_day_can_be_taken_again():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        require(False, f"Redis is not reachable at {REDIS_URL}: {exc}")
+    client = redis_client()
     prefix = f"kindred-test:{uuid.uuid4().hex}"
     first = RedisLock(client, timedelta(minutes=30), prefix=prefix)
     second = RedisLock(client, timedelta(minutes=30), prefix=prefix)

@@ -17,7 +17,8 @@ from community.scheduler import DatabaseLock, Scheduler
 from community.seed import intro_text, seed_feed
 from community.topics import TopicRun, never_answered
 from core.db import session_scope, utcnow
-from tests.community.member_world import LENIENT, person
+from tests.moderation.conftest import Person
+from tests.community.member_world import quiet_config
 from tests.support.live_server import live_server
 
 CAST = len(SEED_CHARACTERS)
@@ -25,10 +26,7 @@ CAST = len(SEED_CHARACTERS)
 
 @pytest.fixture
 def app_config(app_config):
-    app_config.COMMUNITY_MEMBERS = False
-    app_config.SAFETY_POLICY = LENIENT
-    app_config.COMMUNITY_SCENE_TURNS = 2
-    return app_config
+    return quiet_config(app_config, COMMUNITY_SCENE_TURNS=2)
 
 
 def seed(app, with_model=False, day=None):
@@ -63,7 +61,7 @@ def test_each_seeded_character_introduces_itself_once(app):
 
 def test_a_new_users_feed_shows_the_seeded_posts_as_written_by_characters(app):
     seed(app)
-    newcomer = person(app)
+    newcomer = Person(app)
     feed = newcomer.call("GET", "/api/feed?tab=new").get_json()
     assert len(feed["posts"]) == CAST
     for post in feed["posts"]:

@@ -324,7 +324,7 @@ function setDrafting(on) {
 // Dashboard
 
 async function loadStats() {
-  const { totals, trend, retention } = await api("GET", `/api/characters/${characterId}/stats`);
+  const { totals, trend, retention, remixes } = await api("GET", `/api/characters/${characterId}/stats`);
   const labels = { conversations: "Conversations started", messages: "Messages", unique_users: "Unique users",
     followers: "Followers", likes: "Likes" };
   document.getElementById("stats").replaceChildren(...Object.entries(labels).flatMap(([key, label]) =>
@@ -333,6 +333,11 @@ async function loadStats() {
     const { rate, retained, users } = retention[key];
     document.getElementById("stats").append(el("dt", {}, label), el("dd", { "data-stat": key },
       rate === null ? "–" : `${Math.round(rate * 100)}% (${retained} of ${users})`));
+  }
+  if (remixes) {  // remixes of it by others, private drafts counted; the public ones named
+    const named = remixes.recent.map((r) => `${r.name} by ${r.creator}`).join(", ");
+    document.getElementById("stats").append(el("dt", {}, "Remixes"), el("dd", { "data-stat": "remixes" },
+      named ? `${remixes.count} (${named})` : String(remixes.count)));
   }
   drawTrend(document.getElementById("trend-chart"), trend);
 }
