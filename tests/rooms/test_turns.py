@@ -8,6 +8,7 @@ from sqlmodel import Session
 from characters.models import Character
 from core.db import utcnow
 from core.users import User
+from relationships import affinity
 from rooms.models import Room
 from rooms.turns import recover_interrupted_turns
 from safety.rules import add_rule, seed_default_rules
@@ -298,3 +299,25 @@ def test_a_turn_cut_by_a_server_stop_keeps_its_text_as_stopped(app, people):
     assert recover_interrupted_turns(app.extensions["kindred.db"]) == 1
     stored, = messages(app, room["id"])
     assert (stored.id, stored.status, stored.content) == (cut, "stopped", "Half a sent")
+
+
+def test_the_turn_answers_at_the_level_of_whoever_spoke_last(app, people, monkeypatch):
+    friend, stranger = people(2)
+    room = make_room(friend, character_ids=[ODESSA])
+    join(friend, stranger, room["id"])
+    with Session(app.extensions["kindred.db"]) as session:
+        bond = affinity.relationship(session, friend.id, ODESSA)
+        bond.affinity, bond.level = 200, 3
+        session.add(bond)
+        session.commit()
+    engine, prompts = app.extensions["kindred.inference"], []
+    submit = engine.submit
+    monkeypatch.setattr(engine, "submit", lambda text, *a, **k: prompts.append(text) or
+                        submit(text, *a, **k))
+    first, second = room_socket(app, friend, room["id"]), room_socket(app, stranger, room["id"])
+    for sio in (first, second):
+        _send(sio, room["id"], "Good evening, captain")
+        settle(app, room["id"])  # the turn answering it is stored
+    assert len(prompts) == 2
+    assert f"{friend.username} is at level 3" in prompts[0]
+    assert f"{stranger.username} is at level 0" in prompts[1]
