@@ -203,6 +203,15 @@ def test_like_and_comment_from_the_feed(watched, server, author):
     comments = viewer.call("GET", f"/api/posts/{post['id']}/comments")["comments"]
     assert [c["body"] for c in comments] == ["What a lovely post"]
 
+    # Share: copy the post's link, or open its PNG card.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    card.locator(".share-menu summary").click()
+    card.locator("button.copy-link").click()
+    expect(card.locator(".post-status")).to_have_text("Link copied.")
+    assert page.evaluate("() => navigator.clipboard.readText()") == f"{server.url}/posts/{post['id']}"
+    png = page.request.get(server.url + card.locator("a.card-link").get_attribute("href"))
+    assert png.status == 200 and png.headers["content-type"] == "image/png"
+
     page.reload()  # what the page shows after a reload is what was stored
     expect(card.locator("button.like")).to_have_attribute("aria-pressed", "true")
     card.locator("button.like").click()
