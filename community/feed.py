@@ -195,7 +195,7 @@ class Feed:
         """(catalog, profile, evidence, liked post ids): the deck's own reading of the reader
         (swipes, chats, interests), plus the posts they liked as half-likes of their characters."""
         catalog = self.discovery.catalogs.get(session)
-        profile, _ = self.discovery._profile(session, reader.user_id, catalog, now)
+        profile, _ = self.discovery.taste_profile(session, reader.user_id, catalog, now)
         for character_id, liked_at in _liked_characters(session, reader.user_id):
             pos = catalog.position.get(character_id)
             if pos is not None:
@@ -248,8 +248,8 @@ class Feed:
                 for lift, name in lifts:
                     if lift <= 0:
                         break
-                    said = self.discovery.recommender._say(catalog, profile, evidence, scores,
-                                                           row, character_pos, name)
+                    said = self.discovery.recommender.reason_for_part(
+                        catalog, profile, evidence, scores, row, character_pos, name)
                     if said:
                         return said
             liked = [t for t in index.tags[pos] if evidence.tag_weight.get(t, 0.0) > 0]

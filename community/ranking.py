@@ -21,8 +21,7 @@ from typing import Optional
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from discovery.recommender import Catalog, Recommender
-from discovery.recommender import _interleave  # exploration spread through a page, as the deck
+from discovery.recommender import Catalog, Recommender, interleave_exploration
 from discovery.taste import LIFT_CAP, Evidence, score
 
 _BLAS = ThreadpoolController()  # small products: BLAS threads only cost here (as the deck)
@@ -227,7 +226,7 @@ def rank_for_you(index: PostIndex, candidates: np.ndarray, taste: np.ndarray,
     drawn[exploit] = -np.inf
     explore = [int(i) for i in np.argsort(-drawn, kind="stable")[:n_explore]
                if np.isfinite(drawn[i])]
-    order = np.asarray(_interleave(exploit, explore), np.int64)
+    order = np.asarray(interleave_exploration(exploit, explore), np.int64)
     best = parts[order].argmax(axis=1)
     lifted = parts[order, best] >= s.reason_min_lift
     named = [names[b] if (names[b] != "taste" or ok) else "fresh"

@@ -234,7 +234,7 @@ class Discovery:
     def _deal_new(self, session: Session, user: User, catalog: Catalog, n: int,
                   prefs: DiscoveryPreferences, ratings: tuple[str, ...], filters: DeckFilters,
                   exclude: set[int], now: datetime) -> list[tuple[Character, str]]:
-        profile, seen = self._profile(session, user.id, catalog, now)
+        profile, seen = self.taste_profile(session, user.id, catalog, now)
         eligible = _eligible_mask(catalog, user.id, prefs, ratings, filters,
                                   seen | exclude)
         picks = self.recommender.recommend(catalog, profile, n, eligible, self.rng,
@@ -255,8 +255,8 @@ class Discovery:
             self.catalogs.record(character.id, impressions=1)
         return dealt
 
-    def _profile(self, session: Session, user_id: int, catalog: Catalog,
-                 now: datetime) -> tuple[UserProfile, set[int]]:
+    def taste_profile(self, session: Session, user_id: int, catalog: Catalog,
+                      now: datetime) -> tuple[UserProfile, set[int]]:
         """The user's taste signals in catalog positions, and the character ids not to deal:
         liked ever, passed within the cooldown."""
         profile = UserProfile()

@@ -273,7 +273,7 @@ class Recommender:
         picks = [self._pick(catalog, user, evidence, mean, i, candidates) for i in exploit_rows]
         extra = [self._pick(catalog, user, evidence, mean, i, candidates, drawn=True)
                  for i in chosen]
-        return _interleave(picks, extra)[:n]
+        return interleave_exploration(picks, extra)[:n]
 
     def _pick(self, catalog: Catalog, user: UserProfile, evidence: Evidence, scores: Scores,
               i: int, candidates: np.ndarray, drawn: bool = False) -> Pick:
@@ -435,7 +435,7 @@ class Recommender:
                 break
             if part == "quality" and catalog.explorable[pos]:
                 break  # the early rate of a new character: it is dealt as new
-            reason = self._say(catalog, user, evidence, scores, i, pos, part)
+            reason = self.reason_for_part(catalog, user, evidence, scores, i, pos, part)
             if reason:
                 return reason
         if catalog.is_new[pos]:
@@ -447,8 +447,10 @@ class Recommender:
             return f"Something different: #{tag}" if tag else "Something different"
         return f"Popular in #{tag}" if tag else "Popular right now"
 
-    def _say(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
-             scores: Scores, i: int, pos: int, part: str) -> Optional[str]:
+    def reason_for_part(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
+                        scores: Scores, i: int, pos: int, part: str) -> Optional[str]:
+        """One part of the score (`neighbours`, `direction`, `tags`, `quality`) of candidate row
+        `i` (catalog position `pos`) in words, or None when that part has nothing to say."""
         if part in ("neighbours", "direction") and scores.kernel is not None:
             j = int(np.argmax(scores.kernel[i] * evidence.liked))
             kind, source = evidence.kinds[j], int(evidence.positions[j])
@@ -499,8 +501,8 @@ def _sample(pool: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray
     return pool[rng.integers(0, len(pool), size)]
 
 
-def _interleave(exploit: list[Pick], explore: list[Pick]) -> list[Pick]:
-    """Exploration picks spread through the deal, never on top."""
+def interleave_exploration(exploit: list, explore: list) -> list:
+    """Exploration picks spread through the deal (or a feed page), never on top."""
     out = list(exploit)
     if not explore:
         return out

@@ -78,7 +78,7 @@ def test_chat_depth_counts_as_taste(engine, discovery, user):
         session.commit()
         ensure_embeddings(session, MEMO_EMBEDDER)
         catalog = discovery.catalogs.get(session)
-        profile, _seen = discovery._profile(session, user.id, catalog, utcnow())
+        profile, _seen = discovery.taste_profile(session, user.id, catalog, utcnow())
     assert [(catalog.ids[p], m) for p, _age, m in profile.chats] == [(7, 12)]
 
 
