@@ -25,6 +25,7 @@ bench: setup
 	$(PY) -m bench.community_seed
 	$(PY) -m bench.memory_extraction
 	$(PY) -m bench.moderation
+	$(PY) -m bench.helpdesk
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js app/static/vendor/chart.umd.min.js \
        instance/.model-ready \

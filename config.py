@@ -138,6 +138,13 @@ class Config:
     SAFETY_JUDGE = os.environ.get("SAFETY_JUDGE", "1") == "1"
     SAFETY_JUDGE_TIMEOUT = _float("SAFETY_JUDGE_TIMEOUT", 10.0)
 
+    # The help desk (assistant/, docs/assistant.md): the pages it answers from, the best
+    # similarity under which it says it is not sure, its answers' budget and rate per user.
+    HELP_DOCS_DIR = Path(os.environ.get("HELP_DOCS_DIR", BASE_DIR / "docs"))
+    HELP_CONFIDENCE_THRESHOLD = _float("HELP_CONFIDENCE_THRESHOLD", 0.22)
+    HELP_MAX_NEW_TOKENS = _int("HELP_MAX_NEW_TOKENS", 200)
+    HELP_ASK_RATE_LIMIT = os.environ.get("HELP_ASK_RATE_LIMIT", "30 per 10 minutes")
+
     # The analytics event log (analytics/, docs/analytics.md): a user's session ends after this
     # much inactivity; events wait in a bounded in-process queue and are written in batches.
     ANALYTICS_ENABLED = os.environ.get("ANALYTICS_ENABLED", "1") == "1"
@@ -192,6 +199,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     LOGIN_RATE_LIMIT = "5 per minute"
     MAX_NEW_TOKENS = 24
+    HELP_MAX_NEW_TOKENS = 16
     MAX_MESSAGE_CHARS = 2000
     # The tiny random-weight model writes token soup, which the classifier blocks about 1 reply
     # in 8: tests about replies check them only where they ask to (tests/app/test_chat_moderation).

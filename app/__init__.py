@@ -11,6 +11,7 @@ import characters.events  # noqa: F401  (studio:draft)
 import conversations.events  # noqa: F401  (chat:*)
 import rooms.events  # noqa: F401  (room:*)
 from analytics.api import bp as analytics_bp
+from assistant.api import bp as assistant_bp
 from app import wiring
 from app.main import bp as main_bp
 from characters.api import bp as characters_bp
@@ -42,7 +43,8 @@ from studio.api import bp as studio_bp
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, rooms_bp,
-              discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, main_bp,
+              discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp,
+              assistant_bp, main_bp,
               community_members_bp, community_pages_bp, community_feed_bp, community_bp)
 
 

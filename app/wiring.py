@@ -7,6 +7,9 @@ from datetime import timedelta
 from flask import Flask
 
 from analytics import subscribers as analytics_subscribers
+from assistant import tickets as help_tickets
+from assistant.docs_index import shared_index
+from assistant.helpdesk import HelpDesk
 from community import notifications as community_notifications
 from community import report_targets as community_targets
 from community.events import live_notifier
@@ -21,6 +24,7 @@ from discovery.embeddings import default_embedder
 from gacha import rewards as gacha_rewards
 from moderation import queue as moderation_queue
 from moderation import subscribers as moderation_subscribers
+from moderation.targets import register_target
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
 from safety import build_moderator
@@ -62,6 +66,7 @@ def wire(app: Flask, bus: EventBus) -> None:
         app.extensions["kindred.moderator"], settings,
         hidden_ids=lambda session, ids: moderation_queue.hidden_ids(session, "message", ids))
     sections.register(SupportSection(settings.get("SUPPORT_SECTION_TOKENS", 200)))
+    _wire_help_desk(app)
     # The community: posts and comments as report targets, notifications pushed live.
     community_targets.register()
     notifier = app.extensions["kindred.notifier"] = community_notifications.Notifier(
@@ -128,3 +133,14 @@ def _wire_community_members(app: Flask, bus: EventBus) -> None:
     stop = app.extensions["kindred.community_scheduler_stop"] = threading.Event()
     socketio.start_background_task(scheduler.run_forever, stop,
                                    settings["COMMUNITY_SCHEDULER_POLL_SECONDS"])
+
+
+def _wire_help_desk(app: Flask) -> None:
+    """The help desk over docs/ (its index is built on the first question), and its support
+    tickets as a target of the moderation queue."""
+    settings = app.config
+    app.extensions["kindred.helpdesk"] = HelpDesk(
+        shared_index(settings["HELP_DOCS_DIR"], default_embedder()),
+        app.extensions["kindred.inference"], settings["HELP_CONFIDENCE_THRESHOLD"],
+        settings["HELP_MAX_NEW_TOKENS"])
+    register_target(help_tickets.TARGET, help_tickets.provider())

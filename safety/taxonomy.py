@@ -5,7 +5,7 @@ MLCommons hazard categories (S1-S14) that Llama Guard 3 uses."""
 CATEGORIES = ("sexual_minors", "self_harm", "sexual", "hate", "harassment", "violent_crime",
               "privacy", "spam")
 SURFACES = ("chat_message", "chat_reply", "character", "username", "profile", "post", "comment",
-            "room_message")
+            "room_message", "help")
 ACTIONS = ("allow", "mask", "age_gate", "hold", "block", "support")
 
 # When several categories are flagged, the most severe action decides (then CATEGORIES order).

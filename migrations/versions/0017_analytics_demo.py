@@ -4,7 +4,7 @@
 One column with a server default, added in place (no table is recreated).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-01 17:15:00
 """
 from typing import Sequence, Union
@@ -15,7 +15,7 @@ import sqlmodel
 
 
 revision: str = '0017'
-down_revision: Union[str, None] = '0015'
+down_revision: Union[str, None] = '0016'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

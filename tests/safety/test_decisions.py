@@ -8,7 +8,7 @@ from safety import ACTIONS, CATEGORIES, SURFACES, Decision, Moderator
 def test_the_contract_names_every_category_surface_and_action():
     assert CATEGORIES[:2] == ("sexual_minors", "self_harm") and len(CATEGORIES) == 8
     assert SURFACES == ("chat_message", "chat_reply", "character", "username", "profile", "post",
-                        "comment", "room_message")
+                        "comment", "room_message", "help")
     assert ACTIONS == ("allow", "mask", "age_gate", "hold", "block", "support")
 
 
