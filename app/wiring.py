@@ -35,6 +35,7 @@ from conversations.events import DISCONNECT_HOOKS
 from core.event_types import RoomMemberRemoved
 from rooms import events as room_events
 from rooms import locks as room_locks
+from rooms import report_targets as room_targets
 from rooms.turns import RoomTurns, recover_interrupted_turns
 
 
@@ -95,6 +96,7 @@ def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
                   lambda event: room_events.remove_sockets(turns, event.room_id, event.user_id),
                   name="rooms.removed_member_sockets")
     app.extensions.setdefault(DISCONNECT_HOOKS, []).append(room_events.on_socket_disconnect)
+    room_targets.register()  # room messages: reported, queued with context, hidden, restored
     if not app.testing:
         recover_interrupted_turns(db)
 

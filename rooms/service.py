@@ -21,6 +21,7 @@ from core.errors import BlockedContent, KindredError, NotFound, not_found
 from core.event_types import RoomMemberRemoved
 from core.text import check_text
 from core.users import User, check_standing, is_adult
+from moderation.queue import hidden_targets
 from rooms.models import (MESSAGE_STATUSES, SPEAKERS, STRATEGIES, Room, RoomCharacter,
                           RoomMember, RoomMessage)
 
@@ -30,6 +31,7 @@ MAX_CHARACTERS = 8  # characters in a room at once
 MAX_AUTO_CONTINUE = 10
 HISTORY_PAGE = 50
 SURFACE = "room_message"  # the moderation surface for what people type in a room
+TARGET_TYPE = "room_message"  # what moderation's queue, reports and actions point to
 
 
 class Forbidden(KindredError):
@@ -234,8 +236,16 @@ def store_message(session: Session, room_id: int, speaker: str, content: str, *,
 
 
 def visible_to(user_id: int):
-    """The messages a person sees: all but the assistant's private suggestions to others."""
-    return sa.or_(RoomMessage.private_to.is_(None), RoomMessage.private_to == user_id)
+    """The messages a person sees: all but the assistant's private suggestions to others and
+    what moderation hid."""
+    return sa.and_(sa.or_(RoomMessage.private_to.is_(None), RoomMessage.private_to == user_id),
+                   not_hidden())
+
+
+def not_hidden():
+    """Not hidden by moderation: a moderator's hide, or a hold of the safety pipeline, until a
+    moderator restores it (the queue item's `hidden` is the one record of it)."""
+    return RoomMessage.id.not_in(hidden_targets(TARGET_TYPE))
 
 
 def history(session: Session, user_id: int, room_id, before=None,
@@ -254,7 +264,7 @@ def history_for_character(session: Session, room_id: int, character_id: int,
                           limit: int = HISTORY_PAGE) -> list[RoomMessage]:
     """The `limit` latest messages the character may see, oldest first: those from while one of
     its stints was in the room (seen_after_id < id <= seen_until_id), never OOC, never a
-    private suggestion, never a blocked message."""
+    private suggestion, never a blocked or hidden message."""
     windows = []
     for stint in stints(session, room_id, character_id):
         window = [RoomMessage.id > stint.seen_after_id]
@@ -266,7 +276,8 @@ def history_for_character(session: Session, room_id: int, character_id: int,
     query = (select(RoomMessage)
              .where(RoomMessage.room_id == room_id, sa.or_(*windows),
                     RoomMessage.ooc.is_(False), RoomMessage.private_to.is_(None),
-                    RoomMessage.speaker != "assistant", RoomMessage.status != "blocked")
+                    RoomMessage.speaker != "assistant", RoomMessage.status != "blocked",
+                    not_hidden())
              .order_by(RoomMessage.id.desc()).limit(limit))
     return list(reversed(list(session.exec(query))))
 
