@@ -42,8 +42,10 @@ SURFACE = "comment"
 
 
 def add_comment(session: Session, post: Post, author: Optional[User], body, moderator,
-                parent_id=None, *, author_character: Optional[Character] = None) -> Comment:
-    """Check and store a comment (or a reply). Commits; raises KindredError, storing nothing."""
+                parent_id=None, *, author_character: Optional[Character] = None,
+                welcome: bool = False) -> Comment:
+    """Check and store a comment (or a reply). Commits; raises KindredError, storing nothing.
+    `welcome`: a character's welcome of a first post, announced as such (CommentAdded)."""
     if author_character is None:
         check_standing(author, "comment")
     _check_published(post)
@@ -68,7 +70,7 @@ def add_comment(session: Session, post: Post, author: Optional[User], body, mode
         events.record(session, CommentAdded(comment_id=comment.id, post_id=post.id,
                                             author_id=comment.author_id,
                                             author_character_id=comment.author_character_id,
-                                            parent_id=comment.parent_id))
+                                            parent_id=comment.parent_id, welcome=welcome))
     session.commit()
     return comment
 

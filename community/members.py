@@ -98,7 +98,7 @@ class Members:
         with session_scope(self.db) as session:
             if _has_commented(session, post.id, character.id):
                 return None
-            welcome = self._comment(session, post.id, character.id, text, None)
+            welcome = self._comment(session, post.id, character.id, text, None, welcome=True)
         if welcome is not None and self.notify is not None:
             self.notify("welcome", [author.id], actor_character_id=character.id,
                         post_id=post.id, comment_id=welcome.id)
@@ -146,11 +146,11 @@ class Members:
         return answered >= self.settings["COMMUNITY_REPLIES_PER_THREAD_HOUR"]
 
     def _comment(self, session: Session, post_id: int, character_id: int, text: str,
-                 parent_id: Optional[int]) -> Optional[Comment]:
+                 parent_id: Optional[int], welcome: bool = False) -> Optional[Comment]:
         post, character = session.get(Post, post_id), session.get(Character, character_id)
         try:
             return add_comment(session, post, None, text, self.moderator, parent_id,
-                               author_character=character)
+                               author_character=character, welcome=welcome)
         except KindredError as exc:  # refused by moderation, or the post went meanwhile
             log.info("%s's comment on post %s was not stored: %s", character.name, post_id,
                      exc.code)

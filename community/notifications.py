@@ -8,7 +8,8 @@
     mark_read(session, user_id, ids=None) -> {marked, unread}
 
 The triggers (docs/community.md, "Notifications"):
-- `reply`: a comment on your post, or a reply to your comment (CommentAdded);
+- `reply`: a comment on your post, or a reply to your comment (CommentAdded), except a
+  character's welcome of your first post, which is only the `welcome` below;
 - `like`: a like on your post (PostLiked); liking again after an unlike while the first one is
   unread adds nothing;
 - `follow`: someone followed you as a creator (CreatorFollowed), once while unread;
@@ -83,6 +84,8 @@ class Notifier:
     # -- the triggers ---------------------------------------------------------------------
 
     def on_comment(self, event: CommentAdded) -> None:
+        if event.welcome:  # community.members notifies the newcomer `welcome`: one, not two
+            return
         with Session(self.db) as session:
             post = session.get(Post, event.post_id)
             parent = session.get(Comment, event.parent_id) if event.parent_id else None

@@ -166,12 +166,14 @@ class PostPublished:
 
 @dataclass(frozen=True)
 class CommentAdded:
-    """A published comment on a post; `parent_id` is the comment it replies to."""
+    """A published comment on a post; `parent_id` is the comment it replies to. `welcome`: a
+    character's welcome of a newcomer's first post (they are notified `welcome`, not `reply`)."""
     comment_id: int
     post_id: int
     author_id: Optional[int]
     author_character_id: Optional[int]
     parent_id: Optional[int] = None
+    welcome: bool = False
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,8 @@ def test_a_first_post_is_welcomed_by_a_followed_character_that_takes_part(app, c
     [shown] = listed(newcomer, post_id)
     assert shown["author_kind"] == "character" and shown["author"]["name"] == "Wren"
     notes = newcomer.call("GET", "/api/notifications").get_json()["notifications"]
-    assert "welcome" in [n["kind"] for n in notes]
+    # The welcome is a comment on their post too, but they hear of it once, as a welcome.
+    assert [(n["kind"], n["comment_id"]) for n in notes] == [("welcome", welcome.id)]
     assert members(app).on_post(event) is None  # delivered twice: one welcome
     second = newcomer.call("POST", "/api/posts", json={"kind": "text", "body": "Me again"})
     again = PostPublished(post_id=second.get_json()["post"]["id"], author_id=newcomer.id,
