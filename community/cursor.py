@@ -5,12 +5,14 @@ A cursor is URL-safe base64 of a small JSON object; clients pass it back unchang
     {"v": 1, "t": "new" | "following", "at": <created_at, microseconds since the epoch>, "id": n}
         keyset: the next page holds the posts strictly older than (at, id), so a post published
         between two pages lands above the reader and never shifts the pages below
+    {"v": 1, "t": "character", "c": <character id>, "at": ..., "id": n}
+        the same, for the posts about one character (GET /api/characters/<id>/posts)
     {"v": 1, "t": "for_you" | "trending", "s": <snapshot id>, "o": <offset>}
         a ranked tab's pages are read from the ranking made for its first page (a `Snapshot`),
         so likes and new posts arriving while the reader scrolls move nothing they are reading
 
-A cursor that does not decode, names another tab, or points at a snapshot of another user or one
-that has expired is refused with 400 (`bad_cursor`, `cursor_expired`)."""
+A cursor that does not decode, names another tab or character, or points at a snapshot of another
+user or one that has expired is refused with 400 (`bad_cursor`, `cursor_expired`)."""
 import base64
 import binascii
 import json
@@ -20,12 +22,14 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Optional
 
 from core.errors import KindredError
 
 VERSION = 1
 MAX_CURSOR_CHARS = 200
 CHRONOLOGICAL = ("new", "following")
+KEYSET = CHRONOLOGICAL + ("character",)  # "character": one character's posts, not a feed tab
 RANKED = ("for_you", "trending")
 
 
@@ -34,8 +38,9 @@ def encode(payload: dict) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(raw: str, tab: str) -> dict:
-    """The cursor's fields, checked for `tab`. Raises KindredError (400 bad_cursor)."""
+def decode(raw: str, tab: str, scope: Optional[int] = None) -> dict:
+    """The cursor's fields, checked for `tab` (and, for "character", the character id `scope`).
+    Raises KindredError (400 bad_cursor)."""
     if not raw or len(raw) > MAX_CURSOR_CHARS:
         raise _bad()
     try:
@@ -48,19 +53,25 @@ def decode(raw: str, tab: str) -> dict:
         raise KindredError("bad_cursor", f"That cursor belongs to another tab ('{data.get('t')}'"
                                          f"), not '{tab}'; pass next_cursor back with the same "
                                          "tab.")
-    keys = ("at", "id") if tab in CHRONOLOGICAL else ("s", "o")
+    if data.get("c") != scope or (scope is not None and not _is_int(data["c"])):
+        raise KindredError("bad_cursor", "That cursor belongs to another character's posts; pass "
+                                         "next_cursor back to the same character's list.")
+    keys = ("at", "id") if tab in KEYSET else ("s", "o")
     if not all(_is_int(data.get(k)) or (k == "s" and isinstance(data.get(k), str))
                for k in keys):
         raise _bad()
-    if tab in CHRONOLOGICAL and (data["at"] < 0 or data["id"] < 1):
+    if tab in KEYSET and (data["at"] < 0 or data["id"] < 1):
         raise _bad()
     if tab in RANKED and data["o"] < 0:
         raise _bad()
     return data
 
 
-def keyset(tab: str, created_at: datetime, post_id: int) -> str:
-    return encode({"t": tab, "at": to_micros(created_at), "id": post_id})
+def keyset(tab: str, created_at: datetime, post_id: int, scope: Optional[int] = None) -> str:
+    payload = {"t": tab, "at": to_micros(created_at), "id": post_id}
+    if scope is not None:
+        payload["c"] = scope
+    return encode(payload)
 
 
 def ranked(tab: str, snapshot_id: str, offset: int) -> str:

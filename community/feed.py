@@ -1,4 +1,6 @@
-"""The feed service: `Feed.page(session, viewer, tab, cursor)` -> {posts, next_cursor}. No Flask.
+"""The feed service: `Feed.page(session, viewer, tab, cursor)` -> {posts, next_cursor}, and
+`Feed.character_posts(session, viewer, character_id, cursor)`, the posts about one character in
+the same shape (keyset pages, as new). No Flask.
 
     new        every visible post, newest first (keyset pages on (created_at, id))
     following  posts by the creators you follow, by the characters you follow, or about them
@@ -29,7 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from characters.models import Character, CharacterFollow, CreatorFollow
-from characters.service import can_view, viewer_is_adult
+from characters.service import can_view, viewer_is_adult, visible_character
 from community import cursor as cursors
 from community.models import Post, PostLike
 from community.posts import posts_json
@@ -74,12 +76,11 @@ class Feed:
         """One page of a tab. Raises KindredError (400) for a bad tab, limit or cursor."""
         if tab not in TABS:
             raise KindredError("bad_tab", "'tab' must be one of " + ", ".join(TABS) + ".")
-        if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise KindredError("bad_request", f"'limit' must be between 1 and {MAX_LIMIT}.")
+        _check_limit(limit)
         state = cursors.decode(cursor, tab) if cursor else None
         reader = _reader(session, viewer)
         if tab in cursors.CHRONOLOGICAL:
-            picked, next_cursor = self._keyset_page(session, reader, tab, state, limit)
+            picked, next_cursor = self._chronological_page(session, reader, tab, state, limit)
         else:
             picked, next_cursor = self._ranked_page(session, reader, tab, state, limit,
                                                     now or utcnow())
@@ -88,57 +89,39 @@ class Feed:
                           for payload, (_, reason) in zip(payloads, picked)],
                 "next_cursor": next_cursor}
 
+    def character_posts(self, session: Session, viewer: User, character_id: int,
+                        cursor: Optional[str] = None, limit: int = DEFAULT_LIMIT) -> dict:
+        """The posts about a character (`character_id`) or written by it, newest first, with the
+        feed's filters: {posts, next_cursor}. Raises KindredError: 404 for a character the
+        viewer may not see, 400 for a bad limit or cursor."""
+        visible_character(session, character_id, viewer.id)
+        _check_limit(limit)
+        state = cursors.decode(cursor, "character", scope=character_id) if cursor else None
+        about = sa.or_(Post.character_id == character_id,
+                       Post.author_character_id == character_id)
+        posts, last = _keyset_page(session, _reader(session, viewer), about, state, limit)
+        return {"posts": posts_json(session, posts, viewer.id),
+                "next_cursor": cursors.keyset("character", *last, scope=character_id)
+                if last else None}
+
     # -- new and following: keyset pages ----------------------------------------------------
 
-    def _keyset_page(self, session: Session, reader: Reader, tab: str, state: Optional[dict],
-                     limit: int) -> tuple[list, Optional[str]]:
-        # Two index-friendly streams, merged: published posts (status, created_at, id), and the
-        # reader's own held ones.
-        queries = [select(Post).where(*_visible(reader, "published")),
-                   select(Post).where(*_visible(reader, "held"),
-                                      Post.author_id == reader.user_id)]
-        follows = None
-        if tab == "following":
+    def _chronological_page(self, session: Session, reader: Reader, tab: str,
+                            state: Optional[dict], limit: int) -> tuple[list, Optional[str]]:
+        if tab == "new":
+            posts, last = _keyset_page(session, reader, None, state, limit)
+            picked = [(p, "New post") for p in posts]
+        else:
             follows = _follows(session, reader.user_id)
             if not follows.creators and not follows.characters:
                 return [], None
             followed = sa.or_(Post.author_id.in_(follows.creators),
                               Post.author_character_id.in_(follows.characters),
                               Post.character_id.in_(follows.characters))
-            queries = [q.where(followed) for q in queries]
-        queries = [q.order_by(Post.created_at.desc(), Post.id.desc()) for q in queries]
-        after = (cursors.from_micros(state["at"]), state["id"]) if state else None
-        accepted: list[Post] = []
-        exhausted = False
-        batch = limit + 1
-        for _ in range(KEYSET_ROUNDS):
-            found: list[Post] = []
-            full = False
-            for query in queries:
-                if after is not None:
-                    query = query.where(sa.tuple_(Post.created_at, Post.id) < after)
-                part = list(session.exec(query.limit(batch)))
-                full = full or len(part) == batch
-                found += part
-            found.sort(key=lambda p: (p.created_at, p.id), reverse=True)
-            exhausted = not full and len(found) <= batch
-            rows = found[:batch]
-            accepted += _readable(session, reader, rows)
-            if rows:
-                after = (rows[-1].created_at, rows[-1].id)
-            if exhausted or len(accepted) > limit:
-                break
-            batch = 2 * batch
-        names = _names(session, accepted[:limit]) if follows else {}
-        picked = [(p, _following_reason(p, follows, names) if follows else "New post")
-                  for p in accepted[:limit]]
-        if len(accepted) > limit:
-            last = accepted[limit - 1]
-            return picked, cursors.keyset(tab, last.created_at, last.id)
-        if not exhausted and after is not None:  # cut short: carry on after what was scanned
-            return picked, cursors.keyset(tab, after[0], after[1])
-        return picked, None
-
+            posts, last = _keyset_page(session, reader, followed, state, limit)
+            names = _names(session, posts)
+            picked = [(p, _following_reason(p, follows, names)) for p in posts]
+        return picked, cursors.keyset(tab, *last) if last else None
     # -- for_you and trending: snapshots ----------------------------------------------------
 
     def _ranked_page(self, session: Session, reader: Reader, tab: str, state: Optional[dict],
@@ -336,6 +319,55 @@ class PostIndexCache:
             restored = [int(i) for i in restored if i <= self.index.max_id]
             if restored:  # rankable again (restored by a moderator)
                 self._append(session, Post.id.in_(restored))
+
+
+# -- keyset pages ------------------------------------------------------------------------------
+
+def _keyset_page(session: Session, reader: Reader, scope, state: Optional[dict],
+                 limit: int) -> tuple[list[Post], Optional[tuple]]:
+    """Up to `limit` posts the reader may see (and matching the SQL condition `scope`, None: all),
+    newest first, strictly older than the cursor's (created_at, id); and the (created_at, id) to
+    carry on after, None at the end."""
+    # Two index-friendly streams, merged: published posts (status, created_at, id), and the
+    # reader's own held ones.
+    queries = [select(Post).where(*_visible(reader, "published")),
+               select(Post).where(*_visible(reader, "held"), Post.author_id == reader.user_id)]
+    if scope is not None:
+        queries = [q.where(scope) for q in queries]
+    queries = [q.order_by(Post.created_at.desc(), Post.id.desc()) for q in queries]
+    after = (cursors.from_micros(state["at"]), state["id"]) if state else None
+    accepted: list[Post] = []
+    exhausted = False
+    batch = limit + 1
+    for _ in range(KEYSET_ROUNDS):
+        found: list[Post] = []
+        full = False
+        for query in queries:
+            if after is not None:
+                query = query.where(sa.tuple_(Post.created_at, Post.id) < after)
+            part = list(session.exec(query.limit(batch)))
+            full = full or len(part) == batch
+            found += part
+        found.sort(key=lambda p: (p.created_at, p.id), reverse=True)
+        exhausted = not full and len(found) <= batch
+        rows = found[:batch]
+        accepted += _readable(session, reader, rows)
+        if rows:
+            after = (rows[-1].created_at, rows[-1].id)
+        if exhausted or len(accepted) > limit:
+            break
+        batch = 2 * batch
+    if len(accepted) > limit:
+        last = accepted[limit - 1]
+        return accepted[:limit], (last.created_at, last.id)
+    if not exhausted and after is not None:  # cut short: carry on after what was scanned
+        return accepted, after
+    return accepted, None
+
+
+def _check_limit(limit) -> None:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise KindredError("bad_request", f"'limit' must be between 1 and {MAX_LIMIT}.")
 
 
 # -- filters -----------------------------------------------------------------------------------

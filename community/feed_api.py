@@ -1,5 +1,7 @@
-"""The feed route: GET /api/feed?tab=for_you|following|new|trending&cursor=&limit= ->
-{posts, next_cursor} (docs/community.md, "The feed"). Settings in config.py: FEED_*."""
+"""The feed routes (docs/community.md, "The feed"). Settings in config.py: FEED_*.
+
+    GET /api/feed?tab=for_you|following|new|trending&cursor=&limit=   {posts, next_cursor}
+    GET /api/characters/<id>/posts?cursor=&limit=                     {posts, next_cursor}"""
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
@@ -17,14 +19,25 @@ bp = Blueprint("community_feed", __name__)
 @bp.get("/api/feed")
 @login_required
 def feed_page():
+    page = feed().page(db_session(), current_user, request.args.get("tab", "for_you"),
+                       request.args.get("cursor") or None, _limit())
+    return jsonify(page)
+
+
+@bp.get("/api/characters/<int:character_id>/posts")
+@login_required
+def character_posts(character_id: int):
+    """The posts about a character or by it, newest first, with the feed's filters."""
+    return jsonify(feed().character_posts(db_session(), current_user, character_id,
+                                          request.args.get("cursor") or None, _limit()))
+
+
+def _limit() -> int:
     raw_limit = request.args.get("limit")
     try:
-        limit = int(raw_limit) if raw_limit is not None else DEFAULT_LIMIT
+        return int(raw_limit) if raw_limit is not None else DEFAULT_LIMIT
     except ValueError:
         raise KindredError("bad_request", "'limit' must be a whole number.") from None
-    page = feed().page(db_session(), current_user, request.args.get("tab", "for_you"),
-                       request.args.get("cursor") or None, limit)
-    return jsonify(page)
 
 
 def feed() -> Feed:

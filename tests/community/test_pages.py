@@ -521,6 +521,25 @@ def test_character_page_shows_its_remix_lineage_and_remixes(watched, server, aut
     clean(page)
 
 
+def test_character_page_lists_the_posts_about_it(watched, server, author):
+    from playwright.sync_api import expect
+
+    page = watched
+    fan = author
+    about = call(fan, "POST", "/api/posts", {"kind": "character", "character_id": 1,
+                                              "body": "My favourite character"})["post"]
+    elsewhere = text_post(fan, "Not about anyone")
+    viewer = Viewer(page, server, "reader")
+    page.goto(server.url + "/characters/1")
+    card = '#character-posts .post-card[data-post-id="{}"]'
+    expect(page.locator(card.format(about["id"]))).to_be_visible()
+    expect(page.locator(card.format(elsewhere["id"]))).to_have_count(0)
+    listed = viewer.call("GET", "/api/characters/1/posts")["posts"]
+    assert shown_ids(page, "#character-posts > .post-card") == [p["id"] for p in listed]
+    assert listed[0]["id"] == about["id"]  # the newest first
+    clean(page)
+
+
 def test_for_you_says_why_each_post_is_there(watched, server, author):
     from playwright.sync_api import expect
 
