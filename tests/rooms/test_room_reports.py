@@ -4,6 +4,7 @@ the export and every character's prompt until a restore brings it back."""
 import pytest
 from sqlmodel import Session
 
+from core.event_types import ContentFlagged
 from rooms import service
 from tests.moderation.conftest import Person, act
 from tests.rooms import rooms_support
@@ -77,6 +78,7 @@ def test_a_characters_turn_has_no_author_to_act_on(app, scene, moderator):
     assert warned.status_code == 400 and warned.get_json()["error"]["code"] == "no_user_affected"
 
 
+@pytest.mark.both_databases
 def test_hide_takes_it_out_of_history_export_and_prompts_and_restore_brings_it_back(
         app, scene, moderator):
     owner, guest, room, ids = scene
@@ -103,6 +105,20 @@ def test_hide_takes_it_out_of_history_export_and_prompts_and_restore_brings_it_b
     assert RUDE in _character_history(app, room["id"])
     assert RUDE in _prompt(app, room["id"], ODESSA, owner.id)
     assert RUDE in owner.get(f"/api/rooms/{room['id']}/export").get_data(as_text=True)
+
+
+def test_a_reply_the_pipeline_held_stays_out_until_a_moderator_restores_it(app, scene,
+                                                                           moderator):
+    owner, _guest, room, ids = scene
+    app.extensions["kindred.events"].publish(ContentFlagged(
+        surface="chat_reply", target_type="room_message", target_id=ids[1], user_id=owner.id,
+        action="hold", category="harassment", scores={"harassment": 0.9}, stage="classifier"))
+    assert "Odessa pours the tea." not in _history(owner, room["id"])
+    assert "Odessa pours the tea." not in _character_history(app, room["id"])
+    item = _queue_item(moderator, ids[1])
+    assert item["source"] == "flagged" and item["hidden"] is True
+    assert act(moderator, "restore", "room_message", ids[1]).status_code == 201
+    assert "Odessa pours the tea." in _history(owner, room["id"])
 
 
 def test_the_socket_history_leaves_a_hidden_message_out(app, scene, moderator):
