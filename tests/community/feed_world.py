@@ -124,9 +124,15 @@ def ids(page) -> list[int]:
 
 def read_all(auth, tab, limit=5, between=None) -> list[int]:
     """Every page of a tab, calling between(page_number) after each page."""
+    return read_pages(lambda cursor, size: feed(auth, tab, cursor, size), limit, between)
+
+
+def read_pages(fetch, limit=5, between=None) -> list[int]:
+    """The post ids of every page fetch(cursor, limit) gives, calling between(page_number) after
+    each page."""
     seen, cursor, number = [], None, 0
     while True:
-        page = feed(auth, tab, cursor, limit)
+        page = fetch(cursor, limit)
         seen += ids(page)
         cursor, number = page["next_cursor"], number + 1
         if between:

@@ -7,7 +7,7 @@ import pytest
 from characters.models import Character
 from core.db import session_scope
 from tests.community.feed_world import (add_post, app, app_config, character_id, db,  # noqa: F401
-                                        make_user, set_status, user_id)
+                                        make_user, read_pages, set_status, user_id)
 from tests.support.users import update_user
 
 
@@ -21,16 +21,8 @@ def posts_of(auth, character, cursor=None, limit=None):
 
 
 def read_all(auth, character, limit=4, between=None) -> list[int]:
-    seen, cursor, number = [], None, 0
-    while True:
-        page = posts_of(auth, character, cursor, limit)
-        seen += [p["id"] for p in page["posts"]]
-        cursor, number = page["next_cursor"], number + 1
-        if between:
-            between(number)
-        if not cursor:
-            return seen
-        assert number < 100, "the list never ended"
+    return read_pages(lambda cursor, size: posts_of(auth, character, cursor, size), limit,
+                      between)
 
 
 def new_character(db, creator, **fields) -> int:
