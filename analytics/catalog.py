@@ -9,7 +9,7 @@ from typing import Any, Optional
 from core.event_types import (CardsDrawn, ChapterFinished, CharacterCreated, CharacterPublished,
                               CommentAdded, ContentFlagged, ConversationStarted, LevelChanged,
                               MessageSent, PostLiked, PostPublished, ReplyFinished,
-                              SessionStarted, SwipeMade, UserSignedUp)
+                              RoomMemberJoined, SessionStarted, SwipeMade, UserSignedUp)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ EVENTS = (
     EventSpec("comment_added", CommentAdded, "author_id",
               ("comment_id", "post_id", "author_character_id", "parent_id")),
     EventSpec("post_liked", PostLiked, "user_id", ("post_id",)),
+    EventSpec("room_joined", RoomMemberJoined, "user_id", ("room_id", "via")),
 )
 NAMES = tuple(spec.name for spec in EVENTS)
 

@@ -129,6 +129,14 @@ class ChapterFinished:
 
 
 @dataclass(frozen=True)
+class RoomMemberJoined:
+    """Someone joined a room: through an invite (`via` "invite") or a listed room ("listed")."""
+    room_id: int
+    user_id: int
+    via: str
+
+
+@dataclass(frozen=True)
 class RoomMemberRemoved:
     """A person left a room or its owner kicked them (`kicked`); their sockets leave the room."""
     room_id: int
@@ -193,5 +201,6 @@ class CreatorFollowed:
 ALL_EVENTS = (UserSignedUp, SessionStarted, ConversationStarted, MessageSent, PromptBuilt,
               ReplyFinished, CharacterCreated, CharacterChanged, CharacterPublished, SwipeMade,
               AffinityRecorded, LevelChanged, CardsDrawn, ChapterFinished, ContentFlagged,
-              PostPublished, CommentAdded, PostLiked, CreatorFollowed, RoomMemberRemoved)
+              PostPublished, CommentAdded, PostLiked, CreatorFollowed, RoomMemberJoined,
+              RoomMemberRemoved)
 

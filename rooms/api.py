@@ -3,10 +3,13 @@
     POST   /api/rooms {title, character_ids, strategy?, scenario?, assistant?}  -> 201 {room}
     GET    /api/rooms                                 the rooms I am a member of
     GET    /api/rooms/<id>                            members only, otherwise 404
-    PATCH  /api/rooms/<id> {title?, strategy?, scenario?, auto_continue?, add_character_ids?,
+    PATCH  /api/rooms/<id> {title?, strategy?, scenario?, auto_continue?, visibility?,
+           listed_tag?, add_character_ids?,
            remove_character_ids?, mute_character_ids?, unmute_character_ids?}   owner only
     POST   /api/rooms/<id>/invites {max_uses?, expires_in_hours?} -> 201 {token, url, expires_at}
     POST   /api/invites/<token>/accept               -> {room, joined}
+    GET    /api/rooms/listed?tag=                    rooms their owners listed, anyone may join
+    POST   /api/rooms/<id>/join                      join a listed room -> {room, joined}
     DELETE /api/rooms/<id>/members/<user_id>         kick (owner) or leave (yourself)
     GET    /api/rooms/<id>/messages?before=&limit=   history, oldest first
     GET    /api/rooms/<id>/export                    SillyTavern group chat JSONL
@@ -79,6 +82,23 @@ def create_invite(room_id: int):
 def accept_invite(token: str):
     session = db_session()
     room, joined = invites.accept_invite(session, _me(session), token)
+    return jsonify({"room": service.room_payload(session, room), "joined": joined})
+
+
+@bp.get("/api/rooms/listed")
+@login_required
+def listed_rooms():
+    session = db_session()
+    tag = request.args.get("tag")
+    return jsonify({"rooms": [service.room_summary(session, room)
+                              for room in service.listed_rooms(session, tag)]})
+
+
+@bp.post("/api/rooms/<int:room_id>/join")
+@login_required
+def join_room(room_id: int):
+    session = db_session()
+    room, joined = service.join_listed_room(session, _me(session), room_id)
     return jsonify({"room": service.room_payload(session, room), "joined": joined})
 
 

@@ -60,7 +60,7 @@ def accept_invite(session: Session, user: User, token) -> tuple[Room, bool]:
                                      "allows; ask for a new one. You did not join the room.")
     invite.uses += 1
     session.add(invite)
-    service.add_member(session, room, user.id)
+    service.add_member(session, room, user.id, via="invite")
     session.commit()
     return room, True
 

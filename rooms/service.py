@@ -18,15 +18,16 @@ from characters.service import avatar_url, visible_character
 from core import events
 from core.db import is_id, utcnow
 from core.errors import BlockedContent, KindredError, NotFound, not_found
-from core.event_types import RoomMemberRemoved
+from core.event_types import RoomMemberJoined, RoomMemberRemoved
 from core.text import check_text
 from core.users import User, check_standing, is_adult
 from moderation.queue import hidden_targets
-from rooms.models import (MESSAGE_STATUSES, SPEAKERS, STRATEGIES, Room, RoomCharacter,
-                          RoomMember, RoomMessage)
+from rooms.models import (MESSAGE_STATUSES, SPEAKERS, STRATEGIES, VISIBILITIES, Room,
+                          RoomCharacter, RoomMember, RoomMessage)
 
 TITLE_LIMIT = 120
 SCENARIO_LIMIT = 4000
+TAG_LIMIT = 40
 MAX_CHARACTERS = 8  # characters in a room at once
 MAX_AUTO_CONTINUE = 10
 HISTORY_PAGE = 50
@@ -52,8 +53,9 @@ def create_room(session: Session, guard, owner: User, body: dict) -> Room:
     characters = [_visible(session, character_id, owner.id) for character_id in character_ids]
     title = _screen(guard, owner, _title(body.get("title")), "title")
     scenario = _screen(guard, owner, _scenario(body.get("scenario", "")), "scenario")
+    visibility, tag = _listing(body.get("visibility", "invite"), body.get("listed_tag"))
     room = Room(title=title, owner_id=owner.id, strategy=_strategy(body.get("strategy", "natural")),
-                scenario=scenario, assistant=assistant,
+                scenario=scenario, assistant=assistant, visibility=visibility, listed_tag=tag,
                 auto_continue=_auto_continue(body.get("auto_continue", 0)))
     session.add(room)
     session.flush()
@@ -81,6 +83,30 @@ def member_room(session: Session, user_id: int, room_id) -> Room:
     return room
 
 
+def listed_rooms(session: Session, tag: Optional[str] = None, limit: int = 50) -> list[Room]:
+    """Rooms their owners listed (for `tag` when given), the latest changed first: anyone signed
+    in may see them and join."""
+    query = select(Room).where(Room.visibility == "listed")
+    if tag is not None:
+        query = query.where(Room.listed_tag == _tag(tag))
+    return list(session.exec(query.order_by(Room.updated_at.desc(), Room.id.desc()).limit(limit)))
+
+
+def join_listed_room(session: Session, user: User, room_id) -> tuple[Room, bool]:
+    """Join a listed room without an invite. An invite-only room answers 404, as to anyone who
+    is not a member. Returns the room and whether `user` is a new member."""
+    room = session.get(Room, room_id) if is_id(room_id) else None
+    if room is None or (room.visibility != "listed" and membership(session, room.id, user.id)
+                        is None):
+        raise not_found("room")
+    if membership(session, room.id, user.id) is not None:
+        return room, False
+    check_standing(user, "join a room")
+    add_member(session, room, user.id, via="listed")
+    session.commit()
+    return room, True
+
+
 def membership(session: Session, room_id: int, user_id: int) -> Optional[RoomMember]:
     return session.get(RoomMember, (room_id, user_id)) if is_id(user_id) else None
 
@@ -97,7 +123,8 @@ def update_room(session: Session, guard, user: User, room_id, body: dict) -> Roo
     before anything is written."""
     room = owned_room(session, user.id, room_id)
     check_standing(user, "change a room")
-    known = {"title", "strategy", "scenario", "auto_continue", "add_character_ids",
+    known = {"title", "strategy", "scenario", "auto_continue", "visibility", "listed_tag",
+             "add_character_ids",
              "remove_character_ids", "mute_character_ids", "unmute_character_ids"}
     unknown = sorted(set(body) - known)
     if unknown:
@@ -112,6 +139,9 @@ def update_room(session: Session, guard, user: User, room_id, body: dict) -> Roo
         changes["scenario"] = _screen(guard, user, _scenario(body["scenario"]), "scenario")
     if "auto_continue" in body:
         changes["auto_continue"] = _auto_continue(body["auto_continue"])
+    if "visibility" in body or "listed_tag" in body:
+        changes["visibility"], changes["listed_tag"] = _listing(
+            body.get("visibility", room.visibility), body.get("listed_tag", room.listed_tag))
     active = {stint.character_id: stint for stint in active_characters(session, room.id)}
     adding = _id_list(body.get("add_character_ids", []), "add_character_ids")
     removing = _id_list(body.get("remove_character_ids", []), "remove_character_ids")
@@ -160,13 +190,15 @@ def members(session: Session, room_id: int) -> list[tuple[RoomMember, User]]:
     return list(session.exec(query))
 
 
-def add_member(session: Session, room: Room, user_id: int) -> RoomMember:
-    """Flushes a new member (joining twice keeps the first membership); the caller commits."""
+def add_member(session: Session, room: Room, user_id: int, via: str) -> RoomMember:
+    """Flushes a new member (joining twice keeps the first membership) and records
+    RoomMemberJoined; the caller commits."""
     member = membership(session, room.id, user_id)
     if member is None:
         member = RoomMember(room_id=room.id, user_id=user_id, role="member")
         session.add(member)
         session.flush()
+        events.record(session, RoomMemberJoined(room_id=room.id, user_id=user_id, via=via))
     return member
 
 
@@ -320,6 +352,7 @@ def room_summary(session: Session, room: Room) -> dict:
              for s in active_characters(session, room.id)]
     return {"id": room.id, "title": room.title, "owner_id": room.owner_id,
             "strategy": room.strategy, "assistant": room.assistant, "members": count,
+            "visibility": room.visibility, "listed_tag": room.listed_tag,
             "characters": names, "updated_at": _iso(room.updated_at)}
 
 
@@ -389,6 +422,26 @@ def _strategy(value) -> str:
     if value not in STRATEGIES:
         raise KindredError("bad_strategy", f"'strategy' must be one of {', '.join(STRATEGIES)}.")
     return value
+
+
+def _listing(visibility, tag) -> tuple[str, Optional[str]]:
+    """(visibility, listed_tag): a listed room needs a tag; an invite-only room keeps none."""
+    if visibility not in VISIBILITIES:
+        raise KindredError("bad_visibility", f"'visibility' must be one of "
+                                             f"{', '.join(VISIBILITIES)}.")
+    if visibility == "invite":
+        return visibility, None
+    if tag is None:
+        raise KindredError("bad_tag", "A listed room needs a 'listed_tag' people can find it "
+                                      "by.")
+    return visibility, _tag(tag)
+
+
+def _tag(value) -> str:
+    tag = value.strip().lower() if isinstance(value, str) else ""
+    if not tag or len(tag) > TAG_LIMIT:
+        raise KindredError("bad_tag", f"A room's tag is 1 to {TAG_LIMIT} characters.")
+    return tag
 
 
 def _auto_continue(value) -> int:

@@ -40,3 +40,25 @@ def test_a_post_and_a_comment_on_it_count_for_the_dashboards(app, admin_at, pers
     assert (effect["others"]["users"], effect["others"]["retained"]) == (1, 0)  # the reader
     behaviours = {b["name"]: b["users"] for b in effect["behaviours"]}
     assert behaviours["posted"] == 1 and behaviours["received_comment"] == 1
+
+
+def test_joining_a_room_is_logged_and_counts_as_taking_part(app, admin_at, person, clock,
+                                                            event_log):
+    from tests.rooms.rooms_support import join, make_room
+    admin = admin_at(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    owner, guest, visitor = person("user"), person("user"), person("user")
+    room = make_room(owner)
+    join(owner, guest, room["id"])
+    listed = make_room(owner, title="Open house", visibility="listed", listed_tag="cozy")
+    assert visitor.call("POST", f"/api/rooms/{listed['id']}/join").status_code == 200
+    clock.advance(days=8)  # past day 7, so the cohort day's figures are complete
+    assert event_log.flush()
+
+    joined = logged(app, name="room_joined")
+    assert [(row.user_id, row.properties) for row in joined] == [
+        (guest.id, {"room_id": room["id"], "via": "invite"}),
+        (visitor.id, {"room_id": listed["id"], "via": "listed"})]
+    effect = admin.get("/api/admin/analytics/community-effect?from=2026-12-01&to=2026-12-01"
+                       ).get_json()
+    behaviours = {b["name"]: b["users"] for b in effect["behaviours"]}
+    assert behaviours["joined_room"] == 2
