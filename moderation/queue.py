@@ -139,6 +139,7 @@ def item_payload(session: Session, item: QueueItem) -> dict:
     return {"id": item.id, "target_type": item.target_type, "target_id": item.target_id,
             "state": item.state, "source": item.source, "category": item.category,
             "rule": item.rule, "scores": item.scores or {}, "hidden": item.hidden,
+            "hideable": targets.hideable(item.target_type),
             "author": targets.person(session, item.author_id),
             "created_at": item.created_at.isoformat(), "updated_at": item.updated_at.isoformat(),
             "reports": [report_payload(r) for r in reports],

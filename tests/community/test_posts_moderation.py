@@ -54,6 +54,7 @@ def test_a_held_post_is_the_authors_alone_until_a_moderator_restores_it(app, ali
 
     item = _queue_item(moderator, "post", post["id"])
     assert item["source"] == "flagged" and item["category"] == "spam"
+    assert item["hideable"] is True  # the queue page offers hide and restore on it
     assert {"field": "body", "text": SPAM} in item["context"]
     assert act(moderator, "restore", "post", post["id"], reason="Not spam.").status_code == 201
     assert bob.get(f"/api/posts/{post['id']}").get_json()["post"]["status"] == "published"
@@ -135,6 +136,7 @@ def test_a_blocked_post_or_comment_is_refused_and_flagged_on_its_author(app, ali
     assert refused.status_code == 422
     assert count(app, Post) == 1 and count(app, Comment) == 0
     assert _queue_item(moderator, "user", alice.id)["category"] == "harassment"
+    assert _queue_item(moderator, "user", alice.id)["hideable"] is False  # a person: no hide
 
 
 def test_when_moderation_is_down_nothing_is_posted(app, alice, monkeypatch):

@@ -34,7 +34,7 @@ function contextList(item) {
 
 function actionForm(item, refresh) {
   const action = el("select", { name: "action", class: "action" },
-    ...ACTIONS.filter((a) => !CONTENT_ONLY.has(a) || ["message", "character", "room_message"].includes(item.target_type))
+    ...ACTIONS.filter((a) => !CONTENT_ONLY.has(a) || item.hideable)
       .map((a) => el("option", { value: a }, a)));
   const rule = ruleSelect();
   if (item.rule) rule.value = item.rule;
