@@ -141,3 +141,33 @@ def test_two_people_share_a_room_and_one_streamed_character_turn(browser, server
     finally:
         owner_context.close()
         guest_context.close()
+
+
+def test_a_room_listed_under_a_tag_is_found_and_joined_from_the_rooms_page(browser, server):
+    from playwright.sync_api import expect
+    owner_context, owner = person(browser, server, "cai")
+    visitor_context, visitor = person(browser, server, "dee")
+    try:
+        owner.goto(server.url + "/rooms")
+        owner.fill("#room-title", "Open Hearth")
+        owner.check(f"#room-characters input[value='{CHARACTER}']")
+        owner.select_option("#room-visibility", "listed")
+        owner.fill("#room-tag", "Hearthside")
+        owner.click("#room-create-submit")
+        owner.wait_for_url(f"{server.url}/rooms/*")
+        room_id = int(owner.url.rsplit("/", 1)[1])
+
+        visitor.goto(server.url + "/rooms")
+        visitor.fill("#listed-tag", "hearthside")
+        visitor.click("#listed-search button[type=submit]")
+        found = visitor.locator(f"#listed-list .room-item[data-room-id='{room_id}']")
+        expect(found).to_contain_text("#hearthside")
+        found.locator("button.room-join").click()
+        visitor.wait_for_url(f"{server.url}/rooms/{room_id}")
+        expect(visitor.locator(".room[data-joined=true]")).to_have_count(1)
+        expect(owner.locator(f"#room-members .room-person[data-user-id='{visitor.user_id}']")
+               ).to_have_count(1)
+        assert owner.problems == [] and visitor.problems == [], (owner.problems, visitor.problems)
+    finally:
+        owner_context.close()
+        visitor_context.close()

@@ -34,6 +34,40 @@
       el("div", { class: "room-item-tools" }, invite, link));
   }
 
+  const listed = document.getElementById("listed-list");
+
+  async function loadListed() {
+    const tag = document.getElementById("listed-tag").value.trim();
+    const { rooms } = await api("GET", "/api/rooms/listed" + (tag ? `?tag=${encodeURIComponent(tag)}` : ""));
+    listed.replaceChildren();
+    if (!rooms.length) listed.append(el("li", { class: "muted" }, "No listed rooms" + (tag ? ` for "${tag}"` : "") + "."));
+    for (const room of rooms) {
+      const join = el("button", { type: "button", class: "room-join" }, "Join");
+      join.addEventListener("click", async () => {
+        try {
+          await api("POST", `/api/rooms/${room.id}/join`);
+          window.location.href = `/rooms/${room.id}`;
+        } catch (error) {
+          join.replaceWith(el("span", { class: "error" }, error.message));
+        }
+      });
+      listed.append(el("li", { class: "room-item", "data-room-id": room.id },
+        el("strong", {}, room.title),
+        el("span", { class: "muted" }, ` · #${room.listed_tag} · ${room.members} ${room.members === 1 ? "person" : "people"}`),
+        el("div", { class: "room-item-tools" }, join)));
+    }
+  }
+
+  document.getElementById("listed-search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadListed().catch((error) => { listed.replaceChildren(el("li", { class: "error" }, error.message)); });
+  });
+
+  const visibility = document.getElementById("room-visibility");
+  visibility.addEventListener("change", () => {
+    document.getElementById("room-tag-label").hidden = visibility.value !== "listed";
+  });
+
   async function loadCharacters() {
     const box = document.getElementById("room-characters");
     const [publicOnes, mine] = await Promise.all([
@@ -61,7 +95,9 @@
       strategy: document.getElementById("room-strategy").value,
       scenario: document.getElementById("room-scenario").value,
       assistant: document.getElementById("room-assistant").checked,
+      visibility: visibility.value,
     };
+    if (visibility.value === "listed") body.listed_tag = document.getElementById("room-tag").value;
     try {
       const { room } = await api("POST", "/api/rooms", body);
       window.location.href = `/rooms/${room.id}`;
@@ -89,4 +125,5 @@
 
   loadRooms().catch((error) => { list.replaceChildren(el("li", { class: "error" }, error.message)); });
   loadCharacters().catch(() => {});
+  loadListed().catch((error) => { listed.replaceChildren(el("li", { class: "error" }, error.message)); });
 })();
