@@ -12,6 +12,7 @@ from inference.engine import FINISH_ERROR, PRIORITY_LOW, GenerationParams
 
 STOP = ["<|im_end|>", "<|im_start|>", "<|endoftext|>"]
 MAX_LINE_CHARS = 400  # one message as the assistant reads it
+ELLIPSIS = "..."
 
 
 def stream(engine, system: str, user: str, max_new_tokens: int,
@@ -62,4 +63,6 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = text[:limit]
     end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind("\n"))
-    return (cut[:end + 1] if end > limit // 2 else cut.rstrip() + "...").strip()
+    if end > limit // 2:
+        return cut[:end + 1].strip()
+    return text[:limit - len(ELLIPSIS)].rstrip() + ELLIPSIS  # the mark counts in the limit

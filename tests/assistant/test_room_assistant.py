@@ -139,3 +139,11 @@ def test_room_message_rows_are_read_like_dicts(inference):
             for m in HISTORY]
     result = respond(inference, "@assistant catch me up", rows, SAM, 4, NAMES)
     assert result["message_ids"] == [5, 6, 7, 8]
+
+
+@pytest.mark.parametrize("text", ["word " * 400, "x" * 2000, "Short. " + "y" * 2000])
+def test_an_answer_cut_to_the_limit_stays_within_it(text):
+    from assistant.generate import clip
+    clipped = clip(text, MAX_TEXT_CHARS)
+    assert 0 < len(clipped) <= MAX_TEXT_CHARS
+    assert clipped.endswith("...") and text.startswith(clipped[:-3])
