@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from core import events
 from core.db import utcnow
 from core.event_types import CharacterChanged, CharacterCreated
-from core.errors import KindredError, not_found
+from core.errors import KindredError, check_known_fields, not_found
 from core.users import User, is_adult
 from characters.avatars import generate_avatar
 from characters.cards import Card, CardError, export_card, from_dict, parse_card_file
@@ -326,10 +326,7 @@ def _check_changed_extensions(character: Character, extensions: dict,
 
 def _editable_values(values: dict) -> dict:
     """Validate card fields sent by a creator with the card library's own readers."""
-    unknown = sorted(set(values) - set(EDITABLE_FIELDS))
-    if unknown:
-        raise KindredError("unknown_field", f"Unknown field(s) {', '.join(map(repr, unknown))}; "
-                                            f"editable are: {', '.join(EDITABLE_FIELDS)}.")
+    check_known_fields(values, EDITABLE_FIELDS, f"editable are: {', '.join(EDITABLE_FIELDS)}.")
     try:
         fields = {}
         for key in values:

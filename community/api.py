@@ -22,7 +22,7 @@ from characters.service import avatar_file
 from community import comments, likes, notifications, posts
 from community.cards import card_lines, post_card
 from core.auth.csrf import check_csrf
-from core.errors import KindredError
+from core.errors import KindredError, check_known_fields
 from core.extensions import limiter
 from core.users import User
 from core.web.db import db_session
@@ -104,10 +104,7 @@ def like_post(post_id: int):
 def add_comment(post_id: int):
     session = db_session()
     body = json_body()
-    unknown = sorted(set(body) - {"body", "parent_id"})
-    if unknown:
-        raise KindredError("unknown_field", f"Unknown field(s) {', '.join(map(repr, unknown))}; "
-                                            "a comment has: body, parent_id.")
+    check_known_fields(body, {"body", "parent_id"}, "a comment has: body, parent_id.")
     me = _me()
     post = posts.visible_post(session, post_id, me)
     made = comments.add_comment(session, post, me, body.get("body"), _moderator(),

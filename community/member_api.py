@@ -15,7 +15,7 @@ from conversations.service import conversation_payload
 from core.auth.csrf import check_csrf
 from core.auth.guards import role_required
 from core.db import utcnow
-from core.errors import KindredError
+from core.errors import KindredError, check_known_fields
 from core.web.db import db_session
 from core.web.request_body import json_body
 
@@ -40,10 +40,8 @@ def todays_topic():
 @role_required("admin")
 def set_topic():
     body = json_body()
-    unknown = sorted(set(body) - {"prompt", "day"})
-    if unknown:
-        raise KindredError("unknown_field", f"Unknown field(s) {', '.join(map(repr, unknown))};"
-                                            " send 'prompt' and optionally 'day' (YYYY-MM-DD).")
+    check_known_fields(body, {"prompt", "day"},
+                       "send 'prompt' and optionally 'day' (YYYY-MM-DD).")
     session = db_session()
     topic = topics.set_topic(session, body.get("prompt"), _day(body.get("day")))
     return jsonify({"topic": topics.topic_json(session, topic)}), 201

@@ -38,7 +38,7 @@ from community.models import CHARACTER_KINDS, USER_KINDS, Post, PostLike
 from core import events
 from core.auth.roles import has_role
 from core.db import is_id, utcnow
-from core.errors import KindredError, not_found
+from core.errors import KindredError, check_known_fields, not_found
 from core.event_types import PostPublished
 from core.text import check_text
 from core.users import User, check_standing, is_adult
@@ -143,10 +143,7 @@ def build_draft(session: Session, author: Optional[User], data, *,
         raise KindredError("bad_kind", f"'kind' must be one of {', '.join(kinds)}.")
     allowed = {"kind", "body", "tags"} | KIND_FIELDS[kind]
     given = {name for name, value in data.items() if value is not None}
-    unknown = sorted(given - set(FIELDS) - {"excerpt"})
-    if unknown:
-        raise KindredError("unknown_field", f"Unknown field(s) {', '.join(map(repr, unknown))}; "
-                                            f"a post has: {', '.join(FIELDS)}.")
+    check_known_fields(given, set(FIELDS) | {"excerpt"}, f"a post has: {', '.join(FIELDS)}.")
     wrong = sorted(given - allowed)
     if wrong:
         raise KindredError("field_not_for_kind", f"A {kind} post does not take "

@@ -14,6 +14,15 @@ class KindredError(Exception):
         return {"code": self.code, "message": self.message}
 
 
+def check_known_fields(given, allowed, hint: str) -> None:
+    """400 unknown_field naming what of `given` is not in `allowed`, followed by `hint` (what
+    the caller does take)."""
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise KindredError("unknown_field",
+                           f"Unknown field(s) {', '.join(map(repr, unknown))}; {hint}")
+
+
 class NotFound(KindredError):
     status = 404
 

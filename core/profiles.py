@@ -29,7 +29,7 @@ from typing import Optional
 from sqlmodel import Session
 
 from core import events
-from core.errors import BlockedContent, KindredError
+from core.errors import BlockedContent, KindredError, check_known_fields
 from core.event_types import ContentFlagged
 from core.text import check_text
 from core.users import User, check_standing, is_adult
@@ -86,10 +86,7 @@ def update_profile(session: Session, moderator, user_id: int, body: dict) -> Pro
 
 def validated_changes(body: dict) -> dict[str, Optional[str]]:
     """{field: trimmed text, or None to clear} for the fields `body` gives; 400 otherwise."""
-    unknown = sorted(set(body) - set(LIMITS))
-    if unknown:
-        raise KindredError("unknown_field", f"Unknown field(s) {', '.join(map(repr, unknown))}; "
-                                            f"a profile has: {', '.join(LIMITS)}.")
+    check_known_fields(body, LIMITS, f"a profile has: {', '.join(LIMITS)}.")
     if not body:
         raise KindredError("no_fields", f"Send at least one of: {', '.join(LIMITS)}.")
     values = {}
