@@ -15,7 +15,7 @@ run: setup
 
 # Two workers, the server, browser and real-model tests on one of them (tests/conftest.py).
 test: setup
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=40
 
 bench: setup
 	$(PY) -m bench.chat_latency

@@ -56,11 +56,15 @@
       : "No complete day in this range.";
   }
 
+  let retentionAsked = 0;  // only the latest request draws: answers can arrive out of order
+
   async function loadRetention() {
     const period = document.getElementById("retention-period").value;
     const mode = document.getElementById("retention-mode").value;
+    const asked = ++retentionAsked;
     const data = await Kindred.api("GET",
       `/api/admin/analytics/retention?${query({ period, mode })}`);
+    if (asked !== retentionAsked) return;
     const unit = period === "day" ? "D" : "W";
     document.getElementById("retention-summary").textContent = ["1", "7", "30"]
       .map((n) => `${unit}${n} ${pct(data.summary[n])}`).join(" · ");
