@@ -12,11 +12,16 @@ from assistant.docs_index import shared_index
 from assistant.helpdesk import HelpDesk
 from community import notifications as community_notifications
 from community import report_targets as community_targets
+from community import members as community_members
+from community import scheduler as community_scheduler
 from community.events import live_notifier
+from community.topics import TopicRun, never_answered
 from conversations import inspector
+from conversations.events import DISCONNECT_HOOKS
 from conversations.guard import ChatGuard, SupportSection
 from conversations.replies import ReplyStreamer, recover_interrupted_replies
 from conversations.sections import PromptSections
+from core.event_types import RoomMemberRemoved
 from core.events import EventBus
 from core.extensions import socketio
 from discovery import subscribers as discovery_subscribers
@@ -27,16 +32,11 @@ from moderation import subscribers as moderation_subscribers
 from moderation.targets import register_target
 from relationships import hooks as relationship_hooks
 from relationships import unlocks
-from safety import build_moderator
-from community import members as community_members
-from community import scheduler as community_scheduler
-from community.topics import TopicRun, never_answered
-from conversations.events import DISCONNECT_HOOKS
-from core.event_types import RoomMemberRemoved
 from rooms import events as room_events
 from rooms import locks as room_locks
 from rooms import report_targets as room_targets
 from rooms.turns import RoomTurns, recover_interrupted_turns
+from safety import build_moderator
 
 
 def wire(app: Flask, bus: EventBus) -> None:
