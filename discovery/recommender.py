@@ -107,7 +107,9 @@ class Catalog:
         n = len(ids)
         self.settings = settings
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(n, -1)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        # reshape(0, -1) cannot infer the width of an empty catalog: keep the given one
+        self.vectors = vectors.reshape(n, -1) if n else vectors.reshape(0, vectors.shape[-1])
         self.created_at = np.asarray(created_at, dtype=np.float64)
         self.creator_ids = np.asarray(creator_ids, dtype=np.int64)  # -1: no creator (house cast)
         self.names = list(names)

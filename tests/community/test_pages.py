@@ -381,7 +381,7 @@ def test_share_from_chat_previews_what_was_masked_then_publishes(watched, server
     expect(lines).to_have_count(2)
     expect(lines.first).to_have_class(re.compile(r"\buser\b"))  # the conversation's order
     assert not [p for p in page.request.get(f"{server.url}/api/feed?tab=new").json()["posts"]
-                if p["author"] and p["author"]["username"].startswith("sharer_")]  # none stored
+                if p["author_kind"] == "user" and p["author"]["username"].startswith("sharer_")]
 
     # Changing the caption asks for a new preview before publishing.
     page.fill("#share-caption", "Our first talk!")
