@@ -29,7 +29,7 @@ bench: setup
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js app/static/vendor/chart.umd.min.js \
        instance/.model-ready \
-       instance/.native-ready
+       instance/.native-ready instance/.help-index-ready
 	$(PY) -m app.setup migrate
 	$(PY) -m app.setup seed
 
@@ -59,6 +59,12 @@ instance/.model-ready: $(VENV)/.installed
 # Compile the engine's C++ decode step once for this machine (torch's extension builder, ~30 s).
 instance/.native-ready: $(VENV)/.installed inference/csrc/decode.cpp
 	$(PY) -m app.setup native
+	touch $@
+
+# Embed the help desk's docs/*.md passages once (MiniLM, ~20 s); a changed page re-embeds only
+# its changed passages, and the server reuses them at every start (assistant/vector_cache.py).
+instance/.help-index-ready: $(VENV)/.installed $(wildcard docs/*.md)
+	$(PY) -m app.setup help-index
 	touch $@
 
 clean:

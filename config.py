@@ -141,6 +141,11 @@ class Config:
     # The help desk (assistant/, docs/assistant.md): the pages it answers from, the best
     # similarity under which it says it is not sure, its answers' budget and rate per user.
     HELP_DOCS_DIR = Path(os.environ.get("HELP_DOCS_DIR", BASE_DIR / "docs"))
+    # Its passages' vectors, kept by text so a restart does not embed the docs again ("" = none).
+    HELP_INDEX_CACHE_DIR = (Path(os.environ["HELP_INDEX_CACHE_DIR"])
+                            if os.environ.get("HELP_INDEX_CACHE_DIR")
+                            else None if "HELP_INDEX_CACHE_DIR" in os.environ
+                            else INSTANCE_DIR / "help_index")
     HELP_CONFIDENCE_THRESHOLD = _float("HELP_CONFIDENCE_THRESHOLD", 0.22)
     HELP_MAX_NEW_TOKENS = _int("HELP_MAX_NEW_TOKENS", 200)
     HELP_ASK_RATE_LIMIT = os.environ.get("HELP_ASK_RATE_LIMIT", "30 per 10 minutes")

@@ -1,4 +1,4 @@
-"""Set-up steps run by the Makefile: `python -m app.setup migrate|seed|model|native`."""
+"""Set-up steps run by the Makefile: `python -m app.setup migrate|seed|model|native|help-index`."""
 import argparse
 import logging
 import sys
@@ -10,7 +10,7 @@ from config import Config
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.setup")
-    parser.add_argument("step", choices=["migrate", "seed", "model", "native"])
+    parser.add_argument("step", choices=["migrate", "seed", "model", "native", "help-index"])
     step = parser.parse_args(argv).step
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     Config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kindred: {exc}; the engine will use its Python decode step", file=sys.stderr)
         else:
             print(f"C++ decode step ready in {Config.NATIVE_BUILD_DIR}")
+    elif step == "help-index":
+        from assistant.docs_index import DocsIndex  # MiniLM: only for this step
+        index = DocsIndex(Config.HELP_DOCS_DIR, cache_dir=Config.HELP_INDEX_CACHE_DIR)
+        index.search("warm up", 1)
+        print(f"help desk index ready: {len(index.pages())} pages in {Config.HELP_INDEX_CACHE_DIR}")
     else:
         from inference import ModelLoadError, load_model  # torch: only for this step
         try:

@@ -142,7 +142,8 @@ def _wire_help_desk(app: Flask) -> None:
     tickets as a target of the moderation queue."""
     settings = app.config
     app.extensions["kindred.helpdesk"] = HelpDesk(
-        shared_index(settings["HELP_DOCS_DIR"], default_embedder()),
+        shared_index(settings["HELP_DOCS_DIR"], default_embedder(),
+                     settings["HELP_INDEX_CACHE_DIR"]),
         app.extensions["kindred.inference"], settings["HELP_CONFIDENCE_THRESHOLD"],
         settings["HELP_MAX_NEW_TOKENS"])
     register_target(help_tickets.TARGET, help_tickets.provider())

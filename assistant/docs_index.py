@@ -5,7 +5,9 @@ the TF-IDF one, which finds the exact word (a setting's name, "password") the em
 on the labelled questions it lifts top-1 from 0.80 to 0.85 and widens the gap between answerable
 and off-topic questions (docs/assistant.md). Built on first use and rebuilt when a page is
 added, removed or changed (its mtime), checked on every search; one index per process and
-folder (`shared_index`: apps made in one process, as tests make them, share it), thread-safe."""
+folder (`shared_index`: apps made in one process, as tests make them, share it), thread-safe.
+Passage vectors are kept on disk by text (`assistant.vector_cache`), so a build embeds only
+passages it has not seen on this machine."""
 import logging
 import threading
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from assistant.doc_sections import Passage, passages
 from assistant.retrieval import embedder_or_default, similarities
+from assistant.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +33,21 @@ class Hit:
     score: float
 
 
-def shared_index(docs_dir: Path, embedder=None) -> "DocsIndex":
+def shared_index(docs_dir: Path, embedder=None, cache_dir: Path | None = None) -> "DocsIndex":
     """The process's index of `docs_dir` (made on first use)."""
     key = (str(Path(docs_dir).resolve()), getattr(embedder, "name", None))
     with _SHARED_LOCK:
         if key not in _SHARED:
-            _SHARED[key] = DocsIndex(docs_dir, embedder)
+            _SHARED[key] = DocsIndex(docs_dir, embedder, cache_dir)
         return _SHARED[key]
 
 
 class DocsIndex:
-    def __init__(self, docs_dir: Path, embedder=None):
+    def __init__(self, docs_dir: Path, embedder=None, cache_dir: Path | None = None):
+        """`cache_dir` None embeds every passage on every build."""
         self.docs_dir = Path(docs_dir)
         self._embedder = embedder
+        self._vector_cache = VectorCache(cache_dir)
         self._lock = threading.Lock()
         self._stamp: tuple = ()
         self._passages: list[Passage] = []
@@ -81,7 +86,7 @@ class DocsIndex:
     def _build(self, stamp: tuple) -> None:
         found = [p for path in self._files() for p in passages(path)]
         texts = [p.text for p in found]
-        self._vectors = self.embedder.encode(texts).reshape(len(found), -1)
+        self._vectors = self._vector_cache.encode(self.embedder, texts)
         if found:
             self._words = TfidfVectorizer(stop_words="english", sublinear_tf=True)
             self._weights = self._words.fit_transform(texts)

@@ -33,7 +33,7 @@ Put peels in the green bin.
 
 @pytest.fixture(scope="module")
 def docs_index():
-    return DocsIndex(Config.HELP_DOCS_DIR, default_embedder())
+    return DocsIndex(Config.HELP_DOCS_DIR, default_embedder(), Config.HELP_INDEX_CACHE_DIR)
 
 
 def test_a_page_is_split_at_its_headings_and_code_is_not_a_heading(tmp_path):

@@ -78,6 +78,9 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
         "TOKENIZERS_PARALLELISM": "false",
         "PYTHONUNBUFFERED": "1",
         "NATIVE_BUILD_DIR": str(_native_build_dir()),
+        # the help desk's passage vectors, embedded once by `make setup` (never written wrong:
+        # keyed by text), instead of 20 s of MiniLM in every server that is asked a question
+        "HELP_INDEX_CACHE_DIR": str(Config.HELP_INDEX_CACHE_DIR or ""),
         "SAFETY_JUDGE": "0",  # the tiny random-weight model would judge at random
         # Its token soup is blocked as a reply about 1 in 8 (as in TestConfig); tests of reply
         # moderation turn it on through extra_env.
