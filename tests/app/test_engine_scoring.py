@@ -120,12 +120,19 @@ def test_prompts_longer_than_one_prefill_chunk_and_empty_choices_are_refused(inf
 def test_low_priority_scoring_waits_for_the_normal_requests_queued_after_it(inference,
                                                                             monkeypatch):
     """The safety judge asks at low priority: a scoring request queued later at normal priority
-    (a reply's, the memory extractor's) is served first."""
+    (a reply's, the memory extractor's) is served first. The order is read on the worker thread
+    (which prompt it computes), not from the callers' threads, whose wake-up order is the OS's."""
     from inference.engine import PRIORITY_LOW
-    forward, busy, release, order = inference.runner.forward, threading.Event(), \
+    forward, busy, release, served = inference.runner.forward, threading.Event(), \
         threading.Event(), []
+    statements = {"first": "I'm a nurse.", "low": "I have a cat.", "normal": "I like tea."}
+    prompt_ids = {name: inference.tokenizer(_prompt(inference, text),
+                                            add_special_tokens=False)["input_ids"]
+                  for name, text in statements.items()}
 
     def held(ids, *args, **kwargs):
+        # the worker computes a prompt's end only when a kept cache holds its start
+        served.extend(name for name, full in prompt_ids.items() if full[-len(ids):] == list(ids))
         if not busy.is_set():  # the first request holds the worker until both others queue
             busy.set()
             release.wait(10)
@@ -133,24 +140,23 @@ def test_low_priority_scoring_waits_for_the_normal_requests_queued_after_it(infe
 
     monkeypatch.setattr(inference.runner, "forward", held)
 
-    def ask(name, statement, **kwargs):
-        inference.score_choices(_prompt(inference, statement), CHOICES, timeout=30, **kwargs)
-        order.append(name)
+    def ask(name, **kwargs):
+        inference.score_choices(_prompt(inference, statements[name]), CHOICES, timeout=30,
+                                **kwargs)
 
-    first = threading.Thread(target=ask, args=("first", "I'm a nurse."))
+    first = threading.Thread(target=ask, args=("first",))
     first.start()
     assert busy.wait(10)
-    low = threading.Thread(target=ask, args=("low", "I have a cat."),
-                           kwargs={"priority": PRIORITY_LOW})
+    low = threading.Thread(target=ask, args=("low",), kwargs={"priority": PRIORITY_LOW})
     low.start()
     _wait_queued(inference, 1)  # the low request is queued before the normal one
-    normal = threading.Thread(target=ask, args=("normal", "I like tea."))
+    normal = threading.Thread(target=ask, args=("normal",))
     normal.start()
     _wait_queued(inference, 2)
     release.set()
     for thread in (first, low, normal):
         thread.join(30)
-    assert order == ["first", "normal", "low"]
+    assert served == ["first", "normal", "low"]
 
 
 def _wait_queued(engine, count: int, timeout: float = 30.0) -> None:
