@@ -190,6 +190,19 @@ class Config:
     COMMUNITY_COMMENT_RATE_LIMIT = os.environ.get("COMMUNITY_COMMENT_RATE_LIMIT",
                                                   "60 per 10 minutes")
 
+    # Membership tiers and what each entitles to (billing/entitlements.py, docs/billing.md): a
+    # JSON object {tier: {queue_priority, max_context_tokens, max_rooms, max_room_members,
+    # monthly_gems, ads}}; the tiers are free and plus.
+    MEMBERSHIP_TIERS = json.loads(os.environ.get("MEMBERSHIP_TIERS") or json.dumps({
+        "free": {"queue_priority": "normal", "max_context_tokens": MAX_CONTEXT_TOKENS,
+                 "max_rooms": 3, "max_room_members": 6, "monthly_gems": 0, "ads": True},
+        "plus": {"queue_priority": "high", "max_context_tokens": 2 * MAX_CONTEXT_TOKENS,
+                 "max_rooms": 20, "max_room_members": 25, "monthly_gems": 300, "ads": False}}))
+    # The secret of POST /api/billing/webhook's Kindred-Signature and of Stripe's webhook
+    # (whsec_...); unset: that webhook answers 503.
+    BILLING_WEBHOOK_SECRET = os.environ.get("BILLING_WEBHOOK_SECRET", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"

@@ -15,6 +15,7 @@ def load_all_models() -> None:
     import community.models  # noqa: F401
     import rooms.models  # noqa: F401
     import assistant.models  # noqa: F401
+    import billing.models  # noqa: F401
 
 
 # Objects managed by raw SQL in migrations, not by the models (SQLite's FTS5 search table and its

@@ -1,0 +1,59 @@
+"""The tables of billing: each user's membership, the billing events already processed and the
+redeem codes (only a hash of each code is stored)."""
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime, utcnow
+from core.users import User
+
+USERS = User.__tablename__  # imported so the users table is mapped first
+
+SOURCES = ("webhook", "stripe", "code", "admin")
+
+
+class Membership(SQLModel, table=True):
+    """A user's paid tier until `expires_at`; one row per user, extended in place. A row whose
+    `expires_at` has passed is a lapsed membership: the user is on the free tier."""
+    __tablename__ = "memberships"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    tier: str = Field(max_length=20)
+    starts_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(max_length=10)  # one of SOURCES
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BillingEvent(SQLModel, table=True):
+    """One provider event that was processed: a replay of (provider, event_id) changes nothing."""
+    __tablename__ = "billing_events"
+    __table_args__ = (sa.UniqueConstraint("provider", "event_id",
+                                          name="uq_billing_events_provider_event"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=20)  # webhook | stripe
+    event_id: str = Field(max_length=255)
+    type: str = Field(max_length=60)
+    user_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True,
+                                   ondelete="SET NULL")
+    tier: str = Field(max_length=20)
+    days: int
+    processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RedeemCode(SQLModel, table=True):
+    """A code an admin generated; it grants `tier` for `days` once, until `expires_at`."""
+    __tablename__ = "redeem_codes"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)  # sha256 hex of the normalised code
+    tier: str = Field(max_length=20)
+    days: int
+    expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    redeemed_by: Optional[int] = Field(default=None, foreign_key="users.id", index=True,
+                                       ondelete="SET NULL")
+    redeemed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
