@@ -42,6 +42,8 @@ class Config:
     INFERENCE_QUANT = os.environ.get("INFERENCE_QUANT", "int4")
     KV_CACHE_MB = _int("KV_CACHE_MB", 512)
     INFERENCE_MAX_BATCH = _int("INFERENCE_MAX_BATCH", 16)
+    # Plus members' replies go first, at most this many in a row while a free user's waits.
+    INFERENCE_PRIORITY_BURST = _int("INFERENCE_PRIORITY_BURST", 3)
     # Decode steps of the quantised engine in C++ (inference/native.py), built once per machine.
     NATIVE_DECODE = os.environ.get("NATIVE_DECODE", "1") == "1"
     NATIVE_BUILD_DIR = Path(os.environ.get("NATIVE_BUILD_DIR", INSTANCE_DIR / "native"))

@@ -97,7 +97,8 @@ def engine_from_settings(loaded, settings):
                         quant=settings["INFERENCE_QUANT"], kv_cache_mb=settings["KV_CACHE_MB"],
                         max_batch=settings["INFERENCE_MAX_BATCH"],
                         native=settings["NATIVE_DECODE"],
-                        native_build_dir=settings["NATIVE_BUILD_DIR"])
+                        native_build_dir=settings["NATIVE_BUILD_DIR"],
+                        priority_burst=settings["INFERENCE_PRIORITY_BURST"])
 
 
 def _instance_secret(app: Flask) -> str:

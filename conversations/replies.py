@@ -11,7 +11,10 @@ hidden messages; a streaming reply is checked (no judge, on a thread beside the 
 sentence ends every REPLY_CHECK_CHARS new characters and cancelled as soon as it is blocked;
 the finished reply is checked once more: a blocked one is stored as a neutral in-character
 line, with what the model wrote kept in `original_content` for moderators, and `chat:done`
-carries the replacement (`moderated: true`)."""
+carries the replacement (`moderated: true`).
+
+With a plan (`plan_for`, set by the app from the user's membership), a reply gets its place in
+the inference queue (plus members' go first, inference/scheduling.py) and its context budget."""
 import logging
 import threading
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ from core.errors import Conflict
 from core.event_types import PromptBuilt, ReplyFinished
 from core.events import EventBus
 from inference.engine import FINISH_CANCELLED, FINISH_ERROR, GenerationParams, Job
+from inference.scheduling import PRIORITY_NORMAL
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,17 @@ CHECK_JOIN_SECONDS = 10.0  # a finished reply waits this long for its running ch
 
 def room_for(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """What the user's membership gives a reply: its inference queue priority and the tokens
+    of context its prompt may fill."""
+    priority: int
+    max_context_tokens: int
+
+
+PlanFor = Callable[[Session, int], ReplyPlan]  # (session, user id) -> the user's plan
 
 
 @dataclass
@@ -59,6 +74,7 @@ class LiveReply:
     safety_context: dict | None = None  # the guard's context for checking this reply
     blocked: object | None = None  # the guard's Verdict that blocked it mid-stream
     checking: threading.Thread | None = None  # the mid-stream check running, if any
+    priority: int = PRIORITY_NORMAL
 
 
 class ReplyStreamer:
@@ -70,6 +86,7 @@ class ReplyStreamer:
         self.bus = bus
         self.sections = sections or PromptSections(inference.count_tokens)
         self.guard = None  # conversations.guard.ChatGuard, set by the app (app/wiring.py)
+        self.plan_for: Optional[PlanFor] = None  # the user's membership plan, set by the app
         self._live: dict[int, LiveReply] = {}
         self._lock = threading.Lock()
 
@@ -107,6 +124,11 @@ class ReplyStreamer:
         return self.sections.extras(PromptContext(session, conversation.user_id, conversation.id,
                                                   character, history, user_name))
 
+    def plan(self, session: Session, user_id: int) -> ReplyPlan:
+        if self.plan_for is None:
+            return ReplyPlan(PRIORITY_NORMAL, self.settings["MAX_CONTEXT_TOKENS"])
+        return self.plan_for(session, user_id)
+
     def prepare(self, session: Session, live: LiveReply, conversation: Conversation,
                 history: list[Message], user_name: str, user=None) -> None:
         """Store the reply's placeholder under `history[-1]` and build its prompt, in the
@@ -117,9 +139,11 @@ class ReplyStreamer:
         character = session.get(Character, conversation.character_id)
         shown = self.prompt_history(session, history)
         extras = self.prompt_extras(session, conversation, character, shown, user_name)
+        plan = self.plan(session, conversation.user_id)
         prompt = build_prompt(character, shown, user_name, self.inference,
-                              self.settings["MAX_CONTEXT_TOKENS"],
-                              self.settings["MAX_NEW_TOKENS"], extras=extras)
+                              plan.max_context_tokens, self.settings["MAX_NEW_TOKENS"],
+                              extras=extras)
+        live.priority = plan.priority
         placeholder = service.add_reply_placeholder(session, conversation, history[-1])
         live.user_id, live.character_id = conversation.user_id, character.id
         live.message_id, live.prompt = placeholder.id, prompt
@@ -138,7 +162,8 @@ class ReplyStreamer:
         """Queue the prepared reply's generation and stream it in the background."""
         try:
             live.job = self.inference.submit(live.prompt.text, self._params(live.prompt.stop),
-                                             cache_key=room_for(live.conversation_id))
+                                             cache_key=room_for(live.conversation_id),
+                                             priority=live.priority)
         except Exception:
             self._finish_unstarted(live)
             raise

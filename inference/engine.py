@@ -21,13 +21,14 @@ from inference.loader import LoadedModel
 from inference.native import load_or_none
 from inference.quant import DENSE_ROWS
 from inference.sampling import CANDIDATES, candidates_suffice, sample_next_token
+from inference.scheduling import (DEFAULT_BURST, PRIORITY_CLOSE, PRIORITY_HIGH,  # noqa: F401
+                                  PRIORITY_LOW, PRIORITY_NORMAL, JobQueue)
 from inference.streaming import StopStringStreamer
 
 log = logging.getLogger(__name__)
 
 FINISH_STOP, FINISH_LENGTH, FINISH_CANCELLED, FINISH_ERROR = "stop", "length", "cancelled", "error"
 PREFILL_CHUNK = 512  # prompt tokens per worker turn, so running replies keep flowing meanwhile
-PRIORITY_NORMAL, PRIORITY_LOW = 0, 1  # low: background checks (the safety judge) wait for replies
 
 
 @dataclass
@@ -102,7 +103,7 @@ class LocalEngine:
 
     def __init__(self, loaded: LoadedModel, threads: int = 1, quant: str = "int4",
                  kv_cache_mb: int = 512, max_batch: int = 16, native: bool = True,
-                 native_build_dir: Path | None = None):
+                 native_build_dir: Path | None = None, priority_burst: int = DEFAULT_BURST):
         self.loaded = loaded
         self.model, self.tokenizer = loaded.model, loaded.tokenizer
         self.threads = threads
@@ -114,9 +115,7 @@ class LocalEngine:
         self.eos_ids = _eos_token_ids(loaded)
         self.runner: Llama | None = None
         self.caches: CacheStore | None = None
-        # (priority, arrival, item): first by priority, then first come first served
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
-        self._arrivals = itertools.count()
+        self._queue = JobQueue(priority_burst)  # by priority, then first come first served
         self._ready: queue.Queue = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="inference-worker", daemon=True)
         self._worker.start()
@@ -129,8 +128,10 @@ class LocalEngine:
 
     def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None,
                priority: int = PRIORITY_NORMAL) -> Job:
-        """Queue a generation. A PRIORITY_LOW job (community replies, the assistant's background
-        work) is admitted only after every queued normal job."""
+        """Queue a generation. A PRIORITY_HIGH job (a plus member's reply) is admitted before
+        normal ones, at most `priority_burst` in a row while a normal one waits; a PRIORITY_LOW
+        job (community replies, the assistant's background work) only after every queued
+        normal job (inference/scheduling.py)."""
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         job = Job(ids, params, cache_key)
         self._put(priority, job)
@@ -169,14 +170,14 @@ class LocalEngine:
         return request.scores
 
     def close(self) -> None:
-        self._put(PRIORITY_LOW + 1, None)  # after what is queued: those are cancelled below
+        self._put(PRIORITY_CLOSE, None)  # after what is queued: those are cancelled below
         self._worker.join(timeout=10)
 
     def _put(self, priority: int, item) -> None:
-        self._queue.put((priority, next(self._arrivals), item))
+        self._queue.put(priority, item)
 
     def _take(self, block: bool):
-        return self._queue.get(block=block)[2]
+        return self._queue.get(block=block)
 
     # The worker thread, from here on.
 
