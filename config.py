@@ -97,6 +97,17 @@ class Config:
     KINDRED_ADMINS = [name.strip().lower() for name in
                       os.environ.get("KINDRED_ADMINS", "").split(",") if name.strip()]
 
+    # The instance as it presents itself (curation/, docs/curation.md): the defaults of the
+    # settings admins edit with PATCH /api/admin/instance (an edited field overrides its default).
+    INSTANCE_NAME = os.environ.get("INSTANCE_NAME", "Kindred")
+    INSTANCE_TAGLINE = os.environ.get("INSTANCE_TAGLINE", "Characters worth coming back to.")
+    INSTANCE_FEATURED_TAGS = [tag.strip().lower() for tag in
+                              os.environ.get("INSTANCE_FEATURED_TAGS", "").split(",") if tag.strip()]
+    INSTANCE_DEFAULT_CONTENT_RATING = os.environ.get("INSTANCE_DEFAULT_CONTENT_RATING", "sfw")
+    INSTANCE_POSITIONING = os.environ.get("INSTANCE_POSITIONING", "")
+    INSTANCE_MAX_FEATURED_TAGS = _int("INSTANCE_MAX_FEATURED_TAGS", 8)
+    PICKS_LIMIT = _int("PICKS_LIMIT", 12)  # editors' picks shown on the home page and the feed
+
     # Hardening: bounded input, sessions, proxies, limits under load (docs/config.md).
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)  # any body; card uploads: above
     MAX_JSON_DEPTH = _int("MAX_JSON_DEPTH", 32)  # nesting of any JSON body: deeper is too_deep

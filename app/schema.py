@@ -15,6 +15,7 @@ def load_all_models() -> None:
     import community.models  # noqa: F401
     import rooms.models  # noqa: F401
     import assistant.models  # noqa: F401
+    import curation.models  # noqa: F401
     import billing.models  # noqa: F401
 
 

@@ -24,6 +24,7 @@ from conversations.sections import PromptSections
 from core.event_types import RoomMemberRemoved
 from core.events import EventBus
 from core.extensions import socketio
+from curation import picks as curation_picks
 from discovery import subscribers as discovery_subscribers
 from discovery.embeddings import default_embedder
 from gacha import rewards as gacha_rewards
@@ -76,6 +77,9 @@ def wire(app: Flask, bus: EventBus) -> None:
     if not app.testing:
         recover_interrupted_replies(db)
     _wire_community_members(app, bus)
+    # Editors' picks on the feed's first page (community/feed_api.py asks for them by this name).
+    app.extensions["kindred.feed_picks"] = lambda session, viewer: curation_picks.public_picks(
+        session, settings.get("PICKS_LIMIT", 12))
     _wire_room_turns(app, bus, emit)
 
 
