@@ -8,7 +8,8 @@ model's chat template, queued at low priority (people's chat replies go first), 
 from typing import Iterator
 
 from core.errors import KindredError
-from inference.engine import FINISH_ERROR, PRIORITY_LOW, GenerationParams
+from inference.engine import FINISH_ERROR, GenerationParams
+from inference.scheduling import PRIORITY_LOW
 
 STOP = ["<|im_end|>", "<|im_start|>", "<|endoftext|>"]
 MAX_LINE_CHARS = 400  # one message as the assistant reads it

@@ -12,7 +12,8 @@ from assistant.generate import clip
 from characters.models import Character
 from conversations.prompt import PromptExtras, PromptSection, build_prompt
 from conversations.replies import generation_params
-from inference.engine import FINISH_ERROR, PRIORITY_LOW
+from inference.engine import FINISH_ERROR
+from inference.scheduling import PRIORITY_LOW
 
 MAX_CHARS = 600  # a comment or a post of a character, not an essay
 

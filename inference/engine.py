@@ -21,8 +21,7 @@ from inference.loader import LoadedModel
 from inference.native import load_or_none
 from inference.quant import DENSE_ROWS
 from inference.sampling import CANDIDATES, candidates_suffice, sample_next_token
-from inference.scheduling import (DEFAULT_BURST, PRIORITY_CLOSE, PRIORITY_HIGH,  # noqa: F401
-                                  PRIORITY_LOW, PRIORITY_NORMAL, JobQueue)
+from inference.scheduling import DEFAULT_BURST, PRIORITY_CLOSE, PRIORITY_NORMAL, JobQueue
 from inference.streaming import StopStringStreamer
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ prefill, and it waits at most `timeout` seconds for its turn."""
 import logging
 import time
 
-from inference.engine import PRIORITY_LOW
+from inference.scheduling import PRIORITY_LOW
 from safety.rules_text import RULES
 
 log = logging.getLogger(__name__)

@@ -122,7 +122,7 @@ def test_low_priority_scoring_waits_for_the_normal_requests_queued_after_it(infe
     """The safety judge asks at low priority: a scoring request queued later at normal priority
     (a reply's, the memory extractor's) is served first. The order is read on the worker thread
     (which prompt it computes), not from the callers' threads, whose wake-up order is the OS's."""
-    from inference.engine import PRIORITY_LOW
+    from inference.scheduling import PRIORITY_LOW
     forward, busy, release, served = inference.runner.forward, threading.Event(), \
         threading.Event(), []
     statements = {"first": "I'm a nurse.", "low": "I have a cat.", "normal": "I like tea."}
