@@ -1,10 +1,11 @@
 from datetime import datetime, timezone
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from core.auth.csrf import csrf_token
 from conversations import service
+from curation.picks import public_picks
 from core.web.pages import page_login_required
 from core.web.redirects import safe_next
 from core.web.db import db_session
@@ -30,7 +31,8 @@ def signup():
 @bp.get("/")
 @page_login_required
 def index():
-    return render_template("index.html")
+    picks = public_picks(db_session(), current_app.config.get("PICKS_LIMIT", 12))
+    return render_template("index.html", picks=picks)
 
 
 @bp.get("/chat/<int:conversation_id>")

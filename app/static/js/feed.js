@@ -48,8 +48,9 @@ async function loadMore() {
   const params = new URLSearchParams({ tab: state.tab });
   if (state.cursor) params.set("cursor", state.cursor);
   try {
-    const { posts, next_cursor: next } = await api("GET", `/api/feed?${params}`);
+    const { posts, next_cursor: next, picks } = await api("GET", `/api/feed?${params}`);
     if (generation !== state.generation) return;  // another tab was chosen meanwhile
+    if (picks) drawPicks(picks);
     const shown = new Set([...list.children].map((item) => item.dataset.postId));
     list.append(...posts.filter((post) => !shown.has(String(post.id))).map((post) => KindredPosts.card(post)));
     state.cursor = next;
@@ -80,6 +81,17 @@ async function loadMore() {
   }
   // A page shorter than the screen leaves the end in view: the observer fires only on changes.
   if (generation === state.generation && !state.done && nearTheEnd()) loadMore();
+}
+
+// Editors' picks come with a tab's first page (docs/curation.md): a strip above the posts.
+function drawPicks(picks) {
+  const strip = document.getElementById("feed-picks");
+  strip.replaceChildren(...picks.map((pick) =>
+    Kindred.el("a", { class: "feed-pick", href: pick.url, "data-pick-id": pick.id, "data-kind": pick.kind },
+      Kindred.el("span", { class: "tag pick-label" }, pick.label), " ",
+      Kindred.el("strong", {}, pick.title),
+      pick.note ? Kindred.el("span", { class: "muted" }, ` · ${pick.note}`) : "")));
+  strip.hidden = picks.length === 0;
 }
 
 function nearTheEnd() {
