@@ -14,6 +14,7 @@ from analytics.api import bp as analytics_bp
 from assistant.api import bp as assistant_bp
 from app import wiring
 from app.main import bp as main_bp
+from billing.api import bp as billing_bp
 from characters.api import bp as characters_bp
 from community.api import bp as community_bp
 from community.feed_api import bp as community_feed_bp
@@ -44,7 +45,7 @@ from studio.api import bp as studio_bp
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, rooms_bp,
-              discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp,
+              discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, billing_bp,
               assistant_bp, curation_bp, main_bp,
               community_members_bp, community_pages_bp, community_feed_bp, community_bp)
 

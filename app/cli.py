@@ -1,6 +1,7 @@
 """Flask command-line tasks that need no model: `flask --app app.cli cards import PATH`,
 `flask --app app.cli users grant-role USERNAME ROLE`,
-`flask --app app.cli analytics simulate --users N --days D --seed S`."""
+`flask --app app.cli analytics simulate --users N --days D --seed S`,
+`flask --app app.cli billing codes --tier plus --days 30 -n 10`."""
 import sys
 
 import click
@@ -132,6 +133,32 @@ def topic_command(prompt, day):
         with session_scope(engine) as session:
             topic = set_topic(session, prompt, when)
             click.echo(f"The topic of {topic.day.isoformat()} is now: {topic.prompt}")
+    except KindredError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+
+
+@app.cli.group()
+def billing():
+    """Memberships: redeem codes."""
+
+
+@billing.command("codes")
+@click.option("--tier", required=True, help="the paid tier the codes grant (e.g. plus)")
+@click.option("--days", required=True, type=click.IntRange(1, 3660))
+@click.option("-n", "count", default=1, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--expires-in-days", default=None, type=click.IntRange(1, 3660),
+              help="the codes cannot be redeemed after this many days (default: never)")
+def billing_codes_command(tier, days, count, expires_in_days):
+    """Print N new redeem codes for TIER and DAYS, one per line (only their hashes are kept)."""
+    from billing.codes import generate
+    engine = make_engine(Config.DATABASE_URL)
+    try:
+        with session_scope(engine) as session:
+            for code in generate(session, Config.MEMBERSHIP_TIERS, tier, days, count,
+                                 expires_in_days):
+                click.echo(code)
     except KindredError as exc:
         raise click.ClickException(exc.message) from None
     finally:
