@@ -1,8 +1,8 @@
 """The feed routes (docs/community.md, "The feed"). Settings in config.py: FEED_*.
 
     GET /api/feed?tab=for_you|following|new|trending&cursor=&limit=   {posts, next_cursor}
-                  (the first page, without a cursor, also has `picks` when the app wires a
-                  provider of editors' picks as extensions["kindred.feed_picks"])
+                  (the first page, without a cursor, also has `picks` when there are any and
+                  the app wires a provider of editors' picks as extensions["kindred.feed_picks"])
     GET /api/characters/<id>/posts?cursor=&limit=                     {posts, next_cursor}"""
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
@@ -23,9 +23,11 @@ bp = Blueprint("community_feed", __name__)
 def feed_page():
     page = feed().page(db_session(), current_user, request.args.get("tab", "for_you"),
                        request.args.get("cursor") or None, _limit())
-    picks = current_app.extensions.get("kindred.feed_picks")
-    if picks is not None and not request.args.get("cursor"):
-        page = {**page, "picks": picks(db_session(), current_user)}
+    provider = current_app.extensions.get("kindred.feed_picks")
+    picks = provider(db_session(), current_user) if provider and not request.args.get("cursor") \
+        else None
+    if picks:  # no picks: the page is exactly {posts, next_cursor}, as always
+        page = {**page, "picks": picks}
     return jsonify(page)
 
 

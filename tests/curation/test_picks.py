@@ -135,6 +135,7 @@ def test_only_admins_manage_picks(app, client, admin, member):
 
 def test_picks_show_on_the_home_page_and_with_the_feeds_first_page(app, admin, member):
     post = chat_post(member, body="A quiet evening")
+    assert set(member.call("GET", "/api/feed?tab=new").get_json()) == {"posts", "next_cursor"}
     pick(admin, "post", post["id"], note="Lovely writing")
     home = member.get("/").get_data(as_text=True)
     assert "Editors&#39; pick" in home and "Lovely writing" in home
