@@ -10,6 +10,7 @@ from analytics import subscribers as analytics_subscribers
 from assistant import tickets as help_tickets
 from assistant.docs_index import shared_index
 from assistant.helpdesk import HelpDesk
+from billing.entitlements import entitlements_for
 from community import notifications as community_notifications
 from community import report_targets as community_targets
 from community import members as community_members
@@ -101,6 +102,9 @@ def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
                   name="rooms.removed_member_sockets")
     app.extensions.setdefault(DISCONNECT_HOOKS, []).append(room_events.on_socket_disconnect)
     room_targets.register()  # room messages: reported, queued with context, hidden, restored
+    # How many rooms an owner may have and how many people each holds: their membership's.
+    app.extensions["kindred.room_limits"] = (
+        lambda session, user_id: entitlements_for(session, user_id, settings["MEMBERSHIP_TIERS"]))
     if not app.testing:
         recover_interrupted_turns(db)
 

@@ -38,7 +38,7 @@ MAX_PAGE = 200
 @login_required
 def create_room():
     session = db_session()
-    room = service.create_room(session, _guard(), _me(session), json_body())
+    room = service.create_room(session, _guard(), _me(session), json_body(), _limits())
     return jsonify({"room": service.room_payload(session, room)}), 201
 
 
@@ -81,7 +81,7 @@ def create_invite(room_id: int):
 @login_required
 def accept_invite(token: str):
     session = db_session()
-    room, joined = invites.accept_invite(session, _me(session), token)
+    room, joined = invites.accept_invite(session, _me(session), token, _limits())
     return jsonify({"room": service.room_payload(session, room), "joined": joined})
 
 
@@ -98,7 +98,7 @@ def listed_rooms():
 @login_required
 def join_room(room_id: int):
     session = db_session()
-    room, joined = service.join_listed_room(session, _me(session), room_id)
+    room, joined = service.join_listed_room(session, _me(session), room_id, _limits())
     return jsonify({"room": service.room_payload(session, room), "joined": joined})
 
 
@@ -154,6 +154,11 @@ def invite_page(token: str):
 
 def _me(session) -> User:
     return session.get(User, current_user.id)
+
+
+def _limits():
+    """The owner's room limits, wired by the app (billing's entitlements); None: no limit."""
+    return current_app.extensions.get("kindred.room_limits")
 
 
 def _guard():

@@ -43,8 +43,9 @@ def create_invite(session: Session, user: User, room_id, max_uses=None,
     return invite
 
 
-def accept_invite(session: Session, user: User, token) -> tuple[Room, bool]:
-    """Join the invite's room. Returns the room and whether `user` is a new member."""
+def accept_invite(session: Session, user: User, token, limits=None) -> tuple[Room, bool]:
+    """Join the invite's room. Returns the room and whether `user` is a new member. `limits`:
+    the room's size limit (see service.add_member)."""
     invite = session.get(RoomInvite, token) if isinstance(token, str) and token else None
     room = session.get(Room, invite.room_id) if invite is not None else None
     if room is None:
@@ -60,7 +61,7 @@ def accept_invite(session: Session, user: User, token) -> tuple[Room, bool]:
                                      "allows; ask for a new one. You did not join the room.")
     invite.uses += 1
     session.add(invite)
-    service.add_member(session, room, user.id, via="invite")
+    service.add_member(session, room, user.id, via="invite", limits=limits)
     session.commit()
     return room, True
 

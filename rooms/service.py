@@ -41,10 +41,13 @@ class Forbidden(KindredError):
 
 # --- rooms -----------------------------------------------------------------------------------
 
-def create_room(session: Session, guard, owner: User, body: dict) -> Room:
+def create_room(session: Session, guard, owner: User, body: dict, limits=None) -> Room:
     """A room owned by `owner` with the characters of `character_ids` (each visible to the
-    owner), or none when `assistant` is true. Nothing is stored on bad input."""
+    owner), or none when `assistant` is true. Nothing is stored on bad input. `limits(session,
+    user_id)` (the app wires the owner's membership) gives `max_rooms`; None: no limit."""
     check_standing(owner, "create a room")
+    if limits is not None:
+        _check_room_count(session, owner.id, limits(session, owner.id).max_rooms)
     assistant = _flag(body, "assistant", False)
     character_ids = _id_list(body.get("character_ids", []), "character_ids")
     if not character_ids and not assistant:
@@ -92,7 +95,7 @@ def listed_rooms(session: Session, tag: Optional[str] = None, limit: int = 50) -
     return list(session.exec(query.order_by(Room.updated_at.desc(), Room.id.desc()).limit(limit)))
 
 
-def join_listed_room(session: Session, user: User, room_id) -> tuple[Room, bool]:
+def join_listed_room(session: Session, user: User, room_id, limits=None) -> tuple[Room, bool]:
     """Join a listed room without an invite. An invite-only room answers 404, as to anyone who
     is not a member. Returns the room and whether `user` is a new member."""
     room = session.get(Room, room_id) if is_id(room_id) else None
@@ -102,7 +105,7 @@ def join_listed_room(session: Session, user: User, room_id) -> tuple[Room, bool]
     if membership(session, room.id, user.id) is not None:
         return room, False
     check_standing(user, "join a room")
-    add_member(session, room, user.id, via="listed")
+    add_member(session, room, user.id, via="listed", limits=limits)
     session.commit()
     return room, True
 
@@ -190,11 +193,15 @@ def members(session: Session, room_id: int) -> list[tuple[RoomMember, User]]:
     return list(session.exec(query))
 
 
-def add_member(session: Session, room: Room, user_id: int, via: str) -> RoomMember:
+def add_member(session: Session, room: Room, user_id: int, via: str,
+               limits=None) -> RoomMember:
     """Flushes a new member (joining twice keeps the first membership) and records
-    RoomMemberJoined; the caller commits."""
+    RoomMemberJoined; the caller commits. A room holds at most the owner's
+    `limits(session, owner_id).max_room_members` people (409 room_full); None: no limit."""
     member = membership(session, room.id, user_id)
     if member is None:
+        if limits is not None:
+            _check_room_size(session, room, limits(session, room.owner_id).max_room_members)
         member = RoomMember(room_id=room.id, user_id=user_id, role="member")
         session.add(member)
         session.flush()
@@ -391,6 +398,22 @@ def speaker_names(session: Session, messages: Iterable[RoomMessage]) -> dict:
 
 
 # --- checks ----------------------------------------------------------------------------------
+
+def _check_room_count(session: Session, owner_id: int, most: int) -> None:
+    owned = session.exec(select(sa.func.count()).select_from(Room)
+                         .where(Room.owner_id == owner_id)).one()
+    if owned >= most:
+        raise Forbidden("room_limit", f"Your membership lets you own {most} rooms; delete one "
+                                      "or upgrade your membership for more.")
+
+
+def _check_room_size(session: Session, room: Room, most: int) -> None:
+    people = session.exec(select(sa.func.count()).select_from(RoomMember)
+                          .where(RoomMember.room_id == room.id)).one()
+    if people >= most:
+        raise KindredError("room_full", f"This room is full: it holds at most {most} people "
+                                        "on its owner's membership. You did not join.", 409)
+
 
 def _visible(session: Session, character_id: int, owner_id: int) -> Character:
     try:

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from billing.models import BillingEvent, Membership
 from gacha.ledger import balances, ledger_problems
 from gacha.models import LedgerTransaction
-from tests.billing.conftest import SECRET, deliver, event, signature, state
+from tests.billing.conftest import deliver, event, signature, state
 
 pytestmark = pytest.mark.both_databases
 
