@@ -361,11 +361,19 @@ def _required_id(data: dict, name: str) -> int:
     return value
 
 
+# What a post or a comment shows of its people and characters (user_json, character_summary):
+# only these columns, not whole rows (a card's lorebook and greetings are JSON to decode).
+SHOWN_COLUMNS = {User: (User.id, User.username, User.display_name),
+                 Character: (Character.id, Character.name, Character.tagline, Character.tags)}
+
+
 def rows_by_id(session: Session, model, ids) -> dict:
+    """{id: row of SHOWN_COLUMNS[model]} of the users or characters with these ids."""
     ids = [i for i in ids if i]
     if not ids:
         return {}
-    return {row.id: row for row in session.exec(select(model).where(model.id.in_(ids)))}
+    return {row.id: row for row in session.exec(select(*SHOWN_COLUMNS[model])
+                                                .where(model.id.in_(ids)))}
 
 
 def _story_json(story: Optional[Story]) -> Optional[dict]:
