@@ -64,18 +64,20 @@ def handle_stripe(session: Session, tiers: Mapping[str, Mapping], secret: str,
         raise NotConfigured("not_configured", "Stripe webhooks are not set up on this "
                                               "instance (STRIPE_WEBHOOK_SECRET).")
     try:
-        event = stripe.Webhook.construct_event(raw_body,
+        stripe.Webhook.construct_event(raw_body,
                                                signature_header or "", secret, TOLERANCE)
     except stripe.SignatureVerificationError as error:
         raise BadSignature("bad_signature", f"Stripe-Signature does not verify: {error}")
     except ValueError:
         raise KindredError("invalid_body", "The body is not a JSON Stripe event.")
+    event = _json_object(raw_body)  # verified: read as plain JSON, not as a StripeObject
     if event.get("type") != STRIPE_TYPE:
         return None
     event_id = event.get("id")
     _check_event_id(event_id)
-    obj = (event.get("data") or {}).get("object") or {}
-    metadata = dict(obj.get("metadata") or {})
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    obj = data.get("object") if isinstance(data.get("object"), dict) else {}
+    metadata = dict(obj.get("metadata") or {}) if isinstance(obj.get("metadata"), dict) else {}
     days = metadata.get("days")
     days = int(days) if isinstance(days, str) and days.isdigit() else days
     user_id = metadata.get("user_id")
