@@ -20,7 +20,7 @@ from community.topics import TopicRun, never_answered
 from conversations import inspector
 from conversations.events import DISCONNECT_HOOKS
 from conversations.guard import ChatGuard, SupportSection
-from conversations.replies import ReplyStreamer, recover_interrupted_replies
+from conversations.replies import ReplyPlan, ReplyStreamer, recover_interrupted_replies
 from conversations.sections import PromptSections
 from core.event_types import RoomMemberRemoved
 from core.events import EventBus
@@ -29,6 +29,7 @@ from curation import picks as curation_picks
 from discovery import subscribers as discovery_subscribers
 from discovery.embeddings import default_embedder
 from gacha import rewards as gacha_rewards
+from inference.scheduling import PRIORITY_HIGH, PRIORITY_NORMAL
 from moderation import queue as moderation_queue
 from moderation import subscribers as moderation_subscribers
 from moderation.targets import register_target
@@ -69,6 +70,9 @@ def wire(app: Flask, bus: EventBus) -> None:
         app.extensions["kindred.moderator"], settings,
         hidden_ids=lambda session, ids: moderation_queue.hidden_ids(session, "message", ids))
     sections.register(SupportSection(settings.get("SUPPORT_SECTION_TOKENS", 200)))
+    # A reply's place in the inference queue and its context budget: the user's membership's.
+    app.extensions["kindred.replies"].plan_for = lambda session, user_id: _reply_plan(
+        entitlements_for(session, user_id, settings["MEMBERSHIP_TIERS"]))
     _wire_help_desk(app)
     # The community: posts and comments as report targets, notifications pushed live.
     community_targets.register()
@@ -143,6 +147,11 @@ def _wire_community_members(app: Flask, bus: EventBus) -> None:
     stop = app.extensions["kindred.community_scheduler_stop"] = threading.Event()
     socketio.start_background_task(scheduler.run_forever, stop,
                                    settings["COMMUNITY_SCHEDULER_POLL_SECONDS"])
+
+
+def _reply_plan(entitled) -> ReplyPlan:
+    priority = PRIORITY_HIGH if entitled.queue_priority == "high" else PRIORITY_NORMAL
+    return ReplyPlan(priority, entitled.max_context_tokens)
 
 
 def _wire_help_desk(app: Flask) -> None:
