@@ -9,6 +9,7 @@ INSTANCE_MAX_FEATURED_TAGS bounds the tags. A field set to null goes back to its
 Every field is checked before anything is written, so a bad edit changes nothing."""
 import re
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from characters.service import CONTENT_RATINGS
@@ -51,13 +52,21 @@ def update_instance(session: Session, settings, body, user_id: int) -> dict:
     max_tags = settings.get("INSTANCE_MAX_FEATURED_TAGS", 8)
     cleaned = {field: None if value is None else _clean(field, value, max_tags)
                for field, value in body.items()}
+    try:
+        _write(session, cleaned, user_id)
+    except sa.exc.IntegrityError:  # another admin's first edit made the row meanwhile
+        session.rollback()
+        _write(session, cleaned, user_id)
+    return instance(session, settings)
+
+
+def _write(session: Session, cleaned: dict, user_id: int) -> None:
     row = session.get(InstanceSettings, SETTINGS_ROW) or InstanceSettings(id=SETTINGS_ROW)
     for field, value in cleaned.items():
         setattr(row, field, value)
     row.updated_by, row.updated_at = user_id, utcnow()
     session.add(row)
     session.commit()
-    return instance(session, settings)
 
 
 def _default(settings, field: str):
