@@ -26,6 +26,7 @@ from core.event_types import RoomMemberRemoved
 from core.events import EventBus
 from core.extensions import socketio
 from curation import picks as curation_picks
+from curation import settings as curation_settings
 from discovery import subscribers as discovery_subscribers
 from discovery.embeddings import default_embedder
 from gacha import rewards as gacha_rewards
@@ -85,6 +86,9 @@ def wire(app: Flask, bus: EventBus) -> None:
     # Editors' picks on the feed's first page (community/feed_api.py asks for them by this name).
     app.extensions["kindred.feed_picks"] = lambda session, viewer: curation_picks.public_picks(
         session, settings.get("PICKS_LIMIT", 12))
+    # The instance's name on the posts' share cards (community/api.py).
+    app.extensions["kindred.instance_name"] = (
+        lambda session: curation_settings.instance(session, settings)["name"])
     _wire_room_turns(app, bus, emit)
 
 

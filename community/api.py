@@ -80,8 +80,9 @@ def post_card_png(post_id: int):
     avatar = avatar_file(character, current_app.config["INSTANCE_DIR"] / "avatars") \
         if character else None
     title, lines = card_lines(post, character.name if character else None, author_name)
+    name_of = current_app.extensions.get("kindred.instance_name")  # the app wires curation's
     png = post_card(avatar.read_bytes() if avatar else None, title, lines,
-                    current_app.config.get("APP_NAME", "Kindred"))
+                    name_of(session) if name_of else current_app.config.get("APP_NAME", "Kindred"))
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = f"private, max-age={CARD_MAX_AGE}"
     return response

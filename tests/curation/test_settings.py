@@ -2,6 +2,7 @@
 nothing, only admins may edit, and the pages show the name, tagline, positioning and tags."""
 import pytest
 
+from tests.community.core_support import chat_post
 from tests.curation.conftest import stored
 
 pytestmark = pytest.mark.both_databases
@@ -82,3 +83,13 @@ def test_only_admins_edit_the_settings(app, client, member):
     assert moderator_like.get_json()["error"]["code"] == "forbidden"
     assert client.patch("/api/admin/instance", json={"name": "Mine"}).status_code == 401
     assert stored(app) == (None, [])
+
+
+def test_a_posts_share_card_carries_the_instance_name(app, admin):
+    post = chat_post(admin)
+    before = admin.get(f"/posts/{post['id']}/card.png")
+    assert before.status_code == 200 and before.mimetype == "image/png"
+    assert admin.get(f"/posts/{post['id']}/card.png").data == before.data  # the same card again
+    admin.call("PATCH", "/api/admin/instance", json={"name": "Lantern Hall of Long Stories"})
+    after = admin.get(f"/posts/{post['id']}/card.png")
+    assert after.status_code == 200 and after.data != before.data  # the brand line is redrawn
