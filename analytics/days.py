@@ -1,16 +1,19 @@
 """Who was active on which UTC calendar day, and when each user was first seen: the reads the
 dashboards share. Days are numbers (days since 1970-01-01, analytics.retention.utc_day), and
-activity is any logged event with a user, as for retention (docs/analytics.md)."""
+activity is any logged event with a user, as for retention (docs/analytics.md): who was active
+when is read from the daily rollup analytics_user_day, the events themselves only for what needs
+their names, times or properties."""
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from analytics.models import AnalyticsEvent
-from analytics.retention import EPOCH, utc_day
+from analytics.models import AnalyticsEvent, AnalyticsUserDay
+from analytics.retention import EPOCH
 
 EVENT = AnalyticsEvent.__table__.c
+USER_DAY = AnalyticsUserDay.__table__.c
 
 
 def number(day: date) -> int:
@@ -32,25 +35,24 @@ def start_of_day(n: int) -> datetime:
 
 def active_days(session: Session, dataset: str, lo: Optional[int] = None,
                 hi: Optional[int] = None) -> dict[int, set[int]]:
-    """{user: {day numbers active}} for days lo..hi (both included; None: unbounded)."""
-    day = utc_day(EVENT.occurred_at).label("day")
-    query = sa.select(EVENT.user_id, day).where(EVENT.user_id.is_not(None),
-                                                 EVENT.dataset == dataset)
+    """{user: {day numbers active}} for days lo..hi (both included; None: unbounded), from the
+    daily rollup."""
+    query = sa.select(USER_DAY.user_id, USER_DAY.day).where(USER_DAY.dataset == dataset)
     if lo is not None:
-        query = query.where(EVENT.occurred_at >= start_of_day(lo))
+        query = query.where(USER_DAY.day >= lo)
     if hi is not None:
-        query = query.where(EVENT.occurred_at < start_of_day(hi + 1))
+        query = query.where(USER_DAY.day <= hi)
     active: dict[int, set[int]] = {}
-    for user_id, n in session.execute(query.distinct()):
+    for user_id, n in session.execute(query):
         active.setdefault(int(user_id), set()).add(int(n))
     return active
 
 
 def first_days(session: Session, dataset: str) -> dict[int, int]:
     """{user: the day number of their first logged event}, over the whole data set."""
-    query = (sa.select(EVENT.user_id, sa.func.min(utc_day(EVENT.occurred_at)))
-             .where(EVENT.user_id.is_not(None), EVENT.dataset == dataset)
-             .group_by(EVENT.user_id))
+    query = (sa.select(USER_DAY.user_id, sa.func.min(USER_DAY.day))
+             .where(USER_DAY.dataset == dataset)
+             .group_by(USER_DAY.user_id))
     return {int(user_id): int(n) for user_id, n in session.execute(query)}
 
 

@@ -8,8 +8,10 @@ Day N of a cohort is the UTC calendar day N after the cohort day (not 24-hour sp
 the ISO week. A cell whose day (week) is not over yet is incomplete: its value is None and its
 index is listed in `incomplete`. Cells run from N = 0 to the current day (week).
 
-The counting happens in SQL that runs on SQLite and PostgreSQL (`utc_day`, below, is the one
-expression that differs); only the per-cohort suffix sums of "on_or_after" are done here."""
+The counting happens in SQL that runs on SQLite and PostgreSQL, over the daily rollup
+analytics_user_day (one row per user and UTC day with an event: analytics/models.py), not over
+the events; only the per-cohort suffix sums of "on_or_after" are done here. `utc_day`, below, is
+the UTC day of a timestamp in SQL, for the reads that still need the events."""
 from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -18,13 +20,14 @@ from sqlmodel import Session
 
 from core.errors import KindredError
 from analytics.datasets import LIVE
-from analytics.models import AnalyticsEvent
+from analytics.models import AnalyticsUserDay
 
 PERIODS = ("day", "week")
 MODES = ("on", "on_or_after")
 MAX_COHORTS = 400
 SUMMARY_CELLS = (1, 7, 30)
 EPOCH = date(1970, 1, 1)
+USER_DAY = AnalyticsUserDay.__table__.c
 
 
 def retention(session: Session, period: str, mode: str, first: date, last: date,
@@ -107,18 +110,20 @@ def _utc_day_postgresql(element, compiler, **kw):
 
 
 def _bucket(period: str):
-    day = utc_day(AnalyticsEvent.occurred_at)
+    day = USER_DAY.day
     return day if period == "day" else (day + 3) // 7
 
 
 def _counts(session: Session, period: str, mode: str, lo: int, hi: int,
             dataset: str) -> dict[int, dict[int, int]]:
     """{cohort: {N: users}}: users active on cohort + N ("on"), or whose last active day is
-    cohort + N ("on_or_after", summed from the end by the caller)."""
-    event = AnalyticsEvent.__table__.c
-    activity = (sa.select(event.user_id, _bucket(period).label("bucket"))
-                .where(event.user_id.is_not(None), event.dataset == dataset)
-                .distinct().cte("activity"))
+    cohort + N ("on_or_after", summed from the end by the caller). Read from the daily rollup
+    analytics_user_day, which holds the distinct (user, UTC day) pairs of the log."""
+    activity = (sa.select(USER_DAY.user_id, _bucket(period).label("bucket"))
+                .where(USER_DAY.dataset == dataset))
+    if period != "day":
+        activity = activity.distinct()  # (user, day) is the rollup's key; (user, week) is not
+    activity = activity.cte("activity")
     users = (sa.select(activity.c.user_id, sa.func.min(activity.c.bucket).label("cohort"),
                        sa.func.max(activity.c.bucket).label("latest"))
              .group_by(activity.c.user_id).cte("users"))

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from core.db import session_scope
 from analytics.datasets import DEMO
 from analytics.experiments import arm_of
-from analytics.models import AnalyticsEvent
+from analytics.models import AnalyticsEvent, AnalyticsUserDay
 from analytics.sessions import Sessions
 from analytics.writer import EventLog, Pending
 
@@ -64,6 +64,7 @@ def clear(db) -> None:
     """Delete the demo data set (the live one is never touched)."""
     with session_scope(db) as session:
         session.execute(sa.delete(AnalyticsEvent).where(AnalyticsEvent.dataset == DEMO))
+        session.execute(sa.delete(AnalyticsUserDay).where(AnalyticsUserDay.dataset == DEMO))
         session.commit()
 
 

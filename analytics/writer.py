@@ -4,11 +4,12 @@
 event on a bounded in-process queue, never touching the database, never blocking (a full queue
 drops the event and counts it). One background task per app, started on demand with the app's
 task runner, drains the queue in batches (up to `batch_size`, or what arrived within
-`flush_seconds`), assigns session ids and inserts the batch in one transaction. A failed batch is
-retried `attempts` times in all, waiting `retry_seconds` and doubling; then it is dropped, logged
-and counted. The task ends after `idle_seconds` with nothing to write and starts again on the
-next event. When the app's engine is disposed (shutdown, the end of a test), what is queued is
-written first."""
+`flush_seconds`), assigns session ids and inserts the batch in one transaction, together with
+its (user, UTC day) rows of the daily rollup analytics_user_day (insert-or-ignore). A failed
+batch is retried `attempts` times in all, waiting `retry_seconds` and doubling; then it is
+dropped, logged and counted. The task ends after `idle_seconds` with nothing to write and
+starts again on the next event. When the app's engine is disposed (shutdown, the end of a
+test), what is queued is written first."""
 import logging
 import queue
 import threading
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from core.db import session_scope, utcnow
-from analytics.models import AnalyticsEvent
+from analytics.models import AnalyticsEvent, insert_user_days, user_days
 from analytics.sessions import Sessions
 
 log = logging.getLogger(__name__)
@@ -89,13 +90,16 @@ class EventLog:
         return True
 
     def write(self, batch: list[Pending]) -> None:
-        """Insert one batch in one transaction (the step that is retried)."""
+        """Insert one batch, and its rows of the daily rollup (insert-or-ignore), in one
+        transaction (the step that is retried)."""
         with session_scope(self.db) as session:
             session_ids = self._session_ids(session, batch)
-            session.execute(sa.insert(AnalyticsEvent.__table__), [  # one executemany
-                {"user_id": event.user_id, "name": event.name, "occurred_at": event.occurred_at,
-                 "session_id": session_id, "properties": event.properties,
-                 "dataset": self.dataset} for event, session_id in zip(batch, session_ids)])
+            rows = [{"user_id": event.user_id, "name": event.name,
+                     "occurred_at": event.occurred_at, "session_id": session_id,
+                     "properties": event.properties, "dataset": self.dataset}
+                    for event, session_id in zip(batch, session_ids)]
+            session.execute(sa.insert(AnalyticsEvent.__table__), rows)  # one executemany
+            insert_user_days(session, user_days(rows))
             session.commit()
 
     def write_now(self, batch: list[Pending]) -> None:
