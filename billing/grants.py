@@ -46,8 +46,9 @@ def grant(session: Session, tiers: Mapping[str, Mapping], user_id: int, tier, da
     now = now or utcnow()
     try:
         with idempotent(session, user_id, KIND, key) as write:
-            if write.replayed or (event is not None and _processed(session, event)):
-                return _duplicate(session, user_id, write.transaction)
+            first = _processed(session, event) if event is not None else None
+            if write.replayed or first is not None:  # answered for whom the event named first
+                return _duplicate(session, first or user_id, write.transaction)
             if before_post is not None:
                 before_post(session)
             membership = _extend(session, user_id, tier, days, source, now)
@@ -105,10 +106,11 @@ def _extend(session: Session, user_id: int, tier: str, days: int, source: str,
     return membership
 
 
-def _processed(session: Session, event: BillingEvent) -> bool:
-    return session.exec(select(BillingEvent.id).where(
+def _processed(session: Session, event: BillingEvent) -> Optional[int]:
+    """The user an already processed (provider, event_id) granted to, or None if it is new."""
+    return session.exec(select(BillingEvent.user_id).where(
         BillingEvent.provider == event.provider,
-        BillingEvent.event_id == event.event_id)).first() is not None
+        BillingEvent.event_id == event.event_id)).first()
 
 
 def _duplicate(session: Session, user_id: int, transaction) -> Grant:

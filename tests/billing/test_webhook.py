@@ -54,6 +54,7 @@ def test_a_replayed_event_answers_duplicate_and_changes_nothing(app, client, peo
     (other,) = people(1)
     other_replay = deliver(client, event("evt_replay", user_id=other.id))
     assert other_replay.status_code == 200 and other_replay.get_json()["duplicate"] is True
+    assert other_replay.get_json()["user_id"] == mira.id
     assert state(app, other.id)["membership"] is None
     assert state(app, other.id)["balances"]["gems"] == 0
 
