@@ -3,6 +3,7 @@
 `flask --app app.cli analytics simulate --users N --days D --seed S`,
 `flask --app app.cli billing codes --tier plus --days 30 -n 10`."""
 import sys
+from contextlib import contextmanager
 
 import click
 from flask import Flask
@@ -14,6 +15,20 @@ from core.db import make_engine, session_scope
 from core.errors import KindredError
 
 app = Flask(__name__)
+
+
+@contextmanager
+def database_session():
+    """A session on the configured database, committed when the block ends; a KindredError
+    raised inside becomes the command's one-line error."""
+    engine = make_engine(Config.DATABASE_URL)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    except KindredError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
 
 
 @app.cli.group()
@@ -38,15 +53,9 @@ def users():
 @click.argument("role", type=click.Choice(ROLES))
 def grant_role_command(username, role):
     """Give USERNAME the role ROLE (user, moderator or admin)."""
-    engine = make_engine(Config.DATABASE_URL)
-    try:
-        with session_scope(engine) as session:
-            user = grant_role(session, username, role)
-            click.echo(f"{user.username} is now {user.role}.")
-    except KindredError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        engine.dispose()
+    with database_session() as session:
+        user = grant_role(session, username, role)
+        click.echo(f"{user.username} is now {user.role}.")
 
 
 @app.cli.group()
@@ -128,15 +137,9 @@ def topic_command(prompt, day):
         when = date.fromisoformat(day) if day else utcnow().date()
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--day") from None
-    engine = make_engine(Config.DATABASE_URL)
-    try:
-        with session_scope(engine) as session:
-            topic = set_topic(session, prompt, when)
-            click.echo(f"The topic of {topic.day.isoformat()} is now: {topic.prompt}")
-    except KindredError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        engine.dispose()
+    with database_session() as session:
+        topic = set_topic(session, prompt, when)
+        click.echo(f"The topic of {topic.day.isoformat()} is now: {topic.prompt}")
 
 
 @app.cli.group()
@@ -153,13 +156,6 @@ def billing():
 def billing_codes_command(tier, days, count, expires_in_days):
     """Print N new redeem codes for TIER and DAYS, one per line (only their hashes are kept)."""
     from billing.codes import generate
-    engine = make_engine(Config.DATABASE_URL)
-    try:
-        with session_scope(engine) as session:
-            for code in generate(session, Config.MEMBERSHIP_TIERS, tier, days, count,
-                                 expires_in_days):
-                click.echo(code)
-    except KindredError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        engine.dispose()
+    with database_session() as session:
+        codes = generate(session, Config.MEMBERSHIP_TIERS, tier, days, count, expires_in_days)
+    click.echo("\n".join(codes))  # once committed: a printed code always works
