@@ -46,8 +46,6 @@ def create_room(session: Session, guard, owner: User, body: dict, limits=None) -
     owner), or none when `assistant` is true. Nothing is stored on bad input. `limits(session,
     user_id)` (the app wires the owner's membership) gives `max_rooms`; None: no limit."""
     check_standing(owner, "create a room")
-    if limits is not None:
-        _check_room_count(session, owner.id, limits(session, owner.id).max_rooms)
     assistant = _flag(body, "assistant", False)
     character_ids = _id_list(body.get("character_ids", []), "character_ids")
     if not character_ids and not assistant:
@@ -57,6 +55,8 @@ def create_room(session: Session, guard, owner: User, body: dict, limits=None) -
     title = _screen(guard, owner, _title(body.get("title")), "title")
     scenario = _screen(guard, owner, _scenario(body.get("scenario", "")), "scenario")
     visibility, tag = _listing(body.get("visibility", "invite"), body.get("listed_tag"))
+    if limits is not None:  # after the screening, so the lock is held only for the write
+        _check_room_count(session, owner.id, limits(session, owner.id).max_rooms)
     room = Room(title=title, owner_id=owner.id, strategy=_strategy(body.get("strategy", "natural")),
                 scenario=scenario, assistant=assistant, visibility=visibility, listed_tag=tag,
                 auto_continue=_auto_continue(body.get("auto_continue", 0)))
@@ -400,6 +400,7 @@ def speaker_names(session: Session, messages: Iterable[RoomMessage]) -> dict:
 # --- checks ----------------------------------------------------------------------------------
 
 def _check_room_count(session: Session, owner_id: int, most: int) -> None:
+    _lock(session, select(User.id).where(User.id == owner_id))  # two at once: one passes
     owned = session.exec(select(sa.func.count()).select_from(Room)
                          .where(Room.owner_id == owner_id)).one()
     if owned >= most:
@@ -408,11 +409,22 @@ def _check_room_count(session: Session, owner_id: int, most: int) -> None:
 
 
 def _check_room_size(session: Session, room: Room, most: int) -> None:
+    _lock(session, select(Room.id).where(Room.id == room.id))  # two joining at once: one passes
     people = session.exec(select(sa.func.count()).select_from(RoomMember)
                           .where(RoomMember.room_id == room.id)).one()
     if people >= most:
         raise KindredError("room_full", f"This room is full: it holds at most {most} people "
                                         "on its owner's membership. You did not join.", 409)
+
+
+def _lock(session: Session, query) -> None:
+    """The row of `query` locked until commit: SELECT ... FOR UPDATE on PostgreSQL; on SQLite,
+    its one write lock (BEGIN IMMEDIATE) taken before the count that follows is read."""
+    connection = session.connection()
+    if (connection.dialect.name == "sqlite"
+            and not connection.connection.dbapi_connection.in_transaction):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    session.exec(query.with_for_update()).one()
 
 
 def _visible(session: Session, character_id: int, owner_id: int) -> Character:

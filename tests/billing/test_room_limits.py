@@ -55,3 +55,24 @@ def test_the_limits_are_the_owners_not_the_joiners(app, client, people):
     room = make_room(owner, visibility="listed", listed_tag="tavern").get_json()["room"]
     assert plus_guest.call("POST", f"/api/rooms/{room['id']}/join").status_code == 200
     assert other.call("POST", f"/api/rooms/{room['id']}/join").status_code == 409
+
+
+def test_two_people_joining_a_room_with_one_place_at_once_get_one_place(app, people):
+    import threading
+    owner, first, second = people(3)
+    room = make_room(owner, visibility="listed", listed_tag="tavern").get_json()["room"]
+    barrier, answers = threading.Barrier(2), []
+
+    def join(person):
+        barrier.wait()
+        answers.append(person.call("POST", f"/api/rooms/{room['id']}/join").status_code)
+
+    threads = [threading.Thread(target=join, args=(p,)) for p in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 409]
+    with Session(app.extensions["kindred.db"]) as session:
+        assert len(session.exec(select(RoomMember).where(
+            RoomMember.room_id == room["id"])).all()) == 2
