@@ -26,6 +26,7 @@ bench: setup
 	$(PY) -m bench.memory_extraction
 	$(PY) -m bench.moderation
 	$(PY) -m bench.helpdesk
+	$(PY) -m bench.analytics_retention
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js app/static/vendor/chart.umd.min.js \
        instance/.model-ready \

@@ -109,35 +109,40 @@ def _utc_day_postgresql(element, compiler, **kw):
     return f"(CAST(timezone('UTC', {value}) AS DATE) - DATE '1970-01-01')"
 
 
-def _bucket(period: str):
-    day = USER_DAY.day
+def _bucket(period: str, day):
     return day if period == "day" else (day + 3) // 7
 
 
 def _counts(session: Session, period: str, mode: str, lo: int, hi: int,
             dataset: str) -> dict[int, dict[int, int]]:
     """{cohort: {N: users}}: users active on cohort + N ("on"), or whose last active day is
-    cohort + N ("on_or_after", summed from the end by the caller). Read from the daily rollup
-    analytics_user_day, which holds the distinct (user, UTC day) pairs of the log."""
-    activity = (sa.select(USER_DAY.user_id, _bucket(period).label("bucket"))
-                .where(USER_DAY.dataset == dataset))
-    if period != "day":
-        activity = activity.distinct()  # (user, day) is the rollup's key; (user, week) is not
-    activity = activity.cte("activity")
-    users = (sa.select(activity.c.user_id, sa.func.min(activity.c.bucket).label("cohort"),
-                       sa.func.max(activity.c.bucket).label("latest"))
-             .group_by(activity.c.user_id).cte("users"))
-    if mode == "on":
-        n = (activity.c.bucket - users.c.cohort).label("n")
-        query = (sa.select(users.c.cohort, n, sa.func.count())
-                 .select_from(users.join(activity, activity.c.user_id == users.c.user_id)))
-    else:
-        n = (users.c.latest - users.c.cohort).label("n")
-        query = sa.select(users.c.cohort, n, sa.func.count()).select_from(users)
-    query = query.where(users.c.cohort.between(lo, hi)).group_by(users.c.cohort, n)
+    cohort + N ("on_or_after", summed from the end by the caller), for the cohorts lo..hi.
+
+    One pass over the daily rollup analytics_user_day (the distinct (user, UTC day) pairs of the
+    log) in the order of its primary key (dataset, user_id, day), with no join, sort or
+    distinct: over each user's days in order, the first is the cohort's; "on" counts a day whose
+    period (week) differs from the previous day's, "on_or_after" only the user's last day."""
+    order = {"partition_by": USER_DAY.user_id, "order_by": USER_DAY.day}
+    cohort = _bucket(period, sa.func.first_value(USER_DAY.day).over(rows=(None, 0), **order))
+    bucket = _bucket(period, USER_DAY.day)
+    columns = [cohort.label("cohort"), (bucket - cohort).label("n")]
+    if mode == "on_or_after":
+        columns.append(sa.func.lead(USER_DAY.day).over(**order).label("next"))
+    elif period != "day":
+        columns += [_bucket(period, sa.func.lag(USER_DAY.day).over(**order)).label("previous"),
+                    bucket.label("bucket")]
+    cells = sa.select(*columns).where(USER_DAY.dataset == dataset).subquery("cells")
+    query = sa.select(cells.c.cohort, cells.c.n, sa.func.count()).group_by(cells.c.cohort,
+                                                                           cells.c.n)
+    if mode == "on_or_after":
+        query = query.where(cells.c.next.is_(None))  # the user's last day
+    elif period != "day":  # the first day of the user's in each week: (user, day) is the key
+        query = query.where(sa.or_(cells.c.previous.is_(None),
+                                   cells.c.previous != cells.c.bucket))
     counts: dict[int, dict[int, int]] = {}
-    for cohort, offset, users_count in session.execute(query):
-        counts.setdefault(int(cohort), {})[int(offset)] = int(users_count)
+    for cohort_bucket, offset, users in session.execute(query):
+        if lo <= cohort_bucket <= hi:  # here, not in SQL: a filter on a window misleads the plan
+            counts.setdefault(int(cohort_bucket), {})[int(offset)] = int(users)
     return counts
 
 
