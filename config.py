@@ -211,6 +211,14 @@ class Config:
                  "max_rooms": 3, "max_room_members": 6, "monthly_gems": 0, "ads": True},
         "plus": {"queue_priority": "high", "max_context_tokens": 2 * MAX_CONTEXT_TOKENS,
                  "max_rooms": 20, "max_room_members": 25, "monthly_gems": 300, "ads": False}}))
+    # House ads (billing/ads.py): the operator's own notices on the home page, off by default,
+    # never shown to plus members, to accounts that may be under 18, or to visitors.
+    HOUSE_ADS_ENABLED = os.environ.get("HOUSE_ADS_ENABLED", "0") == "1"
+    HOUSE_ADS = json.loads(os.environ.get("HOUSE_ADS") or json.dumps([
+        {"id": "feed", "title": "See what the community is sharing",
+         "text": "Chats, cards and stories people liked this week.", "url": "/feed"},
+        {"id": "rooms", "title": "Chat together",
+         "text": "Open a room with friends and several characters at once.", "url": "/rooms"}]))
     # The secret of POST /api/billing/webhook's Kindred-Signature and of Stripe's webhook
     # (whsec_...); unset: that webhook answers 503.
     BILLING_WEBHOOK_SECRET = os.environ.get("BILLING_WEBHOOK_SECRET", "")

@@ -10,6 +10,7 @@ from analytics import subscribers as analytics_subscribers
 from assistant import tickets as help_tickets
 from assistant.docs_index import shared_index
 from assistant.helpdesk import HelpDesk
+from billing.ads import check_ads
 from billing.entitlements import entitlements_for
 from community import notifications as community_notifications
 from community import report_targets as community_targets
@@ -71,6 +72,7 @@ def wire(app: Flask, bus: EventBus) -> None:
         app.extensions["kindred.moderator"], settings,
         hidden_ids=lambda session, ids: moderation_queue.hidden_ids(session, "message", ids))
     sections.register(SupportSection(settings.get("SUPPORT_SECTION_TOKENS", 200)))
+    check_ads(settings["HOUSE_ADS"])  # a malformed HOUSE_ADS stops the start, saying why
     # A reply's place in the inference queue and its context budget: the user's membership's.
     app.extensions["kindred.replies"].plan_for = lambda session, user_id: _reply_plan(
         entitlements_for(session, user_id, settings["MEMBERSHIP_TIERS"]))

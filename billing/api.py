@@ -1,6 +1,7 @@
 """Billing routes (the billing blueprint), thin: parse, call billing, shape JSON.
 
     GET  /api/me/membership                 -> {membership: {tier, expires_at, source, entitlements}}
+    GET  /api/house-ad                      -> {ad: {id, title, text, url, label} | null}
     POST /api/billing/redeem {code}         -> {membership, granted: {tier, days_added?, gems}}
     POST /api/billing/webhook               Kindred-Signature; no login, no CSRF token
     POST /api/billing/stripe/webhook        Stripe-Signature; no login, no CSRF token
@@ -9,8 +10,10 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
 from billing import codes, webhooks
+from billing.ads import house_ad_for
 from billing.grants import membership_payload
 from core.auth.csrf import check_csrf
+from core.db import utcnow
 from core.errors import check_known_fields
 from core.web.db import db_session
 from core.web.request_body import json_body
@@ -29,6 +32,13 @@ def _csrf_unless_webhook():
 @login_required
 def my_membership():
     return jsonify({"membership": membership_payload(db_session(), current_user.id, _tiers())})
+
+
+@bp.get("/api/house-ad")
+def my_house_ad():
+    """The house ad for whoever asks (null when ads are off, for members, minors and visitors)."""
+    user = current_user if current_user.is_authenticated else None
+    return jsonify({"ad": house_ad_for(db_session(), user, current_app.config, utcnow().date())})
 
 
 @bp.post("/api/billing/redeem")

@@ -3,7 +3,9 @@ from datetime import datetime, timezone
 from flask import current_app, render_template, request
 from flask_login import current_user
 
+from billing.ads import house_ad_for
 from core.auth.csrf import csrf_token
+from core.db import utcnow
 from conversations import service
 from curation.picks import public_picks
 from core.web.pages import page_login_required
@@ -32,7 +34,10 @@ def signup():
 @page_login_required
 def index():
     picks = public_picks(db_session(), current_app.config.get("PICKS_LIMIT", 12))
-    return render_template("index.html", picks=picks)
+    user = current_user if current_user.is_authenticated else None
+    return render_template("index.html", picks=picks,
+                           house_ad=house_ad_for(db_session(), user, current_app.config,
+                                                 utcnow().date()))
 
 
 @bp.get("/chat/<int:conversation_id>")
