@@ -220,7 +220,7 @@ class Config:
         {"id": "rooms", "title": "Chat together",
          "text": "Open a room with friends and several characters at once.", "url": "/rooms"}]))
     # The secret of POST /api/billing/webhook's Kindred-Signature and of Stripe's webhook
-    # (whsec_...); unset: that webhook answers 503.
+    # (whsec_...); unset: that webhook answers 404 not_configured.
     BILLING_WEBHOOK_SECRET = os.environ.get("BILLING_WEBHOOK_SECRET", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 

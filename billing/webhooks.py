@@ -36,7 +36,7 @@ class BadSignature(KindredError):
 
 
 class NotConfigured(KindredError):
-    status = 503
+    status = 404  # no such webhook here yet; a 4xx, as for any request it cannot take (providers retry)
 
 
 def handle_generic(session: Session, tiers: Mapping[str, Mapping], secret: str,
@@ -89,7 +89,7 @@ def handle_stripe(session: Session, tiers: Mapping[str, Mapping], secret: str,
 
 def verify_signature(secret: str, raw_body: bytes, header: Optional[str],
                      now: Optional[float] = None) -> None:
-    """The generic scheme's check (400 bad_signature / stale_signature; 503 when unset)."""
+    """The generic scheme's check (400 bad_signature / stale_signature; 404 not_configured when unset)."""
     if not secret:
         raise NotConfigured("not_configured", "The billing webhook is not set up on this "
                                               "instance (BILLING_WEBHOOK_SECRET).")

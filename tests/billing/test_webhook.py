@@ -133,7 +133,7 @@ def test_without_a_secret_the_webhook_is_not_set_up(app, client, people):
     (mira,) = people(1)
     app.config["BILLING_WEBHOOK_SECRET"] = ""
     response = deliver(client, event("evt_off", user_id=mira.id), header="t=1,v1=00")
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_configured"
     assert state(app, mira.id)["membership"] is None
 
