@@ -9,8 +9,7 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from analytics.models import AnalyticsEvent, AnalyticsUserDay
-from analytics.retention import EPOCH
+from analytics.models import EPOCH, AnalyticsEvent, AnalyticsUserDay, day_number
 
 EVENT = AnalyticsEvent.__table__.c
 USER_DAY = AnalyticsUserDay.__table__.c
@@ -24,9 +23,7 @@ def day_of(n: int) -> date:
     return EPOCH + timedelta(days=n)
 
 
-def day_number_of(at: datetime) -> int:
-    """The UTC day of a time, as a day number."""
-    return number(at.astimezone(timezone.utc).date())
+day_number_of = day_number  # the UTC day of a time, as a day number
 
 
 def start_of_day(n: int) -> datetime:

@@ -20,13 +20,12 @@ from sqlmodel import Session
 
 from core.errors import KindredError
 from analytics.datasets import LIVE
-from analytics.models import AnalyticsUserDay
+from analytics.models import EPOCH, AnalyticsUserDay
 
 PERIODS = ("day", "week")
 MODES = ("on", "on_or_after")
 MAX_COHORTS = 400
 SUMMARY_CELLS = (1, 7, 30)
-EPOCH = date(1970, 1, 1)
 USER_DAY = AnalyticsUserDay.__table__.c
 
 
