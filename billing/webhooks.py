@@ -36,7 +36,7 @@ class BadSignature(KindredError):
 
 
 class NotConfigured(KindredError):
-    status = 404  # no such webhook here yet; a 4xx, as for any request it cannot take (providers retry)
+    status = 404  # no such webhook here yet (a 4xx: providers retry any non-2xx)
 
 
 def handle_generic(session: Session, tiers: Mapping[str, Mapping], secret: str,
