@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
 from core.web.db import db_session
-from core.web.sockets import login_room, user_room
+from core.web.sockets import login_room, socket_left, user_room
 from core.web.request_body import message_text
 from characters.models import Character
 from conversations import service
@@ -81,6 +81,10 @@ def chat_event(handler):
         except KindredError as exc:
             emit("chat:error", {**exc.payload(), "conversation_id": conversation_id})
         except Exception:
+            if socket_left(socketio.server, request.sid):
+                log.info("%s for conversation %s ended: its socket left meanwhile",
+                         handler.__name__, conversation_id)
+                return None
             log.exception("%s failed for conversation %s", handler.__name__, conversation_id)
             emit("chat:error", {"code": "internal", "message": INTERNAL,
                                 "conversation_id": conversation_id})

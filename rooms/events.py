@@ -25,7 +25,7 @@ from core.extensions import socketio
 from core.users import User
 from core.web.db import db_session
 from core.web.request_body import message_text
-from core.web.sockets import NAMESPACE
+from core.web.sockets import NAMESPACE, socket_left
 from rooms import service
 from rooms.turns import channel
 
@@ -53,6 +53,10 @@ def room_event(handler):
         except KindredError as exc:
             emit("room:error", {**exc.payload(), "room_id": room_id})
         except Exception:
+            if socket_left(socketio.server, request.sid):
+                log.info("%s for room %s ended: its socket left meanwhile", handler.__name__,
+                         room_id)
+                return None
             log.exception("%s failed for room %s", handler.__name__, room_id)
             emit("room:error", {"code": "internal", "message": INTERNAL, "room_id": room_id})
     return wrapper

@@ -6,6 +6,13 @@ NAMESPACE = "/"
 ENDED_EVENT = "auth:ended"
 
 
+def socket_left(server, sid: str, namespace: str = NAMESPACE) -> bool:
+    """True when the socket an event came from has disconnected while the event was handled
+    (a page closed or navigated away): joining it to a room then fails, and nobody is left to
+    answer, so it is the client's leaving, not a server failure."""
+    return server is None or not server.manager.is_connected(sid, namespace)
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
