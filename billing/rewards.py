@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from billing.models import RewardPayout, RewardRun
 from billing.reward_counts import Month, count_month, parse_month
+from characters.models import Character
 from core import events
 from core.db import utcnow
 from core.errors import KindredError, NotFound
@@ -91,9 +92,16 @@ def creator_rewards(session: Session, creator_id: int) -> dict:
     user-days is left out), with the counted user-days per character."""
     query = (select(RewardPayout, RewardRun).join(RewardRun, RewardRun.id == RewardPayout.run_id)
              .where(RewardPayout.creator_id == creator_id).order_by(RewardRun.month.desc()))
-    return {"rewards": [{"month": run.month, "pool": run.pool, "total_user_days": run.user_days,
-                         **_payout_payload(payout)}
-                        for payout, run in session.exec(query)]}
+    names = dict(session.exec(select(Character.id, Character.name)
+                              .where(Character.creator_id == creator_id)).all())
+    rewards = []
+    for payout, run in session.exec(query):
+        shown = _payout_payload(payout)
+        for character in shown["characters"]:
+            character["name"] = names.get(character["character_id"])  # None: no longer theirs
+        rewards.append({"month": run.month, "pool": run.pool, "total_user_days": run.user_days,
+                        **shown})
+    return {"rewards": rewards}
 
 
 def run_summary_line(outcome: RunOutcome) -> str:

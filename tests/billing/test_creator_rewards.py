@@ -190,8 +190,8 @@ def test_a_creator_sees_their_reward_and_user_days_per_character(app):
     assert reward["month"] == "2026-11" and reward["gems"] == 445 and reward["user_days"] == 4
     assert reward["pool"] == POOL and reward["total_user_days"] == 9
     assert reward["characters"] == [
-        {"character_id": month.characters["A1"], "user_days": 3},
-        {"character_id": month.characters["A2"], "user_days": 2}]
+        {"character_id": month.characters["A1"], "user_days": 3, "name": "A1"},
+        {"character_id": month.characters["A2"], "user_days": 2, "name": "A2"}]
     assert month.people["p1"].get("/api/me/rewards").get_json() == {"rewards": []}
     assert app.test_client().get("/api/me/rewards").status_code == 401
 
