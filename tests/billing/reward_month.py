@@ -56,9 +56,9 @@ def build(app) -> Month:
         session.get(User, month.id("alt")).signup_fingerprint = f"{0:064x}"  # ...but A's alt
         session.commit()
         for name in ("p1", "p3", "A", "alt"):
-            _plus(session, month.id(name), at(10, 1), 61)       # Oct 1 to Dec 1
-        _plus(session, month.id("p2"), at(11, 15), 30)           # from Nov 15 12:00
-        _plus(session, month.id("p4"), at(11, 1, 0), 7)          # Nov 1 00:00 to Nov 8 00:00
+            plus(session, month.id(name), at(10, 1), 61)       # Oct 1 to Dec 1
+        plus(session, month.id("p2"), at(11, 15), 30)           # from Nov 15 12:00
+        plus(session, month.id("p4"), at(11, 1, 0), 7)          # Nov 1 00:00 to Nov 8 00:00
 
     def chats(who, character, *days, dataset="live"):
         return [(month.id(who), "message_sent", day if isinstance(day, datetime) else at(11, day),
@@ -74,6 +74,6 @@ def build(app) -> Month:
     return month
 
 
-def _plus(session, user_id: int, when: datetime, days: int) -> None:
+def plus(session, user_id: int, when: datetime, days: int) -> None:
     grant(session, TIERS, user_id, "plus", days, "admin", f"test:{user_id}:{when.isoformat()}",
           {}, now=when)

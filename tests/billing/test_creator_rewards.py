@@ -1,6 +1,8 @@
 """Creator rewards: the month of tests/billing/reward_month.py split by hand (own use, an alt, a
 free user, a one-day user, a lapsed day and the demo data set left out), paid through the ledger
 once (`flask --app app.cli rewards run`), shown to the creator and to admins."""
+import secrets
+
 import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
@@ -12,7 +14,9 @@ from billing.rewards import run_month, split
 from core.errors import KindredError
 from gacha.ledger import balance, ledger_problems
 from gacha.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from tests.billing.reward_month import EXPECTED_DAYS, EXPECTED_GEMS, POOL, TODAY, build
+from tests.analytics.conftest import insert_rows
+from tests.billing.reward_month import (EXPECTED_DAYS, EXPECTED_GEMS, POOL, TODAY, at, build,
+                                        plus)
 from tests.moderation.conftest import Person
 
 
@@ -163,7 +167,8 @@ def test_the_cli_pays_a_month_once_and_says_so_the_second_time(app, monkeypatch)
 @pytest.mark.parametrize("args, says", [
     (["--month", "2026-13"], "YYYY-MM"), (["--month", "11/2026"], "YYYY-MM"),
     (["--month", "2099-01"], "not over yet"), ([], "Missing option"),
-    (["--month", "2025-02", "--pool", "0"], "pool"), (["--month", "2025-02", "--pool", "x"], "pool"),
+    (["--month", "2025-02", "--pool", "0"], "pool"),
+    (["--month", "2025-02", "--pool", "x"], "pool"),
 ])
 def test_the_cli_refuses_bad_input_with_exit_code_2(app, monkeypatch, args, says):
     result = cli(monkeypatch, app, *args)
@@ -223,3 +228,33 @@ def test_the_studio_page_has_the_rewards_panel(app):
     creator = Person(app)
     page = creator.get("/studio").get_data(as_text=True)
     assert 'id="rewards"' in page and "studio_rewards.js" in page
+
+
+def test_an_alt_signed_up_from_the_creators_browser_is_not_counted(app):
+    """Through the real sign-up: the creator and their alt share an address and a browser, the
+    fan signs up elsewhere; both return to the character on Nov 2 and 3, only the fan counts."""
+    def sign_up(ip, agent):
+        client = app.test_client()
+        response = client.post("/api/auth/signup", json={
+            "username": f"u_{secrets.token_hex(4)}", "password": "correct horse"},
+            environ_base={"REMOTE_ADDR": ip}, headers={"User-Agent": agent})
+        assert response.status_code == 201, response.get_json()
+        return client, response.get_json()
+
+    client, creator = sign_up("203.0.113.7", "Firefox/130")
+    _, alt = sign_up("203.0.113.7", "Firefox/130")
+    _, fan = sign_up("198.51.100.2", "Safari/17")
+    made = client.post("/api/characters", json={"name": "Lantern"},
+                       headers={"X-CSRF-Token": creator["csrf_token"]})
+    character = made.get_json()["character"]["id"]
+    with Session(app.extensions["kindred.db"]) as session:
+        for who in (alt, fan):
+            plus(session, who["user"]["id"], at(10, 1), 61)
+    insert_rows(app, [(who["user"]["id"], "message_sent", at(11, day), "s",
+                       {"character_id": character}) for who in (alt, fan) for day in (2, 3)])
+
+    outcome = run(app)
+
+    assert [(p.creator_id, p.user_days, p.gems) for p in outcome.payouts] == [
+        (creator["user"]["id"], 1, POOL)]
+    assert outcome.run.excluded == {str(creator["user"]["id"]): [alt["user"]["id"]]}
