@@ -223,6 +223,12 @@ class Config:
     # (whsec_...); unset: that webhook answers 404 not_configured.
     BILLING_WEBHOOK_SECRET = os.environ.get("BILLING_WEBHOOK_SECRET", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    # Creator rewards (billing/rewards.py, docs/billing.md "Creator rewards"): the gems one
+    # month's pool splits among creators (0: `rewards run` refuses until it is set; `--pool`
+    # overrides it), and what a sign-up fingerprint is made of (ip_ua | ip | off), which decides
+    # who is a creator's alt (docs/security.md).
+    REWARDS_MONTHLY_POOL = int(os.environ.get("REWARDS_MONTHLY_POOL", "0"))
+    REWARDS_ALT_FINGERPRINT = os.environ.get("REWARDS_ALT_FINGERPRINT", "ip_ua")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

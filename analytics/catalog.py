@@ -10,6 +10,7 @@ from core.event_types import (CardsDrawn, ChapterFinished, CharacterCreated, Cha
                               CommentAdded, ContentFlagged, ConversationStarted, LevelChanged,
                               MessageSent, PostLiked, PostPublished, ReplyFinished,
                               RoomMemberJoined, SessionStarted, SwipeMade, UserSignedUp)
+from core.event_types import CreatorRewardPaid, MembershipGranted
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ EVENTS = (
               ("comment_id", "post_id", "author_character_id", "parent_id")),
     EventSpec("post_liked", PostLiked, "user_id", ("post_id",)),
     EventSpec("room_joined", RoomMemberJoined, "user_id", ("room_id", "via")),
+    # Memberships and creator rewards (issue 17): what a reward run is audited from.
+    EventSpec("membership_granted", MembershipGranted, "user_id",
+              ("tier", "days", "source", "granted_at", "expires_at")),
+    EventSpec("creator_reward_paid", CreatorRewardPaid, "creator_id",
+              ("month", "gems", "user_days", "characters", "transaction_id")),
 )
 NAMES = tuple(spec.name for spec in EVENTS)
 

@@ -159,3 +159,34 @@ def billing_codes_command(tier, days, count, expires_in_days):
     with database_session() as session:
         codes = generate(session, Config.MEMBERSHIP_TIERS, tier, days, count, expires_in_days)
     click.echo("\n".join(codes))  # once committed: a printed code always works
+
+
+@app.cli.group()
+def rewards():
+    """Creator rewards: the monthly pool split by retained user-days (docs/billing.md)."""
+
+
+@rewards.command("run")
+@click.option("--month", required=True, help="the UTC month to pay, YYYY-MM (it must be over)")
+@click.option("--pool", default=None, type=int,
+              help="the gems to split (default: REWARDS_MONTHLY_POOL)")
+def rewards_run_command(month, pool):
+    """Count MONTH's retained user-days and pay its pool to creators, once: a second run of the
+    same month pays nothing more and says so."""
+    from billing.rewards import run_month, run_summary_line
+    from core.db import utcnow
+    pool = Config.REWARDS_MONTHLY_POOL if pool is None else pool
+    with database_session() as session:
+        try:
+            outcome = run_month(session, month, pool, utcnow().date())
+        except KindredError as exc:
+            if exc.code in ("invalid_month", "month_not_over"):
+                raise click.BadParameter(exc.message, param_hint="--month") from None
+            if exc.code == "invalid_pool":
+                raise click.BadParameter(exc.message, param_hint="--pool / "
+                                                                 "REWARDS_MONTHLY_POOL") from None
+            raise
+        click.echo(run_summary_line(outcome))
+        for payout in outcome.payouts:
+            click.echo(f"  creator {payout.creator_id}: {payout.gems} gems for "
+                       f"{payout.user_days} user-days")

@@ -23,6 +23,7 @@ from conversations.events import DISCONNECT_HOOKS
 from conversations.guard import ChatGuard, SupportSection
 from conversations.replies import ReplyPlan, ReplyStreamer, recover_interrupted_replies
 from conversations.sections import PromptSections
+from core.auth.fingerprint import check_mode as check_fingerprint_mode
 from core.event_types import RoomMemberRemoved
 from core.events import EventBus
 from core.extensions import socketio
@@ -73,6 +74,7 @@ def wire(app: Flask, bus: EventBus) -> None:
         hidden_ids=lambda session, ids: moderation_queue.hidden_ids(session, "message", ids))
     sections.register(SupportSection(settings.get("SUPPORT_SECTION_TOKENS", 200)))
     check_ads(settings["HOUSE_ADS"])  # a malformed HOUSE_ADS stops the start, saying why
+    check_fingerprint_mode(settings.get("REWARDS_ALT_FINGERPRINT", "ip_ua"))  # the same
     # A reply's place in the inference queue and its context budget: the user's membership's.
     app.extensions["kindred.replies"].plan_for = lambda session, user_id: _reply_plan(
         entitlements_for(session, user_id, settings["MEMBERSHIP_TIERS"]))

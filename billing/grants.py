@@ -17,8 +17,10 @@ from sqlmodel import Session, select
 
 from billing.entitlements import FREE, entitlements_for, is_running, tier_entitlements
 from billing.models import BillingEvent, Membership
+from core import events
 from core.db import utcnow
 from core.errors import KindredError
+from core.event_types import MembershipGranted
 from gacha.ledger import idempotent
 
 KIND = "membership"            # the ledger transaction's kind
@@ -60,6 +62,8 @@ def grant(session: Session, tiers: Mapping[str, Mapping], user_id: int, tier, da
                 event.user_id = user_id
                 session.add(event)
                 session.flush()
+            events.record(session, MembershipGranted(
+                user_id, tier, days, source, now.isoformat(), membership.expires_at.isoformat()))
     except IntegrityError:  # the same event delivered at once for another user, or a lost race
         return _duplicate(session, user_id, None)
     return Grant(user_id, tier, membership.expires_at, gems, duplicate=False)

@@ -57,3 +57,37 @@ class RedeemCode(SQLModel, table=True):
     redeemed_by: Optional[int] = Field(default=None, foreign_key="users.id", index=True,
                                        ondelete="SET NULL")
     redeemed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class RewardRun(SQLModel, table=True):
+    """One month's creator-rewards run (billing/rewards.py): the pool and what was counted,
+    written before anything is paid, so a run that stopped half-way is finished by the next one
+    from the same figures. `excluded` is {creator_id: [user ids]}: the creator's own and their
+    alts' accounts whose chats with the creator's characters were left out."""
+    __tablename__ = "reward_runs"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7, unique=True)  # YYYY-MM, UTC
+    pool: int
+    user_days: int                # of every creator together
+    paid: int = 0                 # gems paid so far (the pool once done, or 0 with no user-days)
+    status: str = Field(default="counted", max_length=10)  # counted | done
+    excluded: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class RewardPayout(SQLModel, table=True):
+    """A creator's share of a run: their retained user-days, per character too, the gems the
+    split gives them and the ledger transaction that paid them (None until paid, and for 0)."""
+    __tablename__ = "reward_payouts"
+    __table_args__ = (sa.UniqueConstraint("run_id", "creator_id",
+                                          name="uq_reward_payouts_run_creator"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="reward_runs.id", index=True, ondelete="CASCADE")
+    creator_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    user_days: int
+    characters: dict = Field(default_factory=dict, sa_type=sa.JSON)  # {"<id>": user-days}
+    gems: int
+    transaction_id: Optional[int] = None  # gacha_transactions.id (the ledger's, append-only)

@@ -204,3 +204,32 @@ ALL_EVENTS = (UserSignedUp, SessionStarted, ConversationStarted, MessageSent, Pr
               PostPublished, CommentAdded, PostLiked, CreatorFollowed, RoomMemberJoined,
               RoomMemberRemoved)
 
+
+
+@dataclass(frozen=True)
+class MembershipGranted:
+    """A paid tier granted (a webhook, Stripe, a redeem code), never for a replayed key. The
+    user is on `tier` from `granted_at` to `expires_at` (ISO 8601, UTC): creator rewards count
+    a user as paying on a UTC day this interval touches (docs/billing.md)."""
+    user_id: int
+    tier: str
+    days: int
+    source: str
+    granted_at: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class CreatorRewardPaid:
+    """One month's creator reward, paid once per (month, creator) by `rewards run`: `gems` for
+    `user_days` retained user-days, `characters` the [character_id, user_days] of each counted
+    character (docs/billing.md, "Creator rewards")."""
+    creator_id: int
+    month: str
+    gems: int
+    user_days: int
+    characters: tuple
+    transaction_id: int
+
+
+ALL_EVENTS = ALL_EVENTS + (MembershipGranted, CreatorRewardPaid)

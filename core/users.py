@@ -24,6 +24,9 @@ class User(UserMixin, SQLModel, table=True):
     # The public profile (core/profiles.py), checked by the safety pipeline; None: not given.
     display_name: Optional[str] = Field(default=None, max_length=40)
     bio: Optional[str] = Field(default=None, max_length=500)
+    # Where the sign-up came from, as a keyed hash (core/auth/fingerprint.py); None: signed up
+    # before it was recorded, or with REWARDS_ALT_FINGERPRINT=off. Creator rewards compare it.
+    signup_fingerprint: Optional[str] = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -1,9 +1,10 @@
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
 
 from core.auth import account_bp, bp, logins
 from core.auth.csrf import check_csrf, csrf_token, rotate_csrf_token
+from core.auth.fingerprint import signup_fingerprint
 from core.auth.service import authenticate, change_password, set_birth_year, sign_up
 from core.db import session_scope
 from core.errors import BlockedContent
@@ -62,7 +63,7 @@ def signup():
     body = json_body()
     _screen_username(body.get("username"))
     user = sign_up(db_session(), body.get("username"), body.get("password"),
-                   body.get("birth_year"))
+                   body.get("birth_year"), _signup_fingerprint())
     _log_in(user, remember=True)
     return jsonify(_session_body(user)), 201
 
@@ -151,6 +152,14 @@ def _me() -> dict:
     return {"id": user.id, "username": user.username, "role": user.role,
             "birth_year": user.birth_year, "adult": is_adult(user),
             "display_name": user.display_name, "bio": user.bio}
+
+
+def _signup_fingerprint():
+    """The keyed hash of this sign-up's address (as ProxyFix resolved it) and User-Agent, made of
+    what REWARDS_ALT_FINGERPRINT says (docs/security.md)."""
+    return signup_fingerprint(current_app.config.get("REWARDS_ALT_FINGERPRINT", "ip_ua"),
+                              current_app.config["SECRET_KEY"], request.remote_addr,
+                              request.headers.get("User-Agent"))
 
 
 def _screen_username(username) -> None:

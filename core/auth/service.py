@@ -15,7 +15,8 @@ USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 
 
-def sign_up(session: Session, username, password, birth_year=None) -> User:
+def sign_up(session: Session, username, password, birth_year=None,
+            fingerprint: str | None = None) -> User:
     username, password = _validated(username, password)
     if birth_year is not None:
         birth_year = validated_birth_year(birth_year)
@@ -23,7 +24,8 @@ def sign_up(session: Session, username, password, birth_year=None) -> User:
         raise KindredError("username_taken", f"The username '{username}' is taken; pick another.",
                            409)
     user = User(username=username, username_key=username.lower(),
-                password_hash=generate_password_hash(password), birth_year=birth_year)
+                password_hash=generate_password_hash(password), birth_year=birth_year,
+                signup_fingerprint=fingerprint)
     session.add(user)
     session.flush()
     events.record(session, UserSignedUp(user.id, user.username))
