@@ -10,6 +10,8 @@ from core.event_types import (CardsDrawn, ChapterFinished, CharacterCreated, Cha
                               CommentAdded, ContentFlagged, ConversationStarted, LevelChanged,
                               MessageSent, PostLiked, PostPublished, ReplyFinished,
                               RoomMemberJoined, SessionStarted, SwipeMade, UserSignedUp)
+from core.event_types import (CommunityEventJudged, CommunityEventPrizePaid,
+                              CommunityEventStarted)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,13 @@ EVENTS = (
               ("comment_id", "post_id", "author_character_id", "parent_id")),
     EventSpec("post_liked", PostLiked, "user_id", ("post_id",)),
     EventSpec("room_joined", RoomMemberJoined, "user_id", ("room_id", "via")),
+    # Community events (docs/events.md).
+    EventSpec("event_started", CommunityEventStarted, None,
+              ("event_id", "name", "starts_at", "ends_at", "contest", "banner_id", "post_id")),
+    EventSpec("event_judged", CommunityEventJudged, None,
+              ("event_id", "entries", "winner_character_ids", "scores")),
+    EventSpec("event_prize_paid", CommunityEventPrizePaid, "user_id",
+              ("event_id", "character_id", "place", "gems", "transaction_id")),
 )
 NAMES = tuple(spec.name for spec in EVENTS)
 
