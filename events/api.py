@@ -63,14 +63,14 @@ def get_event(event_id: int):
 @login_required
 def enter(event_id: int):
     session = db_session()
-    entry = entries.enter(session, event_id, current_user, json_body())
+    entry = entries.enter(session, event_id, current_user.id, json_body())
     return jsonify({"entry": entry_json(session, entry)}), 201
 
 
 @bp.delete("/api/events/<int:event_id>/entries/<int:character_id>")
 @login_required
 def withdraw(event_id: int, character_id: int):
-    entries.withdraw(db_session(), event_id, current_user, character_id)
+    entries.withdraw(db_session(), event_id, current_user.id, character_id)
     return "", 204
 
 

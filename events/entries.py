@@ -1,8 +1,8 @@
 """A contest's entries: a creator enters one of their own public characters while the event runs,
 and may withdraw it before the end. No Flask here.
 
-    enter(session, event_id, user, body, now=None) -> EventEntry      400 / 403 / 404 / 409; commits
-    withdraw(session, event_id, user, character_id, now=None)          404 / 409; commits
+    enter(session, event_id, user_id, body, now=None) -> EventEntry      400 / 403 / 404 / 409; commits
+    withdraw(session, event_id, user_id, character_id, now=None)          404 / 409; commits
     entries_of(session, event_id) -> list[EventEntry]                  in the order they were made
 
 One entry per creator per event (so a character is never in twice): entering again, with the same
@@ -21,9 +21,10 @@ from events.models import EventEntry
 from events.service import get_event, is_running
 
 
-def enter(session: Session, event_id, user: User, body,
+def enter(session: Session, event_id, user_id: int, body,
           now: Optional[datetime] = None) -> EventEntry:
     now = now or utcnow()
+    user = session.get(User, user_id)
     event = get_event(session, event_id)
     if not isinstance(body, dict):
         raise KindredError("bad_request", "Send {character_id}.")
@@ -59,11 +60,11 @@ def enter(session: Session, event_id, user: User, body,
     return entry
 
 
-def withdraw(session: Session, event_id, user: User, character_id,
+def withdraw(session: Session, event_id, user_id: int, character_id,
              now: Optional[datetime] = None) -> None:
     now = now or utcnow()
     event = get_event(session, event_id)
-    entry = _entry_of(session, event.id, user.id)
+    entry = _entry_of(session, event.id, user_id)
     if entry is None or entry.character_id != character_id:
         raise not_found("entry of yours in this contest")
     if now >= event.ends_at or event.judged_at is not None:

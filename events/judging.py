@@ -48,8 +48,10 @@ def judge(session: Session, event_id, now: Optional[datetime] = None) -> Communi
                                          "it is judged after that.")
     if event.judged_at is None:
         _freeze_places(session, event, now)
-    for entry in entries_of(session, event.id):
-        if entry.place is not None and entry.transaction_id is None:
+    placed = sorted((e for e in entries_of(session, event.id) if e.place is not None),
+                    key=lambda e: e.place)
+    for entry in placed:
+        if entry.transaction_id is None:
             _pay(session, event, entry)
     session.refresh(event)
     return event

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from community.models import Notification, Post
 from events.models import CommunityEvent, EventEntry
 from gacha.models import Banner, LedgerTransaction
-from tests.moderation.conftest import Person
+from tests.moderation.conftest import Person, person  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
