@@ -1,7 +1,8 @@
 """Flask command-line tasks that need no model: `flask --app app.cli cards import PATH`,
 `flask --app app.cli users grant-role USERNAME ROLE`,
 `flask --app app.cli analytics simulate --users N --days D --seed S`,
-`flask --app app.cli billing codes --tier plus --days 30 -n 10`."""
+`flask --app app.cli billing codes --tier plus --days 30 -n 10`,
+`flask --app app.cli events judge EVENT_ID`."""
 import sys
 from contextlib import contextmanager
 
@@ -159,3 +160,41 @@ def billing_codes_command(tier, days, count, expires_in_days):
     with database_session() as session:
         codes = generate(session, Config.MEMBERSHIP_TIERS, tier, days, count, expires_in_days)
     click.echo("\n".join(codes))  # once committed: a printed code always works
+
+
+@app.cli.group("events")
+def events_group():
+    """Community events: judging a contest."""
+
+
+@events_group.command("judge")
+@click.argument("event_id", type=click.IntRange(1))
+def events_judge_command(event_id):
+    """Judge EVENT_ID's contest once it has ended and pay its prizes through the ledger; running
+    it again pays nothing more. The server announces the winners on its next check."""
+    import threading
+    from analytics import subscribers as analytics_subscribers
+    from core import events as domain_events
+    from events.judging import judge
+    from events.payloads import event_json
+    engine = make_engine(Config.DATABASE_URL)
+    bus = domain_events.EventBus()
+    domain_events.bind(engine, bus)  # the judged and prize-paid events reach the event log
+    settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    log = analytics_subscribers.subscribe(
+        bus, engine, settings, lambda work: threading.Thread(target=work, daemon=True).start())
+    try:
+        with session_scope(engine) as session:
+            shown = event_json(session, judge(session, event_id))
+        for winner in shown["contest"]["winners"]:
+            click.echo(f"{winner['place']}. {winner['character']['name']} by "
+                       f"{winner['creator']['username']}: {winner['score']} returning people, "
+                       f"{winner['prize_gems']} gems")
+        if not shown["contest"]["winners"]:
+            click.echo("No entry placed: none brought a person back on two days.")
+        if log is not None:
+            log.flush()
+    except KindredError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()

@@ -179,3 +179,34 @@ def test_bad_entries_are_refused_and_nothing_is_stored(app, admin, person):
     late = owner.call("DELETE", f"/api/events/{event['id']}/entries/{mine}")
     assert late.status_code == 409 and late.get_json()["error"]["code"] == "event_ended"
     assert stored(app)["entries"] == before["entries"]
+
+
+def test_the_operator_judges_from_the_cli_once_and_the_server_announces_the_winners(
+        app, admin, person, monkeypatch):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+    from app.cli import app as cli_app
+    monkeypatch.setattr("config.Config.DATABASE_URL", app.config["DATABASE_URL"])
+    creator = person()
+    character = creator.character(name="Beacon")
+    event = created(admin, prizes=[70])
+    entered(creator, event["id"], character)
+
+    def judge_cli():
+        # as `flask --app app.cli` runs it: that plain app, not a discovered create_app()
+        return CliRunner().invoke(cli_app.cli, ["events", "judge", str(event["id"])],
+                                  obj=ScriptInfo(create_app=lambda: cli_app))
+
+    early = judge_cli()
+    assert early.exit_code != 0 and "it is judged after that" in early.output
+    start = now() - timedelta(days=2)
+    set_window(app, event["id"], start, now() - timedelta(minutes=1))
+    chats(app, [(30001, character, start + timedelta(hours=1), 1),
+                (30001, character, start + timedelta(days=1, hours=1), 1)])
+    before = gems(app, creator.id)
+    first = judge_cli()
+    assert first.exit_code == 0, first.output
+    assert "1. Beacon by" in first.output and "70 gems" in first.output
+    assert judge_cli().exit_code == 0
+    assert gems(app, creator.id) - before == 70 and ledger_is_balanced(app)
+    assert app.extensions["kindred.event_jobs"].run_due() == [f"winners:{event['id']}"]
