@@ -17,9 +17,10 @@ from typing import Callable, Optional
 
 from sqlmodel import Session, select
 
+from characters.models import Character
 from community.models import Notification
 from community.posts import create_post
-from core import events
+from core import events as domain_events
 from core.db import session_scope, utcnow
 from core.errors import KindredError
 from core.event_types import CommunityEventStarted
@@ -27,7 +28,6 @@ from core.users import User
 from events.entries import entries_of
 from events.models import CommunityEvent
 from events.service import get_event, is_running
-from characters.models import Character
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Announcer:
             event = get_event(session, event_id)
             event.announced_at = now
             session.add(event)
-            events.record(session, CommunityEventStarted(
+            domain_events.record(session, CommunityEventStarted(
                 event_id=event.id, name=event.name, starts_at=event.starts_at,
                 ends_at=event.ends_at, contest=event.prizes is not None,
                 banner_id=event.banner_id, post_id=post_id))

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from analytics.creators import returning_chatters
 from characters.models import Character
 from characters.service import can_view
-from core import events
+from core import events as domain_events
 from core.db import utcnow
 from core.errors import Conflict
 from core.event_types import CommunityEventJudged, CommunityEventPrizePaid
@@ -84,7 +84,7 @@ def _freeze_places(session: Session, event: CommunityEvent, now: datetime) -> No
     for place, entry in enumerate(winners, start=1):
         entry.place, entry.prize_gems = place, event.prizes[place - 1]
     session.add_all(entries)
-    events.record(session, CommunityEventJudged(
+    domain_events.record(session, CommunityEventJudged(
         event_id=event.id, entries=len(entries),
         winner_character_ids=tuple(e.character_id for e in winners),
         scores=tuple(score[e.id] for e in winners)))
@@ -98,7 +98,7 @@ def _pay(session: Session, event: CommunityEvent, entry: EventEntry) -> None:
     with ledger.idempotent(session, entry.creator_id, PRIZE_KIND, key) as write:
         if not write.replayed:
             write.post(details, [("gems", PRIZE_ACCOUNT, entry.prize_gems)])
-            events.record(session, CommunityEventPrizePaid(
+            domain_events.record(session, CommunityEventPrizePaid(
                 event_id=event.id, user_id=entry.creator_id, character_id=entry.character_id,
                 place=entry.place, gems=entry.prize_gems, transaction_id=write.transaction.id))
     entry = session.get(EventEntry, entry.id)
