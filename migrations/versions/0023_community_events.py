@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('starts_at', core.db.UTCDateTime(), nullable=False),
     sa.Column('ends_at', core.db.UTCDateTime(), nullable=False),
-    sa.Column('topics', sa.JSON(), nullable=True),
+    sa.Column('topics', sa.JSON(), nullable=False),
     sa.Column('prizes', sa.JSON(), nullable=True),
     sa.Column('banner_id', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
