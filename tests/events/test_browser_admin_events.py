@@ -71,6 +71,7 @@ def test_an_admin_creates_an_event_sees_its_strip_and_judges_it(page, server):
     page.locator("#events-notice").wait_for()
     assert "Lantern Week is saved (running)" in page.locator("#events-notice").inner_text()
     row = page.locator("#event-rows tr")
+    row.first.wait_for()
     assert row.count() == 1 and row.locator(".event-status").inner_text() == "running"
     assert "prizes 300/100" in row.locator(".event-contest").inner_text()
 
@@ -84,6 +85,7 @@ def test_an_admin_creates_an_event_sees_its_strip_and_judges_it(page, server):
     # A bad edit shows the server's message and changes nothing.
     page.goto(server.url + "/admin/events")
     page.locator("#event-rows .edit-event").click()
+    assert page.locator("#event-name").input_value() == "Lantern Week"
     page.fill("#event-prizes", "300, 0")
     page.click("#event-save")
     page.locator("#events-error").wait_for()

@@ -86,8 +86,8 @@
     show(errorBox, "");
     try {
       const judged = (await api("POST", `/api/admin/events/${event.id}/judge`)).event;
-      show(notice, `${judged.name} is judged: ${judged.contest.winners.length} winner(s) paid.`);
       await load();
+      show(notice, `${judged.name} is judged: ${judged.contest.winners.length} winner(s) paid.`);
     } catch (error) { show(errorBox, error.message); }
   }
 
@@ -101,9 +101,9 @@
       const saved = editing
         ? (await api("PATCH", `/api/admin/events/${id}`, body(editing))).event
         : (await api("POST", "/api/admin/events", body(null))).event;
-      show(notice, `${saved.name} is saved (${saved.status}).`);
       reset();
       await load();
+      show(notice, `${saved.name} is saved (${saved.status}).`);
     } catch (error) { show(errorBox, error.message); }
   });
   field("event-cancel").addEventListener("click", reset);
