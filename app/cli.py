@@ -187,7 +187,8 @@ def events_judge_command(event_id):
         with session_scope(engine) as session:
             shown = event_json(session, judge(session, event_id))
         for winner in shown["contest"]["winners"]:
-            click.echo(f"{winner['place']}. {winner['character']['name']} by "
+            name = (winner["character"] or {}).get("name", "A character")
+            click.echo(f"{winner['place']}. {name} by "
                        f"{winner['creator']['username']}: {winner['score']} returning people, "
                        f"{winner['prize_gems']} gems")
         if not shown["contest"]["winners"]:

@@ -5,7 +5,7 @@ from typing import Optional
 from sqlmodel import Session
 
 from characters.models import Character
-from characters.service import character_summary
+from characters.service import can_view, character_summary
 from core.db import utcnow
 from core.users import User
 from events.entries import entries_of
@@ -37,7 +37,8 @@ def event_json(session: Session, event: CommunityEvent, now: Optional[datetime] 
 def entry_json(session: Session, entry: EventEntry) -> dict:
     character = session.get(Character, entry.character_id)
     creator = session.get(User, entry.creator_id)
-    return {"id": entry.id, "character": character_summary(character) if character else None,
+    shown = character_summary(character) if can_view(character, None) else None  # gone private
+    return {"id": entry.id, "character": shown,
             "creator": {"id": creator.id, "username": creator.username} if creator else None,
             "entered_at": entry.entered_at.isoformat(), "score": entry.score,
             "place": entry.place, "prize_gems": entry.prize_gems,

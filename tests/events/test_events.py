@@ -124,3 +124,12 @@ def test_non_admins_get_403_and_nothing_is_stored(app, client, member):
     assert member.get("/admin/events").status_code == 403
     assert client.get("/admin/events").status_code == 302
     assert stored(app) == before
+
+
+def test_the_announcement_reaches_a_connected_member_live(app, socket_client, admin):
+    socket_client.get_received()  # what connecting sent
+    event = created(admin)
+    pushed = [m["args"][0] for m in socket_client.get_received() if m["name"] == "notify:new"]
+    assert [(p["notification"]["kind"], p["notification"]["post_id"]) for p in pushed] == [
+        ("event", event["announcement_post_id"])]
+    assert pushed[0]["unread"] == 1

@@ -33,7 +33,7 @@
 
   function contestCell(event) {
     if (!event.contest) return "none";
-    const winners = event.contest.winners.map((w) => `${w.place}. ${w.character.name} (${w.score})`);
+    const winners = event.contest.winners.map((w) => `${w.place}. ${w.character ? w.character.name : "a character"} (${w.score})`);
     return `${event.contest.entries.length} entries · prizes ${event.contest.prizes.join("/")}` +
       (winners.length ? ` · winners: ${winners.join(", ")}` : "");
   }
