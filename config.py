@@ -237,6 +237,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     TESTING = False
 
+    # Community events (docs/events.md): the longest an event may last, the most prizes a
+    # contest may have, and how often the in-server jobs look for events to announce or judge
+    # (they run with COMMUNITY_SCHEDULER, locked with COMMUNITY_LOCK_STALE_MINUTES).
+    EVENT_MAX_DAYS = _int("EVENT_MAX_DAYS", 31)
+    EVENT_MAX_PRIZES = _int("EVENT_MAX_PRIZES", 10)
+    EVENTS_POLL_SECONDS = _float("EVENTS_POLL_SECONDS", 60)
+
 
 class TestConfig(Config):
     TESTING = True

@@ -11,6 +11,8 @@ from core.event_types import (CardsDrawn, ChapterFinished, CharacterCreated, Cha
                               MessageSent, PostLiked, PostPublished, ReplyFinished,
                               RoomMemberJoined, SessionStarted, SwipeMade, UserSignedUp)
 from core.event_types import CreatorRewardPaid, MembershipGranted
+from core.event_types import (CommunityEventJudged, CommunityEventPrizePaid,
+                              CommunityEventStarted)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,13 @@ EVENTS = (
               ("tier", "days", "source", "granted_at", "expires_at")),
     EventSpec("creator_reward_paid", CreatorRewardPaid, "creator_id",
               ("month", "gems", "user_days", "characters", "transaction_id")),
+    # Community events (docs/events.md).
+    EventSpec("event_started", CommunityEventStarted, None,
+              ("event_id", "name", "starts_at", "ends_at", "contest", "banner_id", "post_id")),
+    EventSpec("event_judged", CommunityEventJudged, None,
+              ("event_id", "entries", "winner_character_ids", "scores")),
+    EventSpec("event_prize_paid", CommunityEventPrizePaid, "user_id",
+              ("event_id", "character_id", "place", "gems", "transaction_id")),
 )
 NAMES = tuple(spec.name for spec in EVENTS)
 

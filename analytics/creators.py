@@ -38,3 +38,28 @@ def character_retention(session: Session, character_id: int, today: date,
         result[f"d{n}"] = {"users": len(due), "retained": retained,
                            "rate": retained / len(due) if due else None}
     return result
+
+
+def returning_chatters(session: Session, creators: dict[int, Optional[int]], since, until,
+                       min_days: int = 2) -> dict[int, int]:
+    """{character_id: the distinct people who chatted with it on at least `min_days` distinct
+    UTC days in [since, until)}, for each character of `creators` ({character_id: creator_id});
+    its creator's own chats do not count. The live log only (community events judge by it,
+    docs/events.md)."""
+    if not creators:
+        return {}
+    character = EVENT.properties["character_id"].as_integer()
+    query = (sa.select(character, EVENT.user_id, utc_day(EVENT.occurred_at))
+             .where(EVENT.dataset == LIVE, EVENT.name.in_(CHAT_EVENTS),
+                    EVENT.user_id.is_not(None), character.in_(list(creators)),
+                    EVENT.occurred_at >= since, EVENT.occurred_at < until)
+             .distinct())
+    active: dict[tuple[int, int], set[int]] = {}
+    for character_id, user_id, day in session.execute(query):
+        if int(user_id) != creators.get(int(character_id)):
+            active.setdefault((int(character_id), int(user_id)), set()).add(int(day))
+    counts = {character_id: 0 for character_id in creators}
+    for (character_id, _user), active_days in active.items():
+        if len(active_days) >= min_days:
+            counts[character_id] += 1
+    return counts

@@ -36,6 +36,7 @@ from core.web.websocket_limit import bound_websocket_messages
 from core.web.db import close_db_session
 from curation.api import bp as curation_bp
 from discovery.api import bp as discovery_bp
+from events.api import bp as events_bp
 from gacha.api import bp as gacha_bp
 from moderation.api import bp as moderation_bp
 from relationships.api import bp as relationships_bp
@@ -48,7 +49,8 @@ log = logging.getLogger(__name__)
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, rooms_bp,
               discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, billing_bp,
               assistant_bp, curation_bp, main_bp,
-              community_members_bp, community_pages_bp, community_feed_bp, community_bp)
+              community_members_bp, community_pages_bp, community_feed_bp, community_bp,
+              events_bp)
 BLUEPRINTS += (billing_rewards_bp,)
 
 

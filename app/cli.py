@@ -1,7 +1,9 @@
 """Flask command-line tasks that need no model: `flask --app app.cli cards import PATH`,
 `flask --app app.cli users grant-role USERNAME ROLE`,
 `flask --app app.cli analytics simulate --users N --days D --seed S`,
-`flask --app app.cli billing codes --tier plus --days 30 -n 10`."""
+`flask --app app.cli billing codes --tier plus --days 30 -n 10`,
+`flask --app app.cli rewards run --month 2026-11`,
+`flask --app app.cli events judge EVENT_ID`."""
 import sys
 from contextlib import contextmanager
 
@@ -18,17 +20,33 @@ app = Flask(__name__)
 
 
 @contextmanager
-def database_session():
+def database_session(log_events: bool = False):
     """A session on the configured database, committed when the block ends; a KindredError
-    raised inside becomes the command's one-line error."""
+    raised inside becomes the command's one-line error. `log_events`: the domain events its
+    commits record reach the analytics event log (written before the command exits), as they
+    would in the server, so what a command paid can be audited from events.jsonl."""
     engine = make_engine(Config.DATABASE_URL)
+    log = _bind_event_log(engine) if log_events else None
     try:
         with session_scope(engine) as session:
             yield session
+        if log is not None:
+            log.flush()
     except KindredError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         engine.dispose()
+
+
+def _bind_event_log(engine):
+    import threading
+    from analytics import subscribers as analytics_subscribers
+    from core import events as domain_events
+    bus = domain_events.EventBus()
+    domain_events.bind(engine, bus)
+    settings = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    return analytics_subscribers.subscribe(
+        bus, engine, settings, lambda work: threading.Thread(target=work, daemon=True).start())
 
 
 @app.cli.group()
@@ -176,7 +194,7 @@ def rewards_run_command(month, pool):
     from billing.rewards import run_month, run_summary_line
     from core.db import utcnow
     pool = Config.REWARDS_MONTHLY_POOL if pool is None else pool
-    with database_session() as session:
+    with database_session(log_events=True) as session:  # creator_reward_paid: the event log
         try:
             outcome = run_month(session, month, pool, utcnow().date())
         except KindredError as exc:
@@ -190,3 +208,26 @@ def rewards_run_command(month, pool):
         for payout in outcome.payouts:
             click.echo(f"  creator {payout.creator_id}: {payout.gems} gems for "
                        f"{payout.user_days} user-days")
+
+
+@app.cli.group("events")
+def events_group():
+    """Community events: judging a contest."""
+
+
+@events_group.command("judge")
+@click.argument("event_id", type=click.IntRange(1))
+def events_judge_command(event_id):
+    """Judge EVENT_ID's contest once it has ended and pay its prizes through the ledger; running
+    it again pays nothing more. The server announces the winners on its next check."""
+    from events.judging import judge
+    from events.payloads import event_json
+    with database_session(log_events=True) as session:  # judged and prize-paid: the event log
+        shown = event_json(session, judge(session, event_id))
+        for winner in shown["contest"]["winners"]:
+            name = (winner["character"] or {}).get("name", "A character")
+            click.echo(f"{winner['place']}. {name} by "
+                       f"{winner['creator']['username']}: {winner['score']} returning people, "
+                       f"{winner['prize_gems']} gems")
+        if not shown["contest"]["winners"]:
+            click.echo("No entry placed: none brought a person back on two days.")

@@ -31,6 +31,8 @@ from curation import picks as curation_picks
 from curation import settings as curation_settings
 from discovery import subscribers as discovery_subscribers
 from discovery.embeddings import default_embedder
+from events.announce import Announcer
+from events.scheduler import EventJobs
 from gacha import rewards as gacha_rewards
 from inference.scheduling import PRIORITY_HIGH, PRIORITY_NORMAL
 from moderation import queue as moderation_queue
@@ -94,6 +96,7 @@ def wire(app: Flask, bus: EventBus) -> None:
     app.extensions["kindred.instance_name"] = (
         lambda session: curation_settings.instance(session, settings)["name"])
     _wire_room_turns(app, bus, emit)
+    _wire_events(app)
 
 
 def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
@@ -155,6 +158,26 @@ def _wire_community_members(app: Flask, bus: EventBus) -> None:
     stop = app.extensions["kindred.community_scheduler_stop"] = threading.Event()
     socketio.start_background_task(scheduler.run_forever, stop,
                                    settings["COMMUNITY_SCHEDULER_POLL_SECONDS"])
+
+
+def _wire_events(app: Flask) -> None:
+    """Community events: their announcements (feed post and notifications) and the background
+    jobs that announce, judge and pay once, locked like the topic of the day."""
+    db, settings = app.extensions["kindred.db"], app.config
+    stale = timedelta(minutes=settings["COMMUNITY_LOCK_STALE_MINUTES"])
+    if settings["REDIS_URL"]:
+        import redis
+        lock = community_scheduler.RedisLock(redis.Redis.from_url(settings["REDIS_URL"]), stale,
+                                             prefix="kindred:events")
+    else:
+        lock = community_scheduler.DatabaseLock(db, stale)
+    announcer = app.extensions["kindred.event_announcer"] = Announcer(
+        db, app.extensions["kindred.moderator"], app.extensions["kindred.notifier"].notify, lock)
+    jobs = app.extensions["kindred.event_jobs"] = EventJobs(db, announcer, lock)
+    if app.testing or not settings["COMMUNITY_SCHEDULER"]:
+        return
+    stop = app.extensions["kindred.events_scheduler_stop"] = threading.Event()
+    socketio.start_background_task(jobs.run_forever, stop, settings["EVENTS_POLL_SECONDS"])
 
 
 def _reply_plan(entitled) -> ReplyPlan:

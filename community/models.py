@@ -23,7 +23,8 @@ CHARACTER_KINDS = ("intro", "topic", "scene")  # what characters post themselves
 POST_KINDS = USER_KINDS + CHARACTER_KINDS
 AUTHOR_KINDS = ("user", "character")
 STATUSES = ("published", "held", "hidden", "deleted")
-NOTIFICATION_KINDS = ("reply", "like", "follow", "post", "welcome")
+NOTIFICATION_KINDS = ("reply", "like", "follow", "post", "welcome",
+                      "event")  # an instance event started or its winners (events/)
 
 
 class Post(SQLModel, table=True):

@@ -15,7 +15,9 @@ The triggers (docs/community.md, "Notifications"):
 - `follow`: someone followed you as a creator (CreatorFollowed), once while unread;
 - `post`: a creator or a character you follow posted (PostPublished), to at most MAX_FANOUT
   followers (the most recent), and only to those who may read the post;
-- `welcome`: a character welcomed your first post (community.members calls Notifier.notify).
+- `welcome`: a character welcomed your first post (community.members calls Notifier.notify);
+- `event`: a community event started, or its winners were announced (events/announce.py calls
+  Notifier.notify with the announcement post, to everyone).
 Nobody is notified of what they did themselves, nor of what a creator they blocked did.
 Notifications about a deleted post are not listed."""
 import logging
@@ -43,7 +45,8 @@ SNIPPET_CHARS = 140
 DEDUPED = ("like", "follow")  # not repeated while an identical one is unread
 TEXTS = {"reply": "{actor} replied to you", "like": "{actor} liked your post",
          "follow": "{actor} followed you", "post": "{actor} posted",
-         "welcome": "{actor} welcomed you to the community"}
+         "welcome": "{actor} welcomed you to the community",
+         "event": "News of a community event"}
 
 OnNew = Callable[[int, dict], None]
 

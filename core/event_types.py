@@ -233,3 +233,37 @@ class CreatorRewardPaid:
 
 
 ALL_EVENTS = ALL_EVENTS + (MembershipGranted, CreatorRewardPaid)
+# Community events (events/, docs/events.md).
+@dataclass(frozen=True)
+class CommunityEventStarted:
+    """An event announced as running (once, however many processes serve the app)."""
+    event_id: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    contest: bool
+    banner_id: Optional[int]
+    post_id: Optional[int]
+
+
+@dataclass(frozen=True)
+class CommunityEventJudged:
+    """An event's contest judged (once): its entries' places are frozen."""
+    event_id: int
+    entries: int
+    winner_character_ids: tuple[int, ...]
+    scores: tuple[int, ...]  # the winners' retained users, in place order
+
+
+@dataclass(frozen=True)
+class CommunityEventPrizePaid:
+    """A winner's prize, paid by its ledger transaction (once per event and place)."""
+    event_id: int
+    user_id: int
+    character_id: int
+    place: int
+    gems: int
+    transaction_id: int
+
+
+ALL_EVENTS = ALL_EVENTS + (CommunityEventStarted, CommunityEventJudged, CommunityEventPrizePaid)

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "core", "inference", "characters", "conversations", "gacha", "discovery",
             "studio", "relationships", "moderation", "safety", "analytics", "community",
-            "rooms", "assistant", "billing", "curation")
+            "rooms", "assistant", "billing", "curation", "events")
 
 
 def lint(tree: Path) -> subprocess.CompletedProcess:
