@@ -3,7 +3,6 @@ through POST /api/billing/redeem; used, expired and unknown codes are 4xx and ch
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from app.cli import app as cli_app
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.both_databases
 def generate_with_cli(monkeypatch, app, *args):
     monkeypatch.setattr("config.Config.DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setattr("config.Config.MEMBERSHIP_TIERS", TIERS)
-    return CliRunner().invoke(cli_app.cli, ["billing", "codes", *args])
+    return cli_app.test_cli_runner().invoke(args=["billing", "codes", *args])
 
 
 def new_codes(app, n=1, days=30, expires_in_days=None):

@@ -4,9 +4,9 @@ once (`flask --app app.cli rewards run`), shown to the creator and to admins."""
 import secrets
 
 import pytest
-from click.testing import CliRunner
 from sqlmodel import Session, select
 
+from analytics.models import AnalyticsEvent
 from app.cli import app as cli_app
 from billing.models import RewardRun
 from billing import rewards
@@ -145,7 +145,7 @@ def test_the_split_pays_exactly_the_pool_by_largest_remainder(weights, pool, exp
 def cli(monkeypatch, app, *args, pool=POOL):
     monkeypatch.setattr("config.Config.DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setattr("config.Config.REWARDS_MONTHLY_POOL", pool)
-    return CliRunner().invoke(cli_app.cli, ["rewards", "run", *args])
+    return cli_app.test_cli_runner().invoke(args=["rewards", "run", *args])
 
 
 @pytest.mark.both_databases
@@ -156,12 +156,23 @@ def test_the_cli_pays_a_month_once_and_says_so_the_second_time(app, monkeypatch)
     assert "paid 1000 gems to 3 creators for 9 retained user-days" in first.output
     assert f"creator {month.id('A')}: 445 gems for 4 user-days" in first.output
     paid = gems(app, month)
+    logged = reward_events(app)
+    assert logged == sorted((month.id(name), gems) for name, gems in EXPECTED_GEMS.items())
 
     second = cli(monkeypatch, app, "--month", "2026-11")
 
     assert second.exit_code == 0, second.output
     assert "already run" in second.output and "nothing more paid" in second.output
     assert gems(app, month) == paid and ledger_state(app)[2] == []
+    assert reward_events(app) == logged  # nothing paid, nothing logged again
+
+
+def reward_events(app) -> list:
+    """The command's payouts as the event log holds them: (creator id, gems)."""
+    with Session(app.extensions["kindred.db"]) as session:
+        rows = session.exec(select(AnalyticsEvent).where(
+            AnalyticsEvent.name == "creator_reward_paid")).all()
+        return sorted((row.user_id, row.properties["gems"]) for row in rows)
 
 
 @pytest.mark.parametrize("args, says", [

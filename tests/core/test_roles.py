@@ -1,6 +1,5 @@
 """Roles: granted from the command line, shown by /api/auth/me, ranked user < moderator < admin."""
 import pytest
-from click.testing import CliRunner
 
 from app.cli import app as cli_app
 from core.auth.roles import has_role
@@ -10,7 +9,7 @@ pytestmark = pytest.mark.both_databases
 
 def _grant(monkeypatch, database_url, *args):
     monkeypatch.setattr("config.Config.DATABASE_URL", database_url)
-    return CliRunner().invoke(cli_app.cli, ["users", "grant-role", *args])
+    return cli_app.test_cli_runner().invoke(args=["users", "grant-role", *args])
 
 
 def test_grant_role_from_the_command_line(app, client, auth, monkeypatch):
