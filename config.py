@@ -223,6 +223,11 @@ class Config:
     # (whsec_...); unset: that webhook answers 404 not_configured.
     BILLING_WEBHOOK_SECRET = os.environ.get("BILLING_WEBHOOK_SECRET", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    # Paid content (billing/paid.py, docs/billing.md): the highest price a creator may set on a
+    # story or a card, in gems, and the operator's fee, a whole percent (0-100) of each sale
+    # kept by the system account paid_content; the creator gets the rest.
+    PAID_CONTENT_MAX_GEMS = _int("PAID_CONTENT_MAX_GEMS", 10000)
+    PAID_CONTENT_FEE_PERCENT = _int("PAID_CONTENT_FEE_PERCENT", 10)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

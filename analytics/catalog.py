@@ -10,6 +10,7 @@ from core.event_types import (CardsDrawn, ChapterFinished, CharacterCreated, Cha
                               CommentAdded, ContentFlagged, ConversationStarted, LevelChanged,
                               MessageSent, PostLiked, PostPublished, ReplyFinished,
                               RoomMemberJoined, SessionStarted, SwipeMade, UserSignedUp)
+from core.event_types import ContentPurchased, PurchaseRefunded
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,13 @@ EVENTS = (
               ("comment_id", "post_id", "author_character_id", "parent_id")),
     EventSpec("post_liked", PostLiked, "user_id", ("post_id",)),
     EventSpec("room_joined", RoomMemberJoined, "user_id", ("room_id", "via")),
+    # Paid content (issue 17, docs/billing.md).
+    EventSpec("content_purchased", ContentPurchased, "buyer_id",
+              ("purchase_id", "creator_id", "character_id", "kind", "item_id", "gems",
+               "creator_gems")),
+    EventSpec("purchase_refunded", PurchaseRefunded, "buyer_id",
+              ("purchase_id", "creator_id", "character_id", "kind", "item_id", "gems",
+               "creator_clawback", "moderator_id")),
 )
 NAMES = tuple(spec.name for spec in EVENTS)
 

@@ -15,6 +15,7 @@ from assistant.api import bp as assistant_bp
 from app import wiring
 from app.main import bp as main_bp
 from billing.api import bp as billing_bp
+from billing.paid_api import bp as paid_bp
 from characters.api import bp as characters_bp
 from community.api import bp as community_bp
 from community.feed_api import bp as community_feed_bp
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, gacha_bp, rooms_bp,
               discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, billing_bp,
               assistant_bp, curation_bp, main_bp,
-              community_members_bp, community_pages_bp, community_feed_bp, community_bp)
+              community_members_bp, community_pages_bp, community_feed_bp, community_bp,
+              paid_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:
