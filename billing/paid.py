@@ -159,6 +159,8 @@ def check_settings(settings) -> None:
     """Stop the start, saying why, on a fee or a maximum price that makes no sense."""
     fee, most = settings["PAID_CONTENT_FEE_PERCENT"], settings["PAID_CONTENT_MAX_GEMS"]
     if type(fee) is not int or not 0 <= fee <= 100:
-        raise ValueError(f"PAID_CONTENT_FEE_PERCENT must be a whole percent from 0 to 100, not {fee!r}")
+        raise ValueError("PAID_CONTENT_FEE_PERCENT must be a whole percent from 0 to 100, "
+                         f"not {fee!r}")
     if type(most) is not int or not 1 <= most <= 10**9:
-        raise ValueError(f"PAID_CONTENT_MAX_GEMS must be a whole number from 1 to 10^9, not {most!r}")
+        raise ValueError("PAID_CONTENT_MAX_GEMS must be a whole number from 1 to 10^9, "
+                         f"not {most!r}")

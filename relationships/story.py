@@ -305,7 +305,9 @@ def free_preview(story: Story, chapter_key) -> bool:
 
 def _require_purchase(session: Session, unlocked: Unlocked, user_id: int, story: Story,
                       chapter_key) -> None:
-    if unlocked is None or free_preview(story, chapter_key) or unlocked(session, user_id, story.id):
+    if unlocked is None or free_preview(story, chapter_key):
+        return
+    if unlocked(session, user_id, story.id):
         return
     raise PurchaseRequired("purchase_required",
                            f"The story {story.title!r} is paid content: "
