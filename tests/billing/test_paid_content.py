@@ -427,3 +427,25 @@ def test_two_concurrent_buys_with_the_same_key_charge_once(app, shop, database_u
     assert gems(app, buyer.id) == 30 and gems(app, creator.id) == 63
     with Session(app.extensions["kindred.db"]) as session:
         assert ledger_problems(session) == []
+
+
+def test_an_admin_prices_a_seeded_characters_card_and_its_sale_goes_to_the_operator(app):
+    from gacha.models import Card
+    admin, buyer, moderator = Person(app, role="admin"), Person(app), Person(app, role="moderator")
+    from characters.models import Character
+    from gacha.banners import ensure_cards
+    with Session(app.extensions["kindred.db"]) as session:
+        seeded = session.exec(select(Character).where(Character.creator_id.is_(None))).first()
+        ensure_cards(session, [seeded])
+        session.commit()
+        card_id = session.exec(select(Card.id).where(Card.character_id == seeded.id,
+                                                     Card.rarity == "SR")).one()
+    assert price(admin, "card", card_id, 120).status_code == 200
+    grant(app, buyer.id, 200)
+    bought = buy(buyer, "card", card_id).get_json()["purchase"]
+    assert (bought["creator_id"], bought["creator_gems"]) == (None, 0)
+    assert system_gems(app) == 120
+    moderator.call("POST", f"/api/admin/purchases/{bought['id']}/refund", json={"reason": "x"})
+    assert gems(app, buyer.id) == 200 and system_gems(app) == 0
+    with Session(app.extensions["kindred.db"]) as session:
+        assert ledger_problems(session) == []
