@@ -22,6 +22,7 @@ from core import events
 from core.db import is_id, utcnow
 from core.errors import Conflict, KindredError, not_found
 from core.event_types import ContentPurchased, PurchaseRefunded
+from core.text import check_text
 from gacha import ledger
 from gacha.collection import add_to_collection, collection_items
 from gacha.ledger import InsufficientFunds
@@ -106,6 +107,7 @@ def refund(session: Session, moderator_id: int, purchase_id, reason) -> Purchase
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
         raise KindredError("invalid_reason", f"'reason' must be a non-empty text of at most "
                                              f"{MAX_REASON} characters.")
+    check_text(reason, "'reason'")
     purchase = session.get(Purchase, purchase_id) if is_id(purchase_id) else None
     if purchase is None:
         raise not_found("purchase")

@@ -290,6 +290,8 @@ def test_refunding_twice_or_by_a_non_moderator_changes_nothing(app, shop):
     assert creator.call("POST", refund, json={"reason": "please"}).status_code == 403
     assert moderator.call("POST", refund, json={"reason": ""}).status_code == 400
     assert moderator.call("POST", refund, json={}).status_code == 400
+    assert moderator.call("POST", refund, json={"reason": "nul\x00"}).status_code == 400
+    assert moderator.call("POST", refund, json={"reason": "r" * 501}).status_code == 400
     assert moderator.call("POST", "/api/admin/purchases/999999/refund",
                           json={"reason": "x"}).status_code == 404
     assert snapshot(app, buyer.id, creator.id) == before
