@@ -229,6 +229,11 @@ class Config:
     # who is a creator's alt (docs/security.md).
     REWARDS_MONTHLY_POOL = int(os.environ.get("REWARDS_MONTHLY_POOL", "0"))
     REWARDS_ALT_FINGERPRINT = os.environ.get("REWARDS_ALT_FINGERPRINT", "ip_ua")
+    # Paid content (billing/paid.py, docs/billing.md): the highest price a creator may set on a
+    # story or a card, in gems, and the operator's fee, a whole percent (0-100) of each sale
+    # kept by the system account paid_content; the creator gets the rest.
+    PAID_CONTENT_MAX_GEMS = _int("PAID_CONTENT_MAX_GEMS", 10000)
+    PAID_CONTENT_FEE_PERCENT = _int("PAID_CONTENT_FEE_PERCENT", 10)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -13,6 +13,7 @@ from core.event_types import (CardsDrawn, ChapterFinished, CharacterCreated, Cha
 from core.event_types import CreatorRewardPaid, MembershipGranted
 from core.event_types import (CommunityEventJudged, CommunityEventPrizePaid,
                               CommunityEventStarted)
+from core.event_types import ContentPurchased, PurchaseRefunded
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,13 @@ EVENTS = (
               ("event_id", "entries", "winner_character_ids", "scores")),
     EventSpec("event_prize_paid", CommunityEventPrizePaid, "user_id",
               ("event_id", "character_id", "place", "gems", "transaction_id")),
+    # Paid content (issue 17, docs/billing.md).
+    EventSpec("content_purchased", ContentPurchased, "buyer_id",
+              ("purchase_id", "creator_id", "character_id", "kind", "item_id", "gems",
+               "creator_gems")),
+    EventSpec("purchase_refunded", PurchaseRefunded, "buyer_id",
+              ("purchase_id", "creator_id", "character_id", "kind", "item_id", "gems",
+               "creator_clawback", "moderator_id")),
 )
 NAMES = tuple(spec.name for spec in EVENTS)
 

@@ -16,6 +16,7 @@ from app import wiring
 from app.main import bp as main_bp
 from billing.api import bp as billing_bp
 from billing.rewards_api import bp as billing_rewards_bp
+from billing.paid_api import bp as paid_bp
 from characters.api import bp as characters_bp
 from community.api import bp as community_bp
 from community.feed_api import bp as community_feed_bp
@@ -50,8 +51,7 @@ BLUEPRINTS = (auth_bp, account_bp, conversations_bp, characters_bp, studio_bp, g
               discovery_bp, relationships_bp, moderation_bp, safety_bp, analytics_bp, billing_bp,
               assistant_bp, curation_bp, main_bp,
               community_members_bp, community_pages_bp, community_feed_bp, community_bp,
-              events_bp)
-BLUEPRINTS += (billing_rewards_bp,)
+              events_bp, paid_bp, billing_rewards_bp)
 
 
 def create_app(config_class=Config, inference=None) -> Flask:

@@ -12,6 +12,7 @@ from assistant.docs_index import shared_index
 from assistant.helpdesk import HelpDesk
 from billing.ads import check_ads
 from billing.entitlements import entitlements_for
+from billing import paid as paid_content
 from community import notifications as community_notifications
 from community import report_targets as community_targets
 from community import members as community_members
@@ -97,6 +98,16 @@ def wire(app: Flask, bus: EventBus) -> None:
         lambda session: curation_settings.instance(session, settings)["name"])
     _wire_room_turns(app, bus, emit)
     _wire_events(app)
+    _wire_paid_content(app)
+
+
+def _wire_paid_content(app: Flask) -> None:
+    """Paid content (billing/paid.py): story play asks whether a story's paid part is open to
+    the user, the story and card lists get their price tags, the creator dashboard its sales."""
+    paid_content.check_settings(app.config)
+    app.extensions["kindred.story_unlocked"] = paid_content.story_unlocked
+    app.extensions["kindred.price_tags"] = paid_content.price_tags
+    app.extensions["kindred.paid_sales"] = paid_content.character_sales
 
 
 def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:

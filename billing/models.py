@@ -6,6 +6,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+import characters.models  # noqa: F401  (characters, for paid content's keys)
+import gacha.models  # noqa: F401  (the ledger's transactions)
 from core.db import UTCDateTime, utcnow
 from core.users import User
 
@@ -91,3 +93,48 @@ class RewardPayout(SQLModel, table=True):
     characters: dict = Field(default_factory=dict, sa_type=sa.JSON)  # {"<id>": user-days}
     gems: int
     transaction_id: Optional[int] = None  # gacha_transactions.id (the ledger's, append-only)
+
+
+PAID_KINDS = ("story", "card")  # a story of story mode, a gacha card (docs/billing.md)
+
+
+class PaidPrice(SQLModel, table=True):
+    """The price a creator (or an admin) set on one of their character's stories or cards. No
+    row: the story is free, the card is not sold."""
+    __tablename__ = "paid_prices"
+    __table_args__ = (sa.UniqueConstraint("kind", "item_id", name="uq_paid_prices_kind_item"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)  # one of PAID_KINDS
+    item_id: int  # stories.id or gacha_cards.id
+    character_id: int = Field(foreign_key="characters.id", index=True, ondelete="CASCADE")
+    gems: int
+    set_by: Optional[int] = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Purchase(SQLModel, table=True):
+    """One purchase of paid content: the ledger transaction that paid it and, once refunded,
+    the one that reversed it. A user holds at most one active purchase of an item."""
+    __tablename__ = "paid_purchases"
+    __table_args__ = (sa.Index("uq_paid_purchases_active", "buyer_id", "kind", "item_id",
+                               unique=True, sqlite_where=sa.text("status = 'active'"),
+                               postgresql_where=sa.text("status = 'active'")),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    buyer_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=8)
+    item_id: int
+    character_id: Optional[int] = Field(default=None, foreign_key="characters.id", index=True,
+                                        ondelete="SET NULL")
+    creator_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True)
+    title: str = Field(max_length=200)
+    gems: int            # what the buyer paid
+    creator_gems: int    # what the creator was paid (gems minus the operator's fee)
+    status: str = Field(default="active", max_length=10)  # active | refunded
+    transaction_id: int = Field(foreign_key="gacha_transactions.id", unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    refund_transaction_id: Optional[int] = Field(default=None, foreign_key="gacha_transactions.id")
+    refunded_by: Optional[int] = Field(default=None, foreign_key="users.id")
+    refund_reason: Optional[str] = Field(default=None, max_length=500)
+    refunded_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

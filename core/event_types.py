@@ -233,6 +233,8 @@ class CreatorRewardPaid:
 
 
 ALL_EVENTS = ALL_EVENTS + (MembershipGranted, CreatorRewardPaid)
+
+
 # Community events (events/, docs/events.md).
 @dataclass(frozen=True)
 class CommunityEventStarted:
@@ -267,3 +269,34 @@ class CommunityEventPrizePaid:
 
 
 ALL_EVENTS = ALL_EVENTS + (CommunityEventStarted, CommunityEventJudged, CommunityEventPrizePaid)
+
+
+@dataclass(frozen=True)
+class ContentPurchased:
+    """Paid content bought (billing.purchases.buy), never for a replayed idempotency key."""
+    purchase_id: int
+    buyer_id: int
+    creator_id: Optional[int]
+    character_id: int
+    kind: str  # story | card
+    item_id: int
+    gems: int
+    creator_gems: int
+
+
+@dataclass(frozen=True)
+class PurchaseRefunded:
+    """A moderator refunded a purchase (billing.purchases.refund): the buyer got `gems` back,
+    `creator_clawback` of them from the creator and the rest from the operator's account."""
+    purchase_id: int
+    buyer_id: int
+    creator_id: Optional[int]
+    character_id: Optional[int]
+    kind: str
+    item_id: int
+    gems: int
+    creator_clawback: int
+    moderator_id: int
+
+
+ALL_EVENTS = (*ALL_EVENTS, ContentPurchased, PurchaseRefunded)  # paid content (issue 17)

@@ -177,8 +177,14 @@ def history():
 @login_required
 def collection():
     session = db_session()
-    return jsonify({"cards": gacha.collection.collection(session, current_user.id),
-                    "wallet": gacha.ledger.balances(session, current_user.id)})
+    cards = gacha.collection.collection(session, current_user.id)
+    # Paid content (billing, through app/wiring.py): a card's price in gems (None: not sold)
+    # and whether the user bought it.
+    tags_for = current_app.extensions.get("kindred.price_tags")
+    tags = tags_for(session, current_user.id, "card", [c["id"] for c in cards]) if tags_for else {}
+    for card in cards:
+        card.update(tags.get(card["id"], {"price": None, "purchased": False}))
+    return jsonify({"cards": cards, "wallet": gacha.ledger.balances(session, current_user.id)})
 
 
 @bp.post("/api/gacha/shop/<int:card_id>")

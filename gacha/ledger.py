@@ -74,6 +74,22 @@ class Posting:
                                  list(movements), now)
         return self.transaction
 
+    def credit(self, user_id: int, currency: str, system: str, amount: int) -> None:
+        """Add to the posted transaction one more balanced pair: `amount` to another user's
+        wallet from the system account (paid content pays its creator this way). Only a
+        credit (amount > 0): taking from another user needs that user's lock (`lock_wallet`)."""
+        if self.transaction is None:
+            raise RuntimeError("post the transaction before crediting another wallet")
+        if type(amount) is not int or amount <= 0:
+            raise ValueError("a credit to another wallet is a positive whole amount")
+        wallet = _account(self.session, _wallet_code(user_id, currency), user_id, currency)
+        other = _account(self.session, f"system:{system}:{currency}", None, currency)
+        self.session.add(LedgerEntry(transaction_id=self.transaction.id, account_id=wallet.id,
+                                     amount=amount))
+        self.session.add(LedgerEntry(transaction_id=self.transaction.id, account_id=other.id,
+                                     amount=-amount))
+        self.session.flush()
+
 
 # --- the one idempotent write -----------------------------------------------------------------
 
@@ -113,6 +129,13 @@ def user_transaction(session: Session, user_id: int):
     except BaseException:
         session.rollback()
         raise
+
+
+def lock_wallet(session: Session, user_id: int) -> None:
+    """Inside a `user_transaction` of someone else: lock this user's wallet row too (a write
+    that also changes what they hold, e.g. a refund taking a card back)."""
+    _insert_ignore(session, Wallet, {"user_id": user_id, "created_at": utcnow()}, ["user_id"])
+    session.exec(select(Wallet).where(Wallet.user_id == user_id).with_for_update()).one()
 
 
 # --- balances and history ---------------------------------------------------------------------
@@ -216,6 +239,9 @@ def describe_transaction(tx: LedgerTransaction) -> str:
         return {"first_chat_of_day": "First chat of the day",
                 "chat_streak": f"Chat streak ({details.get('day', '')})",
                 "story_chapter": "Story chapter finished"}.get(details.get("reason"), "Reward")
+    if tx.kind in ("paid_purchase", "paid_refund"):
+        what = f"{details.get('kind', 'item')} '{details.get('title', '')}'"
+        return f"Bought {what}" if tx.kind == "paid_purchase" else f"Refund of {what}"
     return tx.kind.replace("_", " ")
 
 

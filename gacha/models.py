@@ -18,7 +18,8 @@ from core.db import UTCDateTime, utcnow
 
 CURRENCIES = ("gems", "premium", "shards")
 TRANSACTION_KINDS = ("checkin", "draw", "admin_grant", "shard_exchange", "play_reward",
-                     "gift", "card_claim")  # gift and card_claim move cards, not currency
+                     "gift", "card_claim",  # gift and card_claim move cards, not currency
+                     "paid_purchase", "paid_refund")  # paid content (billing/purchases.py)
 CARD_RARITIES = ("N", "R", "SR", "SSR")
 
 

@@ -112,16 +112,19 @@ def list_stories(character_id: int):
     levels = levels_from(_settings())
     level = affinity.peek(session, current_user.id, character.id)[1]
     rows = story.sync_stories(session, character, levels)
-    return jsonify({"stories": [story.story_summary(s, levels, level,
-                                                    unlocks.progress_for(session, current_user.id, s.id))
-                                for s in rows]})
+    payloads = [story.story_summary(s, levels, level,
+                                    unlocks.progress_for(session, current_user.id, s.id))
+                for s in rows]
+    _add_price_tags(session, payloads, character)
+    return jsonify({"stories": payloads})
 
 
 @bp.post("/api/stories/<int:story_id>/start")
 @login_required
 def start_story(story_id: int):
     session = db_session()
-    progress, resumed = story.start_story(session, _settings(), current_user, story_id)
+    progress, resumed = story.start_story(session, _settings(), current_user, story_id,
+                                          current_app.extensions.get("kindred.story_unlocked"))
     return jsonify({"progress": _progress(session, progress), "resumed": resumed,
                     "conversation_id": progress.conversation_id}), 200 if resumed else 201
 
@@ -156,7 +159,8 @@ def choose(progress_id: int):
     if progress.conversation_id is not None and _replies().is_busy(progress.conversation_id):
         raise Conflict("busy", "A reply is still being written in this story; wait for it or "
                                "stop it before choosing.")
-    progress, award = story.choose(session, _settings(), current_user, progress_id, choice_id)
+    progress, award = story.choose(session, _settings(), current_user, progress_id, choice_id,
+                                   current_app.extensions.get("kindred.story_unlocked"))
     payload = _progress(session, progress)
     room = room_for(progress.conversation_id)
     character = session.get(Character, session.get(Story, progress.story_id).character_id)
@@ -200,6 +204,21 @@ def _progress(session, progress) -> dict:
     level = affinity.peek(session, progress.user_id, row.character_id)[1]
     names = (session.get(Character, row.character_id).name, current_user.username)
     return story.progress_payload(progress, row, levels, level, names)
+
+
+def _add_price_tags(session, payloads: list[dict], character: Character) -> None:
+    """Paid content (billing, through app/wiring.py): each story's price in gems (None: free),
+    whether the user bought it, whether it is open to them all through (free, bought or their
+    own) and whether its first chapter is a free preview."""
+    tags_for = current_app.extensions.get("kindred.price_tags")
+    tags = tags_for(session, current_user.id, "story", [p["id"] for p in payloads]) \
+        if tags_for else {}
+    for payload in payloads:
+        tag = tags.get(payload["id"], {"price": None, "purchased": False})
+        payload.update(price=tag["price"], purchased=tag["purchased"],
+                       unlocked=(tag["price"] is None or tag["purchased"]
+                                 or character.creator_id == current_user.id),
+                       free_preview=tag["price"] is not None and payload["chapters"] > 1)
 
 
 def _visible_character(character_id: int) -> Character:

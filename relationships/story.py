@@ -20,7 +20,7 @@ that chapter once more, with story_finished=True.
 """
 import logging
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 from sqlmodel import Session, select
 
@@ -42,6 +42,15 @@ log = logging.getLogger(__name__)
 
 class LevelLocked(KindredError):
     status = 403
+
+
+class PurchaseRequired(KindredError):
+    status = 402
+
+
+# (session, user_id, story_id) -> whether the paid part of a priced story is open to the user;
+# billing answers it (app/wiring.py). None: every story is free.
+Unlocked = Optional[Callable[[Session, int, int], bool]]
 
 
 def sync_stories(session: Session, character: Character, levels: Levels) -> list[Story]:
@@ -88,9 +97,11 @@ def visible_story(session: Session, user_id: int, story_id, levels: Levels) -> S
     return story
 
 
-def start_story(session: Session, settings, user, story_id) -> tuple[StoryProgress, bool]:
+def start_story(session: Session, settings, user, story_id,
+                unlocked: Unlocked = None) -> tuple[StoryProgress, bool]:
     """Resume the user's unfinished play-through of the story, or start a new one in a new
-    conversation opening with the first chapter's scene. Returns (progress, resumed)."""
+    conversation opening with the first chapter's scene. Returns (progress, resumed). A priced
+    story not bought: only its first chapter opens (402 purchase_required past it)."""
     levels = levels_from(settings)
     story = visible_story(session, user.id, story_id, levels)
     if story.removed:
@@ -100,10 +111,12 @@ def start_story(session: Session, settings, user, story_id) -> tuple[StoryProgre
         StoryProgress.status == "active", StoryProgress.conversation_id.is_not(None))
         .order_by(StoryProgress.id.desc())).first()
     if current is not None:
+        _require_purchase(session, unlocked, user.id, story, current.chapter_key)
         return current, True
     level = affinity.peek(session, user.id, story.character_id)[1]
     definition = story.definition
     first = chapter_of(definition, definition["start"])
+    _require_purchase(session, unlocked, user.id, story, first["id"])
     _require_level(levels, level, max(definition["required_level"], first["required_level"]),
                    f"the story {definition['title']!r}")
     character = session.get(Character, story.character_id)
@@ -117,7 +130,8 @@ def start_story(session: Session, settings, user, story_id) -> tuple[StoryProgre
     return progress, False
 
 
-def choose(session: Session, settings, user, progress_id, choice_id) -> tuple[StoryProgress, affinity.Award]:
+def choose(session: Session, settings, user, progress_id, choice_id,
+           unlocked: Unlocked = None) -> tuple[StoryProgress, affinity.Award]:
     """Take `choice_id` in the current chapter: the chapter completes (its reward is paid once),
     the choice and the next scene are added to the story's conversation. Nothing changes when
     the choice is unknown or its chapter needs a higher level."""
@@ -139,6 +153,9 @@ def choose(session: Session, settings, user, progress_id, choice_id) -> tuple[St
         raise KindredError("bad_choice", f"'choice_id' must be one of {', '.join(map(repr, valid))}"
                            if valid else "This chapter has no choices; reach its goal in the chat.")
     following = chapter_of(story.definition, choice["next"]) if choice["next"] else None
+    _require_purchase(session, unlocked, user.id, story, chapter["id"])
+    if following is not None:
+        _require_purchase(session, unlocked, user.id, story, following["id"])
     level = affinity.peek(session, user.id, story.character_id)[1]
     if following is not None:
         _require_level(levels, level, following["required_level"], f"the chapter {following['title']!r}")
@@ -278,6 +295,26 @@ def _require_level(levels: Levels, level: int, required: int, what: str) -> None
         raise LevelLocked("level_locked", f"{what} opens at level {required} "
                                           f"({levels.name(required)}); you are at level {level} "
                                           f"({levels.name(level)}). Keep chatting to get closer.")
+
+
+def free_preview(story: Story, chapter_key) -> bool:
+    """A priced story's free part: its first chapter, when it has more than one."""
+    definition = story.definition
+    return chapter_key == definition["start"] and len(definition["chapters"]) > 1
+
+
+def _require_purchase(session: Session, unlocked: Unlocked, user_id: int, story: Story,
+                      chapter_key) -> None:
+    if unlocked is None or free_preview(story, chapter_key):
+        return
+    if unlocked(session, user_id, story.id):
+        return
+    raise PurchaseRequired("purchase_required",
+                           f"The story {story.title!r} is paid content: "
+                           + ("its first chapter is a free preview; buy the story to go on."
+                              if len(story.definition["chapters"]) > 1 else
+                              "buy it to play it.")
+                           + " (POST /api/purchases {kind: \"story\", id, idempotency_key})")
 
 
 def _lock(levels: Levels, level: int, chapter: Optional[dict]) -> dict:

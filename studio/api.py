@@ -147,7 +147,9 @@ def engagement(character_id: int):
 def stats(character_id: int):
     session = db_session()
     character = owned_character(session, current_user.id, character_id)
-    return jsonify({**dashboard.character_stats(session, character.id, character.creator_id),
+    return jsonify({**dashboard.character_stats(
+                        session, character.id, character.creator_id,
+                        paid_sales=current_app.extensions.get("kindred.paid_sales")),
                     "remixes": remix.remix_summary(session, character.id, current_user.id)})
 
 

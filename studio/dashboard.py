@@ -13,11 +13,13 @@ TREND_DAYS = 7
 
 
 def character_stats(session: Session, character_id: int, creator_id: int | None = None,
-                    now: datetime | None = None) -> dict:
+                    now: datetime | None = None, paid_sales=None) -> dict:
     """Totals (conversations started, messages, unique users, followers, likes) and, for each of
     the last TREND_DAYS UTC days (oldest first), the same activity per day. Greetings are not
     counted as messages; every user message and reply is. The creator's own chats (previews)
-    do not count. `retention` holds the character's own D1 and D7 (analytics.creators)."""
+    do not count. `retention` holds the character's own D1 and D7 (analytics.creators).
+    `paid_content` holds its sales of paid stories and cards and the gems they earned, from
+    `paid_sales(session, character_id)` (billing's, passed in by the route)."""
     now = now or utcnow()
     mine = Conversation.user_id != creator_id if creator_id is not None else sa.true()
     conversations = (select(Conversation.id).where(Conversation.character_id == character_id)
@@ -55,7 +57,9 @@ def character_stats(session: Session, character_id: int, creator_id: int | None 
             if day in trend:
                 trend[day][key] += 1
     return {"character_id": character_id, "totals": totals, "trend": list(trend.values()),
-            "retention": character_retention(session, character_id, now.date(), creator_id)}
+            "retention": character_retention(session, character_id, now.date(), creator_id),
+            "paid_content": paid_sales(session, character_id) if paid_sales else
+            {"sales": 0, "refunds": 0, "gems_earned": 0}}
 
 
 def _count(session: Session, query) -> int:

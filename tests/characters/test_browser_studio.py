@@ -70,6 +70,8 @@ def test_creator_fills_the_studio_previews_publishes_and_is_found(page, server):
     expect(page.locator("#studio-state")).to_contain_text("published (public) · v1")
     expect(page.locator("#versions li[data-version='1']")).to_be_visible()
     expect(page.locator("#stats dd[data-stat=conversations]")).to_have_text(re.compile(r"\d"))
+    expect(page.locator("#stats dd[data-stat=paid_sales]")).to_have_text("0")  # paid content
+    expect(page.locator("#stats dd[data-stat=gems_earned]")).to_have_text("0")
 
     page.goto(server.url + "/search")
     page.fill("#search-q", name.split()[0])

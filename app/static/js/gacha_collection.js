@@ -13,7 +13,26 @@ async function loadCollection() {
       el("button", { class: "buy", disabled: wallet.shards < card.shard_price, onclick: () => buy(card) },
         `Buy for ${card.shard_price} shards`),
       card.count ? el("button", { class: "gift", onclick: () => gift(card) },
-        `Gift to ${card.character_name}`) : null)));
+        `Gift to ${card.character_name}`) : null,
+      paidOffer(card, wallet))));
+}
+
+// Paid content: a card its creator sells for gems, bought straight into the collection.
+function paidOffer(card, wallet) {
+  if (card.price == null) return null;
+  if (card.purchased) return el("p", { class: "paid-owned muted" }, "Bought with gems");
+  if (card.count) return null;
+  return el("button", { class: "buy-gems", disabled: wallet.gems < card.price ? "" : null,
+    "data-price": card.price, onclick: () => buyWithGems(card) }, `Buy for ${card.price} gems`);
+}
+
+async function buyWithGems(card) {
+  try {
+    const result = await api("POST", "/api/purchases",
+      { kind: "card", id: card.id, idempotency_key: newKey() });
+    say(`Bought ${card.title} for ${result.purchase.gems} gems.`);
+    await Promise.all([loadCollection(), loadLedger()]);
+  } catch (error) { say(error.message, true); }
 }
 
 async function gift(card) {

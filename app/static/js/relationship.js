@@ -87,8 +87,26 @@
         title: story.locked ? `Opens at ${story.required_level_name}` : null,
         onclick: () => start(story.id) },
         story.locked ? `🔒 ${story.required_level_name}`
-          : story.progress?.status === "active" ? "Resume" : "Start"))));
+          : story.progress?.status === "active" ? "Resume" : "Start"),
+      paidOffer(story))));
     storiesBox.hidden = stories.length === 0;
+  }
+
+  // Paid content: the price of a story not bought yet (its first chapter may be a free preview).
+  function paidOffer(story) {
+    if (story.price == null || story.unlocked) return null;
+    return el("span", { class: "story-price" }, " ",
+      el("span", { class: "muted" }, story.free_preview ? "First chapter free · " : ""),
+      el("button", { class: "buy-story", "data-price": story.price, onclick: () => buy(story) },
+        `Buy for ${story.price} gems`));
+  }
+
+  async function buy(story) {
+    try {
+      const key = window.crypto?.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+      await api("POST", "/api/purchases", { kind: "story", id: story.id, idempotency_key: key });
+      showStories((await api("GET", `/api/characters/${characterId}/stories`)).stories);
+    } catch (error) { showError(error.message); }
   }
 
   async function start(storyId) {

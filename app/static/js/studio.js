@@ -324,7 +324,8 @@ function setDrafting(on) {
 // Dashboard
 
 async function loadStats() {
-  const { totals, trend, retention, remixes } = await api("GET", `/api/characters/${characterId}/stats`);
+  const stats = await api("GET", `/api/characters/${characterId}/stats`);
+  const { totals, trend, retention, remixes } = stats;
   const labels = { conversations: "Conversations started", messages: "Messages", unique_users: "Unique users",
     followers: "Followers", likes: "Likes" };
   document.getElementById("stats").replaceChildren(...Object.entries(labels).flatMap(([key, label]) =>
@@ -338,6 +339,13 @@ async function loadStats() {
     const named = remixes.recent.map((r) => `${r.name} by ${r.creator}`).join(", ");
     document.getElementById("stats").append(el("dt", {}, "Remixes"), el("dd", { "data-stat": "remixes" },
       named ? `${remixes.count} (${named})` : String(remixes.count)));
+  }
+  const paid = stats.paid_content;  // paid stories and cards (docs/billing.md)
+  if (paid) {
+    document.getElementById("stats").append(
+      el("dt", {}, "Paid content sales"), el("dd", { "data-stat": "paid_sales" },
+        `${paid.sales}${paid.refunds ? ` (${paid.refunds} refunded)` : ""}`),
+      el("dt", {}, "Gems earned"), el("dd", { "data-stat": "gems_earned" }, String(paid.gems_earned)));
   }
   drawTrend(document.getElementById("trend-chart"), trend);
 }
