@@ -377,7 +377,8 @@ def eval_report(rows: list[dict], users: int) -> list[str]:
     lines += ["", "| case | deck, 21-40 | best baseline | margin | new characters' share of "
                   "the deck's impressions |", "|---|---:|---|---:|---:|"]
     for v in verdicts(rows):
-        lines.append(f"| {v['case']} | {v['deck']:.1%} | {POLICY_NAMES[v['best']]} "
+        best = POLICY_NAMES.get(v["best"], v["best"])
+        lines.append(f"| {v['case']} | {v['deck']:.1%} | {best} "
                      f"{v['best_rate']:.1%} | {v['margin']:+.1%} | {v['new_share']:.1%} |")
     return lines + [""]
 
@@ -433,6 +434,13 @@ def main(argv=None) -> int:
     parser.add_argument("--users", type=int, default=None, help="users per case (issue 20)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--worlds", default="cold,warm")
+    parser.add_argument("--models", default=None,
+                        help="comma-separated user models of issue 20 (default: all)")
+    parser.add_argument("--policies", default=None,
+                        help="comma-separated policies of issue 20, e.g. 'deck' to iterate on the"
+                             " deck alone (default: the deck, the baselines and the oracle)")
+    parser.add_argument("--no-synthetic", action="store_true",
+                        help="skip issue 4's synthetic-world evaluation")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for name in ("discovery", "alembic", "sentence_transformers", "httpx"):
@@ -442,18 +450,24 @@ def main(argv=None) -> int:
     eval_rows, quality = [], []
     catalog_size, users = (5_000, 40) if args.quick else (5_000, 200)
     if not args.no_eval:
-        from bench.discovery_eval import build_world, evaluate_world
+        from bench.discovery_eval import MODELS, POLICIES, build_world, evaluate_world
+        models = tuple(args.models.split(",")) if args.models else MODELS
+        eval_policies = tuple(args.policies.split(",")) if args.policies else POLICIES
+        if set(models) - set(MODELS) or set(eval_policies) - set(POLICIES):
+            parser.error(f"--models takes {','.join(MODELS)}; --policies {','.join(POLICIES)}")
         from discovery.embeddings import default_embedder
         with tempfile.TemporaryDirectory() as workdir:
             for name in args.worlds.split(","):
                 world = build_world(name, args.seed, Path(workdir), default_embedder())
-                eval_rows += evaluate_world(world, eval_users, args.seed)
+                eval_rows += evaluate_world(world, eval_users, args.seed, models=models,
+                                            policies=eval_policies)
                 world.engine.dispose()
-        world = make_world(catalog_size, rng)
-        policies = [RecommenderPolicy("recommender (with onboarding)"),
-                    RecommenderPolicy("recommender, no onboarding", onboarding=False),
-                    PopularityPolicy(), RandomPolicy()]
-        quality = evaluate(world, policies, users, rng)
+        if not args.no_synthetic:
+            world = make_world(catalog_size, rng)
+            policies = [RecommenderPolicy("recommender (with onboarding)"),
+                        RecommenderPolicy("recommender, no onboarding", onboarding=False),
+                        PopularityPolicy(), RandomPolicy()]
+            quality = evaluate(world, policies, users, rng)
     latency, service = [], []
     if not args.no_latency:
         sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)

@@ -318,7 +318,8 @@ def verdicts(rows: list[dict]) -> list[dict]:
             case = [r for r in rows if r["world"] == world and r["model"] == model]
             deck = next(r for r in case if r["policy"] == "deck")
             best = max((r for r in case if r["policy"] in BASELINES),
-                       key=lambda r: r["like_21_40"])
+                       key=lambda r: r["like_21_40"],
+                       default={"policy": "none", "like_21_40": math.nan})  # a deck-only run
             oracle = next((r for r in case if r["policy"] == "oracle"), None)
             out.append({"case": f"{world}_{model}", "deck": deck["like_21_40"],
                         "deck_1_20": deck["like_1_20"], "best": best["policy"],

@@ -187,3 +187,21 @@ def test_the_taste_fit_is_kept_between_deals_until_the_user_swipes_again():
     assert again is not first and 17 in again.positions.tolist()
     other = catalog_of(seed=1)  # a rebuilt catalog: positions may mean other characters
     assert recommender.evidence(other, user, other.prior(), NOW + 60) is not again
+
+
+def test_a_mood_tag_every_theme_shares_does_not_pull_in_a_third_theme():
+    """Two loved themes whose liked cards all carried #romance: the deal holds cards of both
+    themes, and none of the untried theme whose only link to the likes is that mood tag."""
+    moods = ["romance", "comedy", "angst"]
+    tags = [[f"topic{p // 15}", moods[p % 3]] for p in range(60)]
+    catalog = catalog_of(tags=tags)
+    liked = [0, 3, 6, 30, 33, 36]            # topics 0 and 2, all #romance
+    passed = [16, 17, 19, 20]                # topic 1, other moods
+    user = history(liked, passed)
+    for seed in range(5):
+        picks = deal(catalog, user, 8, Settings(explore_share=0), seed=seed,
+                     seen=liked + passed)
+        topics = [topic(p.position) for p in picks]
+        assert {0, 2} <= set(topics)
+        assert 3 not in topics
+        assert not any(p.reason == "You like #romance" for p in picks)
