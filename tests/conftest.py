@@ -29,9 +29,11 @@ POSTGRES_ADMIN_URL = os.environ.get("KINDRED_TEST_POSTGRES_URL",
 
 def pytest_generate_tests(metafunc):
     if "database_url" in metafunc.fixturenames:
-        both = metafunc.definition.get_closest_marker("both_databases") is not None
-        metafunc.parametrize("database_url", ["sqlite", "postgresql"] if both else ["sqlite"],
-                             indirect=True)
+        marked = metafunc.definition.get_closest_marker
+        urls = (["postgresql"] if marked("postgresql_only") is not None
+                else ["sqlite", "postgresql"] if marked("both_databases") is not None
+                else ["sqlite"])
+        metafunc.parametrize("database_url", urls, indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -402,10 +402,8 @@ def test_purchases_and_refunds_are_in_the_event_log(app, shop):
 
 # --- concurrency ------------------------------------------------------------------------------
 
-@pytest.mark.both_databases
-def test_two_concurrent_buys_with_the_same_key_charge_once(app, shop, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("concurrent writers: PostgreSQL's row locks (SQLite has one writer)")
+@pytest.mark.postgresql_only  # concurrent writers: PostgreSQL's row locks (SQLite has one writer)
+def test_two_concurrent_buys_with_the_same_key_charge_once(app, shop):
     creator, items = shop
     price(creator, "story", items.story_id, 70)
     buyer = Person(app)
