@@ -1,6 +1,8 @@
 """POST /api/billing/webhook: a signed delivery grants the tier and its gem stipend in one ledger
 transaction, once per event id; every bad delivery is a 4xx that changes nothing."""
 import json
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -11,7 +13,7 @@ from sqlmodel import Session, select
 from billing.models import BillingEvent, Membership
 from gacha.ledger import balances, ledger_problems
 from gacha.models import LedgerTransaction
-from tests.billing.conftest import deliver, event, signature, state
+from tests.billing.conftest import SECRET, TIERS, deliver, event, signature, state
 
 pytestmark = pytest.mark.both_databases
 
@@ -165,6 +167,29 @@ def test_concurrent_deliveries_of_one_event_grant_once(app, people):
         thread.join()
     assert sorted(r.status_code for r in answers) == [200, 200]
     assert sorted(r.get_json()["duplicate"] for r in answers) == [False, True]
+    with Session(app.extensions["kindred.db"]) as session:
+        assert ledger_problems(session) == []
+        assert balances(session, mira.id)["gems"] == 300
+        assert len(session.exec(select(BillingEvent)).all()) == 1
+        assert len(session.exec(select(LedgerTransaction).where(
+            LedgerTransaction.user_id == mira.id)).all()) == 1
+
+
+@pytest.mark.postgresql_only
+def test_two_processes_delivering_one_event_at_once_grant_once(app, people):
+    """The issue's case: the same event delivered to two processes at the same moment, on
+    PostgreSQL. One grants, the other answers duplicate, and the ledger stays balanced."""
+    (mira,) = people(1)
+    body = json.dumps(event("evt_two_processes", user_id=mira.id))
+    job = json.dumps({"body": body, "header": signature(body.encode()), "tiers": TIERS,
+                      "secret": SECRET})
+    start_at = time.time() + 15  # both processes have imported and connected by then
+    processes = [subprocess.Popen([sys.executable, "-m", "tests.billing.deliver_in_process",
+                                   app.config["DATABASE_URL"], str(start_at)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    answers = [json.loads(process.communicate(job, timeout=120)[0]) for process in processes]
+    assert sorted(answer.get("duplicate") for answer in answers) == [False, True], answers
     with Session(app.extensions["kindred.db"]) as session:
         assert ledger_problems(session) == []
         assert balances(session, mira.id)["gems"] == 300
