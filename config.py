@@ -204,12 +204,14 @@ class Config:
                                                   "60 per 10 minutes")
 
     # Membership tiers and what each entitles to (billing/entitlements.py, docs/billing.md): a
-    # JSON object {tier: {queue_priority, max_context_tokens, max_rooms, max_room_members,
-    # monthly_gems, ads}}; the tiers are free and plus.
+    # JSON object {tier: {queue_priority, max_context_tokens, memory_tokens, max_rooms,
+    # max_room_members, monthly_gems, ads}}; the tiers are free and plus.
     MEMBERSHIP_TIERS = json.loads(os.environ.get("MEMBERSHIP_TIERS") or json.dumps({
         "free": {"queue_priority": "normal", "max_context_tokens": MAX_CONTEXT_TOKENS,
+                 "memory_tokens": MEMORY_TOKEN_BUDGET,
                  "max_rooms": 3, "max_room_members": 6, "monthly_gems": 0, "ads": True},
         "plus": {"queue_priority": "high", "max_context_tokens": 2 * MAX_CONTEXT_TOKENS,
+                 "memory_tokens": 2 * MEMORY_TOKEN_BUDGET,
                  "max_rooms": 20, "max_room_members": 25, "monthly_gems": 300, "ads": False}}))
     # House ads (billing/ads.py): the operator's own notices on the home page, off by default,
     # never shown to plus members, to accounts that may be under 18, or to visitors.

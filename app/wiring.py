@@ -193,7 +193,7 @@ def _wire_events(app: Flask) -> None:
 
 def _reply_plan(entitled) -> ReplyPlan:
     priority = PRIORITY_HIGH if entitled.queue_priority == "high" else PRIORITY_NORMAL
-    return ReplyPlan(priority, entitled.max_context_tokens)
+    return ReplyPlan(priority, entitled.max_context_tokens, entitled.memory_tokens)
 
 
 def _wire_help_desk(app: Flask) -> None:

@@ -22,6 +22,8 @@ class Entitlements:
     tier: str
     queue_priority: str        # "high" is scheduled first (with a guard against starvation)
     max_context_tokens: int
+    memory_tokens: Optional[int]  # what the character's memories may take of a prompt (None:
+                                  # the MEMORY_TOKEN_BUDGET setting)
     max_rooms: int             # rooms the user may own
     max_room_members: int      # people in a room the user owns, the owner included
     monthly_gems: int          # the stipend a grant of the tier pays per 30 days
@@ -55,6 +57,8 @@ def tier_entitlements(tiers: Mapping[str, Mapping], tier: str) -> Entitlements:
         tier=tier if tier in tiers else FREE,
         queue_priority=str(settings.get("queue_priority", "normal")),
         max_context_tokens=int(settings.get("max_context_tokens", 2048)),
+        memory_tokens=(int(settings["memory_tokens"]) if settings.get("memory_tokens") is not None
+                       else None),
         max_rooms=int(settings.get("max_rooms", 3)),
         max_room_members=int(settings.get("max_room_members", 8)),
         monthly_gems=int(settings.get("monthly_gems", 0)),

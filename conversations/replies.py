@@ -51,10 +51,11 @@ def room_for(conversation_id: int) -> str:
 
 @dataclass(frozen=True)
 class ReplyPlan:
-    """What the user's membership gives a reply: its inference queue priority and the tokens
-    of context its prompt may fill."""
+    """What the user's membership gives a reply: its inference queue priority, the tokens
+    of context its prompt may fill and those its memories may take (None: MEMORY_TOKEN_BUDGET)."""
     priority: int
     max_context_tokens: int
+    memory_tokens: Optional[int] = None
 
 
 PlanFor = Callable[[Session, int], ReplyPlan]  # (session, user id) -> the user's plan
@@ -119,10 +120,11 @@ class ReplyStreamer:
         return conversation_id in self._live
 
     def prompt_extras(self, session: Session, conversation: Conversation, character: Character,
-                      history: list, user_name: str) -> PromptExtras:
+                      history: list, user_name: str,
+                      memory_tokens: Optional[int] = None) -> PromptExtras:
         """What the registered sections add to this conversation's next prompt."""
         return self.sections.extras(PromptContext(session, conversation.user_id, conversation.id,
-                                                  character, history, user_name))
+                                                  character, history, user_name, memory_tokens))
 
     def plan(self, session: Session, user_id: int) -> ReplyPlan:
         if self.plan_for is None:
@@ -138,8 +140,9 @@ class ReplyStreamer:
         message; `user` (the conversation's) lets the guard check the reply."""
         character = session.get(Character, conversation.character_id)
         shown = self.prompt_history(session, history)
-        extras = self.prompt_extras(session, conversation, character, shown, user_name)
         plan = self.plan(session, conversation.user_id)
+        extras = self.prompt_extras(session, conversation, character, shown, user_name,
+                                    plan.memory_tokens)
         prompt = build_prompt(character, shown, user_name, self.inference,
                               plan.max_context_tokens, self.settings["MAX_NEW_TOKENS"],
                               extras=extras)

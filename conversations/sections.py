@@ -26,6 +26,7 @@ class PromptContext:
     character: object  # characters.models.Character
     history: list  # Message rows, oldest first, ending with the turn to answer
     user_name: str
+    memory_tokens: Optional[int] = None  # the user's tier's memory budget (None: the setting)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Contribution:
     lore_allowed: Optional[LoreFilter] = None
     summarize: Optional[Summarize] = None
     summary_budget: int = 0
+    budget: Optional[int] = None  # this reply's own budget for the section (None: the provider's)
 
 
 class SectionProvider(Protocol):
@@ -59,7 +61,8 @@ class PromptSections:
         sections, filters, summarize, summary_budget = [], [], None, 0
         for provider in self.providers:
             part = provider.contribute(ctx)
-            text = fit_to_budget(part.text.strip(), provider.budget, self.count_tokens)
+            budget = provider.budget if part.budget is None else part.budget
+            text = fit_to_budget(part.text.strip(), budget, self.count_tokens)
             if text:
                 sections.append(PromptSection(provider.name, text))
             if part.lore_allowed is not None:

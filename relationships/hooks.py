@@ -163,16 +163,19 @@ class MemoriesSection:
 
     def contribute(self, ctx: PromptContext) -> Contribution:
         recent = [m.content for m in ctx.history[-RECENT_TURNS_FOR_MEMORY:] if m.content.strip()]
+        tokens = (self.settings["MEMORY_TOKEN_BUDGET"] if ctx.memory_tokens is None
+                  else ctx.memory_tokens)  # the user's tier's, when the app says
         remembered = memory.memories_for_prompt(
             ctx.session, self.embedder, ctx.user_id, ctx.character.id, recent, self.count,
-            self.settings["MEMORY_TOKEN_BUDGET"], self.settings["MEMORY_MIN_SIMILARITY"])
+            tokens, self.settings["MEMORY_MIN_SIMILARITY"])
         text = ("What {{char}} remembers about {{user}}:\n"
                 + "\n".join(f"- {m.content}" for m in remembered)) if remembered else ""
         names = {"user": ctx.user_name, "assistant": ctx.character.name}
         def summarize(turns, budget):
             return memory.summarize_turns(turns, self.count, budget, names)
         return Contribution(text=text, summarize=summarize,
-                            summary_budget=self.settings["SUMMARY_TOKEN_BUDGET"])
+                            summary_budget=self.settings["SUMMARY_TOKEN_BUDGET"],
+                            budget=tokens + MEMORY_HEADING_TOKENS)
 
 
 class StorySection:

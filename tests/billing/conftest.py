@@ -16,10 +16,10 @@ from tests.moderation.conftest import Person
 SECRET = "billing-test-secret"
 STRIPE_SECRET = "whsec_test_secret"
 TIERS = {
-    "free": {"queue_priority": "normal", "max_context_tokens": 2048, "max_rooms": 2,
-             "max_room_members": 2, "monthly_gems": 0, "ads": True},
-    "plus": {"queue_priority": "high", "max_context_tokens": 4096, "max_rooms": 3,
-             "max_room_members": 3, "monthly_gems": 300, "ads": False},
+    "free": {"queue_priority": "normal", "max_context_tokens": 2048, "memory_tokens": 40,
+             "max_rooms": 2, "max_room_members": 2, "monthly_gems": 0, "ads": True},
+    "plus": {"queue_priority": "high", "max_context_tokens": 4096, "memory_tokens": 400,
+             "max_rooms": 3, "max_room_members": 3, "monthly_gems": 300, "ads": False},
 }
 
 

@@ -20,7 +20,7 @@ def test_a_new_user_is_free_with_free_entitlements(app, people):
     assert response.get_json() == {"membership": {
         "tier": "free", "expires_at": None, "source": None,
         "entitlements": {"tier": "free", "queue_priority": "normal", "max_context_tokens": 2048,
-                         "max_rooms": 2, "max_room_members": 2, "monthly_gems": 0,
+                         "memory_tokens": 40, "max_rooms": 2, "max_room_members": 2, "monthly_gems": 0,
                          "ads": True}}}
 
 
@@ -30,14 +30,16 @@ def test_plus_after_a_grant_and_free_after_it_lapses(app, client, people):
     shown = mira.get("/api/me/membership").get_json()["membership"]
     assert shown["tier"] == "plus" and shown["expires_at"]
     assert shown["entitlements"] == {"tier": "plus", "queue_priority": "high",
-                                     "max_context_tokens": 4096, "max_rooms": 3,
+                                     "max_context_tokens": 4096, "memory_tokens": 400,
+                                     "max_rooms": 3,
                                      "max_room_members": 3, "monthly_gems": 300, "ads": False}
     with Session(app.extensions["kindred.db"]) as session:
         membership = session.get(Membership, mira.id)
         assert entitlements_for(session, mira.id, TIERS).tier == "plus"
         later = membership.expires_at + timedelta(seconds=1)
         assert entitlements_for(session, mira.id, TIERS, now=later) == Entitlements(
-            tier="free", queue_priority="normal", max_context_tokens=2048, max_rooms=2,
+            tier="free", queue_priority="normal", max_context_tokens=2048, memory_tokens=40,
+            max_rooms=2,
             max_room_members=2, monthly_gems=0, ads=True)
         membership.expires_at = utcnow() - timedelta(minutes=1)
         session.add(membership)

@@ -1,6 +1,6 @@
 """A plus member's chat reply is queued at high priority and its prompt keeps more of the
-conversation (the tier's max_context_tokens); a free user's is queued normally and drops its
-oldest turns sooner. Through Socket.IO's test client, the real engine (tiny model) and a
+conversation (the tier's max_context_tokens) and of what the character remembers (its
+memory_tokens); a free user's is queued normally and drops its oldest turns sooner. Through Socket.IO's test client, the real engine (tiny model) and a
 membership granted by the signed webhook."""
 from datetime import timedelta
 
@@ -9,6 +9,7 @@ import pytest
 from billing.models import Membership
 from core.extensions import socketio
 from inference.scheduling import PRIORITY_HIGH, PRIORITY_NORMAL
+from relationships.models import Memory
 from tests.billing.conftest import TIERS, deliver, event
 from tests.support.events import collect_until, payloads
 
@@ -84,3 +85,49 @@ def test_a_lapsed_membership_is_queued_and_budgeted_as_free(app, client, people,
     prompt = _chat_twice(app, member)
     assert set(submitted) == {PRIORITY_NORMAL}
     assert prompt["history_dropped"] > 0
+
+
+FACTS = [f"{n}. keeps a blue notebook of every lighthouse visited, number {n}" for n in range(12)]
+
+
+@pytest.fixture
+def prompts(app, monkeypatch):
+    """The text of every prompt the app queues, recorded on the way to the engine."""
+    engine, seen = app.extensions["kindred.inference"], []
+    submit = engine.submit
+
+    def recording(prompt, params, cache_key=None, priority=PRIORITY_NORMAL):
+        seen.append(prompt.text if hasattr(prompt, "text") else str(prompt))
+        return submit(prompt, params, cache_key=cache_key, priority=priority)
+
+    monkeypatch.setattr(engine, "submit", recording)
+    return seen
+
+
+def _remembered_in_reply(app, person, prompts) -> int:
+    """How many of FACTS (pinned memories of `person` with character 1) one reply's prompt
+    carries."""
+    with person.session() as session:
+        session.add_all([Memory(user_id=person.id, character_id=1, pinned=True,
+                                content=f"{person.username} {fact}") for fact in FACTS])
+        session.commit()
+    sio = socketio.test_client(app, flask_test_client=person.client)
+    conversation = person.auth.start_conversation(1)
+    before = len(prompts)
+    try:
+        sio.emit("chat:send", {"conversation_id": conversation["id"], "content": "Hello again!"})
+        assert payloads(collect_until(sio), "chat:done"), "no chat:done"
+    finally:
+        sio.disconnect()
+    (text,) = prompts[before:]
+    return sum(f"{person.username} {fact}" in text for fact in FACTS)
+
+
+def test_a_plus_members_character_remembers_more_of_them(app, client, people, prompts):
+    free, member = people(2)
+    assert deliver(client, event("evt_memory", user_id=member.id)).status_code == 200
+
+    free_count = _remembered_in_reply(app, free, prompts)
+    member_count = _remembered_in_reply(app, member, prompts)
+
+    assert 0 < free_count < member_count == len(FACTS)  # free: 40 tokens; plus: 400
