@@ -28,6 +28,7 @@ from core.auth.fingerprint import check_mode as check_fingerprint_mode
 from core.event_types import RoomMemberRemoved
 from core.events import EventBus
 from core.extensions import socketio
+from characters.service import NEW_CHARACTER_RATING
 from curation import picks as curation_picks
 from curation import settings as curation_settings
 from discovery import subscribers as discovery_subscribers
@@ -96,6 +97,9 @@ def wire(app: Flask, bus: EventBus) -> None:
     # The instance's name on the posts' share cards (community/api.py).
     app.extensions["kindred.instance_name"] = (
         lambda session: curation_settings.instance(session, settings)["name"])
+    # A new character's rating when its creator gives none (characters/service.py).
+    app.extensions[NEW_CHARACTER_RATING] = (
+        lambda session: curation_settings.instance(session, settings)["default_content_rating"])
     _wire_room_turns(app, bus, emit)
     _wire_events(app)
     _wire_paid_content(app)

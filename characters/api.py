@@ -17,8 +17,8 @@ from characters.versions import publish_character
 from characters import remix, sharing
 from characters.service import (avatar_file, visible_character, character_detail,
                                 character_summary, create_draft, export_character, import_card,
-                                list_public_characters, owned_character, set_visibility,
-                                viewer_is_adult,
+                                list_public_characters, new_character_rating,
+                                owned_character, set_visibility, viewer_is_adult,
                                 update_character)
 
 bp = Blueprint("characters", __name__)
@@ -89,6 +89,9 @@ def export(character_id: int):
 def create_character():
     """A private draft from card fields (JSON); publish it when ready."""
     body = json_body()
+    if "content_rating" not in body:
+        body = {**body, "content_rating": new_character_rating(
+            db_session(), current_app.extensions, current_user.id)}
     _refuse_mature_for_minors(body)
     character = create_draft(db_session(), current_user.id, body)
     return jsonify({"character": character_detail(character)}), 201

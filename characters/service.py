@@ -6,7 +6,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import object_session
@@ -94,6 +94,18 @@ VISIBILITIES = ("public", "unlisted", "private")
 PROFILE_EXTENSION = "kindred/profile"
 PROFILE_DEFAULTS = {"tagline": "", "content_rating": "sfw", "language": "en"}
 CONTENT_RATINGS = ("sfw", "mature")
+NEW_CHARACTER_RATING = "kindred.default_content_rating"  # app.extensions: session -> rating
+
+
+def new_character_rating(session: Session, providers: Mapping, creator_id: int) -> str:
+    """A new character's rating when its creator gives none: the instance's default (an admin
+    setting, docs/curation.md, read through `providers[NEW_CHARACTER_RATING]` as the app wires
+    it), except that only adults make mature characters."""
+    provider = providers.get(NEW_CHARACTER_RATING)
+    if provider is not None and provider(session) == "mature" and viewer_is_adult(session,
+                                                                                    creator_id):
+        return "mature"
+    return "sfw"
 EXPORT_FORMATS = {"json": ("application/json", ".json"), "png": ("image/png", ".png"),
                   "charx": ("application/zip", ".charx")}
 

@@ -30,8 +30,8 @@ from core.auth.csrf import check_csrf
 from studio import dashboard, search
 from conversations.inspector import prompt_report
 from characters.models import Character
-from characters.service import (character_detail, character_summary, owned_character,
-                                viewer_is_adult, visible_character)
+from characters.service import (character_detail, character_summary, new_character_rating,
+                                owned_character, viewer_is_adult, visible_character)
 
 log = __import__("logging").getLogger(__name__)
 
@@ -196,7 +196,8 @@ def inspect_prompt(message_id: int):
 @bp.get("/studio")
 @page_login_required
 def studio_page():
-    return render_template("studio.html", character_id=None)
+    return render_template("studio.html", character_id=None, default_rating=new_character_rating(
+        db_session(), current_app.extensions, current_user.id))
 
 
 @bp.get("/studio/<int:character_id>")

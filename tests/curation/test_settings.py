@@ -4,6 +4,7 @@ import pytest
 
 from tests.community.core_support import chat_post
 from tests.curation.conftest import stored
+from tests.moderation.conftest import Person
 
 pytestmark = pytest.mark.both_databases
 
@@ -93,3 +94,25 @@ def test_a_posts_share_card_carries_the_instance_name(app, admin):
     admin.call("PATCH", "/api/admin/instance", json={"name": "Lantern Hall of Long Stories"})
     after = admin.get(f"/posts/{post['id']}/card.png")
     assert after.status_code == 200 and after.data != before.data  # the brand line is redrawn
+
+
+def test_new_characters_take_the_instance_default_rating_when_their_creator_may_make_it(app,
+                                                                                       admin):
+    adult, unknown_age = Person(app), Person(app)
+    assert adult.call("POST", "/api/me/age", json={"birth_year": 1990}).status_code == 200
+    draft = {"name": "Lamplighter", "description": "Keeps the harbour lights."}
+    before = adult.call("POST", "/api/characters", json=draft).get_json()["character"]
+    assert before["content_rating"] == "sfw"  # the config default
+    assert 'value="mature" selected' not in adult.get("/studio").get_data(as_text=True)
+
+    admin.call("PATCH", "/api/admin/instance", json={"default_content_rating": "mature"})
+
+    made = adult.call("POST", "/api/characters", json=draft)
+    assert made.status_code == 201 and made.get_json()["character"]["content_rating"] == "mature"
+    assert 'value="mature" selected' in adult.get("/studio").get_data(as_text=True)
+    chosen = adult.call("POST", "/api/characters", json={**draft, "content_rating": "sfw"})
+    assert chosen.get_json()["character"]["content_rating"] == "sfw"  # the creator's choice
+    minor_safe = unknown_age.call("POST", "/api/characters", json=draft)  # no age given: not
+    assert minor_safe.status_code == 201                                  # refused, just sfw
+    assert minor_safe.get_json()["character"]["content_rating"] == "sfw"
+    assert 'value="mature" selected' not in unknown_age.get("/studio").get_data(as_text=True)
