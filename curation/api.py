@@ -8,10 +8,10 @@
     DELETE /api/admin/picks/<id>              admins: 204
 Admin routes: 401 without a login, 403 below the admin role (`users grant-role NAME admin`).
 Every template gets `instance` (the settings as shown) from this blueprint's context processor."""
-from flask import Blueprint, current_app, has_request_context, jsonify, request
+from flask import Blueprint, current_app, has_request_context, jsonify
 from flask_login import current_user
 
-from core.auth.csrf import check_csrf
+from core.auth.csrf import login_then_csrf
 from core.auth.guards import role_required
 from core.web.db import db_session
 from core.web.request_body import json_body
@@ -20,12 +20,7 @@ from curation import picks, settings
 bp = Blueprint("curation", __name__)
 
 
-@bp.before_request
-def _login_before_csrf():
-    """Without a login an admin endpoint is a 401 (log in first), before the CSRF check."""
-    if request.path.startswith("/api/admin/") and not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return check_csrf()
+bp.before_request(login_then_csrf("/api/admin/"))  # 401 without a login, then CSRF
 
 
 @bp.app_context_processor

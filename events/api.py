@@ -11,10 +11,10 @@
     GET    /admin/events                            admins: the page
 Admin routes: 401 without a login, 403 below the admin role. An event created or moved so that
 it runs now is announced at once (the scheduler announces the others when they start)."""
-from flask import Blueprint, current_app, has_request_context, jsonify, render_template, request
+from flask import Blueprint, current_app, has_request_context, jsonify, render_template
 from flask_login import current_user, login_required
 
-from core.auth.csrf import check_csrf
+from core.auth.csrf import login_then_csrf
 from core.auth.guards import role_required
 from core.db import utcnow
 from core.web.db import db_session
@@ -26,12 +26,7 @@ from events.payloads import entry_json, event_json
 bp = Blueprint("events", __name__)
 
 
-@bp.before_request
-def _login_before_csrf():
-    """Without a login an admin endpoint is a 401 (log in first), before the CSRF check."""
-    if request.path.startswith("/api/admin/") and not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return check_csrf()
+bp.before_request(login_then_csrf("/api/admin/"))  # 401 without a login, then CSRF
 
 
 @bp.app_context_processor

@@ -1,10 +1,10 @@
 """The rules stage's admin routes: the page /admin/moderation/rules and its JSON API. Admins
 only (401 without a login, 403 below admin). Every change takes effect at once in this process
 (the app's Moderator recompiles its rules) and within SAFETY_RULES_REFRESH_SECONDS elsewhere."""
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
-from core.auth.csrf import check_csrf
+from core.auth.csrf import login_then_csrf
 from core.auth.guards import role_required
 from core.web.db import db_session
 from core.web.pages import page_login_required
@@ -16,12 +16,7 @@ from safety.taxonomy import CATEGORIES
 bp = Blueprint("safety", __name__)
 
 
-@bp.before_request
-def _login_before_csrf():
-    """Without a login every rules endpoint is a 401 (log in first), before the CSRF check."""
-    if request.path.startswith("/api/") and not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return check_csrf()
+bp.before_request(login_then_csrf("/api/"))  # 401 without a login, then CSRF
 
 
 @bp.get("/admin/moderation/rules")

@@ -2,7 +2,8 @@
 import hmac
 import secrets
 
-from flask import request, session
+from flask import current_app, request, session
+from flask_login import current_user
 
 from core.errors import KindredError
 
@@ -30,3 +31,13 @@ def check_csrf() -> None:
     if not expected or not hmac.compare_digest(sent, expected):
         raise KindredError("csrf_failed", "Missing or wrong X-CSRF-Token header; use the "
                                           "csrf_token returned at log-in.", 403)
+
+
+def login_then_csrf(prefix: str):
+    """A before_request hook for blueprints with login-only endpoints under `prefix`: without a
+    login such a call is a 401 (log in first) rather than a CSRF failure; then the CSRF check."""
+    def hook():
+        if request.path.startswith(prefix) and not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        return check_csrf()
+    return hook

@@ -167,12 +167,7 @@ def test_concurrent_deliveries_of_one_event_grant_once(app, people):
         thread.join()
     assert sorted(r.status_code for r in answers) == [200, 200]
     assert sorted(r.get_json()["duplicate"] for r in answers) == [False, True]
-    with Session(app.extensions["kindred.db"]) as session:
-        assert ledger_problems(session) == []
-        assert balances(session, mira.id)["gems"] == 300
-        assert len(session.exec(select(BillingEvent)).all()) == 1
-        assert len(session.exec(select(LedgerTransaction).where(
-            LedgerTransaction.user_id == mira.id)).all()) == 1
+    assert_granted_once(app, mira)
 
 
 @pytest.mark.postgresql_only
@@ -190,9 +185,14 @@ def test_two_processes_delivering_one_event_at_once_grant_once(app, people):
                  for _ in range(2)]
     answers = [json.loads(process.communicate(job, timeout=120)[0]) for process in processes]
     assert sorted(answer.get("duplicate") for answer in answers) == [False, True], answers
+    assert_granted_once(app, mira)
+
+
+def assert_granted_once(app, person) -> None:
+    """One event row, one ledger transaction and one stipend for `person`; a balanced ledger."""
     with Session(app.extensions["kindred.db"]) as session:
         assert ledger_problems(session) == []
-        assert balances(session, mira.id)["gems"] == 300
+        assert balances(session, person.id)["gems"] == 300
         assert len(session.exec(select(BillingEvent)).all()) == 1
         assert len(session.exec(select(LedgerTransaction).where(
-            LedgerTransaction.user_id == mira.id)).all()) == 1
+            LedgerTransaction.user_id == person.id)).all()) == 1
