@@ -223,6 +223,13 @@ class Config:
     # (whsec_...); unset: that webhook answers 404 not_configured.
     BILLING_WEBHOOK_SECRET = os.environ.get("BILLING_WEBHOOK_SECRET", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    # The production server (`python run.py`, core/web/server.py): gunicorn, one worker process with
+    # this many threads. Every open websocket holds one thread for as long as it is connected,
+    # so this is the number of browser tabs served at once, plus the HTTP requests among them.
+    WEB_THREADS = _int("WEB_THREADS", 200)
+    # SIGTERM / Ctrl-C: seconds for stopping and storing the replies being written and closing
+    # the connections before the worker is killed (what is left is recovered at the next start).
+    WEB_GRACEFUL_TIMEOUT = _int("WEB_GRACEFUL_TIMEOUT", 10)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

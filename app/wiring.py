@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask
 
 from analytics import subscribers as analytics_subscribers
+from app.shutdown import Shutdown
 from assistant import tickets as help_tickets
 from assistant.docs_index import shared_index
 from assistant.helpdesk import HelpDesk
@@ -92,6 +93,8 @@ def wire(app: Flask, bus: EventBus) -> None:
     app.extensions["kindred.instance_name"] = (
         lambda session: curation_settings.instance(session, settings)["name"])
     _wire_room_turns(app, bus, emit)
+    # What the production server calls on SIGTERM / Ctrl-C (core/web/server.py, app/shutdown.py).
+    app.extensions["kindred.shutdown"] = Shutdown(app)
 
 
 def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
