@@ -1,7 +1,8 @@
 """`python run.py` serves with gunicorn (one worker, threads), and stops cleanly: SIGTERM to the
 master (systemd, docker) and Ctrl-C (SIGINT to the process group) stop the replies being written
 and store them as stopped; a kill -9 leaves them for the next start, which marks them
-interrupted. Real servers, real python-socketio clients over websockets, the tiny model."""
+interrupted. Room turns stop the same way. Real servers, real python-socketio clients over
+websockets, the tiny model."""
 import os
 import signal
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.test_live_server import ChatSocket
+from tests.rooms.test_room_sockets_live import RoomSocket, _call, _room_of_two
 from tests.support.live_clients import Account
 from tests.support.live_server import child_pids, live_server
 
@@ -125,3 +127,31 @@ def wait_for_checkpoint(account, conversation_id: int, timeout: float = 60.0) ->
             return reply["content"]
         time.sleep(0.2)
     pytest.fail("the streaming reply's text was never stored")
+
+
+def test_sigterm_mid_room_turn_stores_the_turn_stopped(tmp_path, tiny_model_dir):
+    with live_server(tmp_path, model_path=str(tiny_model_dir),
+                     max_new_tokens=MAX_NEW_TOKENS) as running:
+        room, owner, _guest = _room_of_two(running)
+        sio = RoomSocket(running, owner)
+        sio.emit("room:join", {"room_id": room["id"]})
+        sio.wait_for("room:joined")
+        sio.emit("room:send", {"room_id": room["id"], "content": "Evening, everyone"})
+        turn = sio.wait_for("room:turn")
+        sio.wait_for("room:token", lambda d: len([n for n in sio.names()
+                                                 if n == "room:token"]) >= 5)
+        running.process.terminate()
+        assert running.process.wait(timeout=BOUND) == 0, running.log()[-3000:]
+        done = sio.wait_for("room:done")["message"]
+        sio.close()
+    tokens = "".join(d["text"] for n, d in sio.events
+                     if n == "room:token" and d["message_id"] == turn["message_id"]).strip()
+    assert (done["id"], done["status"], done["content"]) == (turn["message_id"], "stopped", tokens)
+
+    with live_server(tmp_path, model_path=str(tiny_model_dir), max_new_tokens=64) as again:
+        history = _call(again_as(owner, again), "GET", f"/api/rooms/{room['id']}/messages")
+        again.assert_no_tracebacks()
+    stored = history.get("messages", history)
+    assert [m["content"] for m in stored if m["speaker"] == "user"] == ["Evening, everyone"]
+    assert (stored[-1]["id"], stored[-1]["status"], stored[-1]["content"]) == (
+        turn["message_id"], "stopped", tokens)
