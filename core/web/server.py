@@ -50,9 +50,12 @@ def serve(factory: Callable[[], Flask], host: str, port: int, threads: int,
         "forwarded_allow_ips": "",
         "control_socket_disable": True,  # no gunicornc socket in the home directory
     }
+    master = os.getpid()
     try:
         KindredServer(factory, options).run()
     except SystemExit as exit_:
+        if os.getpid() != master:
+            raise  # the worker, forked inside run(), leaving with its own code
         code = exit_.code
         if code == Arbiter.APP_LOAD_ERROR:
             return 1
