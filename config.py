@@ -236,6 +236,13 @@ class Config:
     # kept by the system account paid_content; the creator gets the rest.
     PAID_CONTENT_MAX_GEMS = _int("PAID_CONTENT_MAX_GEMS", 10000)
     PAID_CONTENT_FEE_PERCENT = _int("PAID_CONTENT_FEE_PERCENT", 10)
+    # The production server (`python run.py`, core/web/server.py): gunicorn, one worker process with
+    # this many threads. Every open websocket holds one thread for as long as it is connected,
+    # so this is the number of browser tabs served at once, plus the HTTP requests among them.
+    WEB_THREADS = _int("WEB_THREADS", 200)
+    # SIGTERM / Ctrl-C: seconds for stopping and storing the replies being written and closing
+    # the connections before the worker is killed (what is left is recovered at the next start).
+    WEB_GRACEFUL_TIMEOUT = _int("WEB_GRACEFUL_TIMEOUT", 10)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

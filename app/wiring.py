@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask
 
 from analytics import subscribers as analytics_subscribers
+from app.shutdown import Shutdown
 from assistant import tickets as help_tickets
 from assistant.docs_index import shared_index
 from assistant.helpdesk import HelpDesk
@@ -103,6 +104,8 @@ def wire(app: Flask, bus: EventBus) -> None:
     _wire_room_turns(app, bus, emit)
     _wire_events(app)
     _wire_paid_content(app)
+    # What the production server calls on SIGTERM / Ctrl-C (core/web/server.py, app/shutdown.py).
+    app.extensions["kindred.shutdown"] = Shutdown(app)
 
 
 def _wire_paid_content(app: Flask) -> None:

@@ -17,9 +17,11 @@ With a plan (`plan_for`, set by the app from the user's membership), a reply get
 the inference queue (plus members' go first, inference/scheduling.py) and its context budget."""
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -89,6 +91,8 @@ class ReplyStreamer:
         self.guard = None  # conversations.guard.ChatGuard, set by the app (app/wiring.py)
         self.plan_for: Optional[PlanFor] = None  # the user's membership plan, set by the app
         self._live: dict[int, LiveReply] = {}
+        self._threads: set[threading.Thread] = set()  # streaming, then the reply's subscribers
+        self._closing = False
         self._lock = threading.Lock()
 
     def reserve(self, conversation_id: int, sid: str | None = None,
@@ -98,6 +102,9 @@ class ReplyStreamer:
         conversations); nothing is stored by the caller then."""
         cap = self.settings.get("MAX_LIVE_REPLIES_PER_USER", 3)
         with self._lock:
+            if self._closing:
+                raise Conflict("shutting_down", "The server is restarting; this message was not "
+                                                "stored. Send it again in a moment.")
             if conversation_id in self._live:
                 raise Conflict("busy", "A reply is still being written in this conversation; "
                                        "wait for it or stop it first.")
@@ -170,8 +177,11 @@ class ReplyStreamer:
         except Exception:
             self._finish_unstarted(live)
             raise
-        threading.Thread(target=self._stream, args=(live,), daemon=True,
-                         name=f"reply-{live.conversation_id}").start()
+        thread = threading.Thread(target=self._stream, args=(live,), daemon=True,
+                                  name=f"reply-{live.conversation_id}")
+        with self._lock:  # started under the lock: stop_all never sees it added, not alive
+            self._threads.add(thread)
+            thread.start()
 
     def stop(self, conversation_id: int, reason: str = "user") -> bool:
         live = self._live.get(conversation_id)
@@ -186,10 +196,35 @@ class ReplyStreamer:
             if live.sid == sid:
                 self.stop(live.conversation_id, reason="disconnect")
 
+    def stop_all(self, reason: str = "shutdown", timeout: float = 5.0) -> bool:
+        """The server is stopping: refuse new replies, stop every one being written (each is
+        stored as stopped and gets its chat:done, as for a user's stop) and wait, at most
+        `timeout` seconds, until they and their ReplyFinished subscribers are done. False if
+        some were still running then (the next start marks those interrupted)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._closing = True
+        while True:
+            with self._lock:
+                live = list(self._live.values())
+                self._threads = {t for t in self._threads if t.is_alive()}
+                running = bool(live or self._threads)
+            if not running:
+                return True
+            if time.monotonic() >= deadline:
+                log.warning("shutdown: %d replies still being written", len(live))
+                return False
+            for reply in live:  # one reserved but not launched yet is stopped next round
+                if reply.stop_reason is None:
+                    self.stop(reply.conversation_id, reason)
+            time.sleep(0.05)
+
     def _stream(self, live: LiveReply) -> None:
         room = room_for(live.conversation_id)
         parts: list[str] = []
         length = checked = 0  # characters streamed, and streamed when the last check began
+        every = self.settings.get("REPLY_CHECKPOINT_SECONDS", 2.0)
+        saved_at = time.monotonic()
         try:
             for chunk in live.job:
                 if live.blocked is not None:
@@ -201,10 +236,17 @@ class ReplyStreamer:
                 if check_due(length - checked, chunk) and \
                         check_soon(self.guard, self.inference, live, "".join(parts)):
                     checked = length
+                if every and time.monotonic() - saved_at >= every:
+                    checkpoint(self.db, Message, live.message_id, "".join(parts).strip())
+                    saved_at = time.monotonic()
         finally:
             if live.checking is not None:
                 live.checking.join(CHECK_JOIN_SECONDS)
-            self._finish(live, "".join(parts).strip(), room)
+            try:
+                self._finish(live, "".join(parts).strip(), room)
+            finally:
+                with self._lock:
+                    self._threads.discard(threading.current_thread())
 
     def _finish(self, live: LiveReply, text: str, room: str) -> None:
         job = live.job
@@ -274,6 +316,19 @@ class ReplyStreamer:
 def recover_interrupted_replies(db: Engine) -> int:
     """Replies that were streaming when the server last stopped keep their text, marked as cut."""
     return mark_streaming(db, Message, "interrupted")
+
+
+def checkpoint(db: Engine, model, message_id: int, text: str) -> None:
+    """Store the text so far of a reply still streaming, so that a process killed outright
+    (no chance to stop it) leaves it for recover_interrupted_replies. Best effort: a failed
+    write only means an older checkpoint, never a failed reply."""
+    try:
+        with db.begin() as connection:
+            connection.execute(sa.update(model).where(model.id == message_id,
+                                                      model.status == "streaming")
+                               .values(content=text))
+    except Exception as exc:  # the database busy for a moment: the next checkpoint tries again
+        log.warning("could not store the text so far of reply %s: %s", message_id, exc)
 
 
 def mark_streaming(db: Engine, model, status: str) -> int:

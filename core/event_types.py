@@ -54,7 +54,7 @@ class ReplyFinished:
     finish_reason: str  # stop | length | cancelled | error (the engine's)
     status: str  # the stored message status: complete | stopped | error
     tokens: int
-    stop_reason: Optional[str] = None  # user | disconnect, when stopped
+    stop_reason: Optional[str] = None  # user | disconnect | shutdown, when stopped
 
 
 @dataclass(frozen=True)

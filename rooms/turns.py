@@ -7,6 +7,7 @@
     trigger(session, room, user, character_id)  force that character to speak (room:trigger)
     stop(session, room)                         stop the reply being written (room:stop)
     room_left_empty(room_id)                    the last person's socket went: stop, keep the text
+    stop_all(reason, timeout)                   the server stops: no new turn, stop and store all
 
 Batching: the first unanswered message of a room starts a window (ROOM_BATCH_SECONDS, 1.5 s);
 what arrives within it is answered together by one character turn. Messages that arrive while a
@@ -122,6 +123,7 @@ class RoomTurns:
         self._pending: dict[int, _Pending] = {}
         self._arriving: dict[int, int] = {}  # room id -> messages being checked and stored
         self._live: dict[int, LiveTurn] = {}
+        self._closing = False
         self._guard = threading.Lock()
 
     # -- what people do ---------------------------------------------------------------------
@@ -205,6 +207,27 @@ class RoomTurns:
         if streaming is not None:
             self._stop(room_id, streaming.id, "disconnect")
 
+    def stop_all(self, reason: str = "shutdown", timeout: float = 5.0) -> bool:
+        """The server is stopping: no turn starts any more, and every turn being written on this
+        process stops as for room:stop (its text stored as stopped, room:done sent). Waits at
+        most `timeout` seconds for the rooms' workers to finish; False if some had not (the
+        next start recovers their turns)."""
+        deadline = time.monotonic() + timeout
+        with self._guard:
+            self._closing = True
+        while True:
+            with self._guard:
+                live, busy = list(self._live.values()), bool(self._pending)
+            if not busy and not live:
+                return True
+            if time.monotonic() >= deadline:
+                log.warning("shutdown: %d room turns still being written", len(live))
+                return False
+            for turn in live:
+                if turn.stop_reason is None:
+                    self._cancel(turn, reason)
+            time.sleep(0.05)
+
     def idle(self, room_id: int) -> bool:
         """Whether this process has nothing left to do for the room (no window, no turn)."""
         with self._guard:
@@ -229,6 +252,9 @@ class RoomTurns:
                 pending.requests.append(request)
             if pending.running:
                 pending.again = True
+                return
+            if self._closing:  # the server is stopping: no new turn starts
+                del self._pending[room_id]
                 return
             pending.running = True
         self.spawn(self._work, room_id, delay)
@@ -256,10 +282,11 @@ class RoomTurns:
                 if delay > 0:
                     time.sleep(delay)
                 self._wait_for_arrivals(room_id)
-                self._take_turns(room_id)
+                if not self._closing:
+                    self._take_turns(room_id)
                 with self._guard:
                     pending = self._pending[room_id]
-                    if not pending.again and not pending.requests:
+                    if self._closing or not pending.again and not pending.requests:
                         del self._pending[room_id]
                         return
                     pending.again = False
@@ -283,7 +310,7 @@ class RoomTurns:
             return
         try:
             chain = 0  # character turns since the people's last message
-            while True:
+            while not self._closing:
                 request = self._next_request(room_id)
                 if request is not None and request[0] == "assistant":
                     self._assistant_turn(room_id, *request[1:], lock=lock)

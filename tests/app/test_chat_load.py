@@ -209,7 +209,7 @@ def stored_user_messages(database_url: str, conversation_ids: list[int]) -> dict
 
 
 def rss_mb(server) -> float:
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    status = Path(f"/proc/{server.worker_pid()}/status").read_text()  # the app runs there
     return round(int(next(line.split()[1] for line in status.splitlines()
                           if line.startswith("VmRSS:"))) / 1024, 1)
 

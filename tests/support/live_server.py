@@ -9,10 +9,16 @@ Each server gets its own instance folder and SQLite database, migrated and seede
 process (for each `extra_env`, leaving out the settings in SERVING_ONLY) into a template instance
 folder, which is copied for each server.
 Servers share one copy of the machine's C++ decode step build (Config.NATIVE_BUILD_DIR, made by
-`make setup`) instead of compiling their own into each instance folder."""
+`make setup`) instead of compiling their own into each instance folder.
+
+`run.py` serves with gunicorn: `process` is its master, and the app runs in one worker process
+(`worker_pid()`). Each server runs in a process group of its own, as a terminal's foreground job
+does: `interrupt()` is Ctrl-C (SIGINT to the group), `_stop` ends the group, so no worker outlives
+its test."""
 import atexit
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -32,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 PYTHON = REPO / ".venv" / "bin" / "python"
 REAL_MODEL_CACHE = REPO / "instance" / "models"
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 15.0  # the server's graceful timeout (10 s) and a margin for a busy machine
 
 
 @dataclass
@@ -46,6 +52,20 @@ class LiveServer:
     def log(self) -> str:
         """What the server wrote to stdout/stderr so far (for failure messages)."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def worker_pid(self, timeout: float = 10.0) -> int:
+        """The pid of gunicorn's one worker process (the master's child), where the app runs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            children = child_pids(self.process.pid)
+            if children:
+                return children[0]
+            time.sleep(0.05)
+        raise RuntimeError(f"the server has no worker process:\n{self.log()}")
+
+    def interrupt(self) -> None:
+        """Ctrl-C in the terminal that started the server: SIGINT to its whole process group."""
+        os.killpg(self.process.pid, signal.SIGINT)
 
     def assert_no_tracebacks(self) -> None:
         """Background work (streaming threads, handlers) must not have crashed unnoticed."""
@@ -102,7 +122,8 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
     log_path = tmp_dir / "server.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen([str(_python()), "run.py"], cwd=REPO, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+                                   stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, process=process,
                         instance_dir=instance, log_path=log_path)
     try:
@@ -198,12 +219,28 @@ def _wait_until_serving(server: LiveServer) -> None:
                        f"{server.log()}")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The pids of `pid`'s child processes (Linux /proc)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children += [int(child) for child in task.read_text().split()]
+        except OSError:  # the thread or the process ended meanwhile
+            pass
+    return children
+
+
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
+    """SIGTERM to the master, as systemd or docker stop it; whatever of its process group is
+    left after STOP_TIMEOUT (or after it exited: an orphaned worker) is killed."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
     try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT)
+        os.killpg(process.pid, signal.SIGKILL)  # the group is the server's own (a new session)
+    except ProcessLookupError:
+        pass  # every process of the group has exited
+    process.wait(timeout=STOP_TIMEOUT)
