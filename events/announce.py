@@ -67,42 +67,38 @@ class Announcer:
         return True
 
     def _announce_start(self, event_id: int, now: datetime) -> None:
-        with session_scope(self.db) as session:
-            event = get_event(session, event_id)
-            if event.announced_at is not None:
-                return
-            if event.announcement_post_id is None:
-                event.announcement_post_id = self._post(session, event, _start_text(event))
-                session.add(event)
-                session.commit()
-            post_id = event.announcement_post_id
-        self._notify_everyone(post_id)
-        with session_scope(self.db) as session:
-            event = get_event(session, event_id)
-            event.announced_at = now
-            session.add(event)
-            domain_events.record(session, CommunityEventStarted(
+        def started(event: CommunityEvent, post_id: Optional[int]):
+            return CommunityEventStarted(
                 event_id=event.id, name=event.name, starts_at=event.starts_at,
                 ends_at=event.ends_at, contest=event.prizes is not None,
-                banner_id=event.banner_id, post_id=post_id))
-            session.commit()
+                banner_id=event.banner_id, post_id=post_id)
+        self._announce(event_id, now, "announcement_post_id", "announced_at",
+                       lambda session, event: _start_text(event), started)
 
     def _announce_winners(self, event_id: int, now: datetime) -> None:
+        self._announce(event_id, now, "winners_post_id", "winners_announced_at", _winners_text)
+
+    def _announce(self, event_id: int, now: datetime, post_field: str, done_field: str,
+                  text: Callable[[Session, CommunityEvent], str],
+                  recorded: Optional[Callable] = None) -> None:
+        """Post once (the post id is kept on the event, so a run taken over after a crash does
+        not post again), notify everyone not yet told, then mark it done (`done_field`)."""
         with session_scope(self.db) as session:
             event = get_event(session, event_id)
-            if event.winners_announced_at is not None:
+            if getattr(event, done_field) is not None:
                 return
-            if event.winners_post_id is None:
-                event.winners_post_id = self._post(session, event,
-                                                   _winners_text(session, event))
+            if getattr(event, post_field) is None:
+                setattr(event, post_field, self._post(session, event, text(session, event)))
                 session.add(event)
                 session.commit()
-            post_id = event.winners_post_id
+            post_id = getattr(event, post_field)
         self._notify_everyone(post_id)
         with session_scope(self.db) as session:
             event = get_event(session, event_id)
-            event.winners_announced_at = now
+            setattr(event, done_field, now)
             session.add(event)
+            if recorded is not None:
+                domain_events.record(session, recorded(event, post_id))
             session.commit()
 
     def _post(self, session: Session, event: CommunityEvent, body: str) -> Optional[int]:
