@@ -40,6 +40,28 @@ def character_retention(session: Session, character_id: int, today: date,
     return result
 
 
+def chat_days(session: Session, since=None, until=None, names=CHAT_EVENTS,
+              characters: Optional[list] = None) -> dict[tuple[int, int], set[int]]:
+    """{(user_id, character_id): the UTC day numbers on which the user chatted with it} in
+    [since, until) (None: unbounded), from the live log's `names` events, for `characters`
+    (None: every character)."""
+    character = EVENT.properties["character_id"].as_integer()
+    query = (sa.select(EVENT.user_id, character, utc_day(EVENT.occurred_at))
+             .where(EVENT.dataset == LIVE, EVENT.name.in_(names), EVENT.user_id.is_not(None))
+             .distinct())
+    if since is not None:
+        query = query.where(EVENT.occurred_at >= since)
+    if until is not None:
+        query = query.where(EVENT.occurred_at < until)
+    if characters is not None:
+        query = query.where(character.in_(characters))
+    found: dict[tuple[int, int], set[int]] = {}
+    for user_id, character_id, day in session.execute(query):
+        if character_id is not None:
+            found.setdefault((int(user_id), int(character_id)), set()).add(int(day))
+    return found
+
+
 def returning_chatters(session: Session, creators: dict[int, Optional[int]], since, until,
                        min_days: int = 2) -> dict[int, int]:
     """{character_id: the distinct people who chatted with it on at least `min_days` distinct
@@ -48,18 +70,9 @@ def returning_chatters(session: Session, creators: dict[int, Optional[int]], sin
     docs/events.md)."""
     if not creators:
         return {}
-    character = EVENT.properties["character_id"].as_integer()
-    query = (sa.select(character, EVENT.user_id, utc_day(EVENT.occurred_at))
-             .where(EVENT.dataset == LIVE, EVENT.name.in_(CHAT_EVENTS),
-                    EVENT.user_id.is_not(None), character.in_(list(creators)),
-                    EVENT.occurred_at >= since, EVENT.occurred_at < until)
-             .distinct())
-    active: dict[tuple[int, int], set[int]] = {}
-    for character_id, user_id, day in session.execute(query):
-        if int(user_id) != creators.get(int(character_id)):
-            active.setdefault((int(character_id), int(user_id)), set()).add(int(day))
     counts = {character_id: 0 for character_id in creators}
-    for (character_id, _user), active_days in active.items():
-        if len(active_days) >= min_days:
+    for (user_id, character_id), active_days in chat_days(session, since, until,
+                                                          characters=list(creators)).items():
+        if user_id != creators.get(character_id) and len(active_days) >= min_days:
             counts[character_id] += 1
     return counts

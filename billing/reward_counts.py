@@ -18,9 +18,9 @@ from datetime import date, datetime, time, timezone
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from analytics.creators import chat_days
 from analytics.datasets import LIVE
 from analytics.models import AnalyticsEvent, day_number
-from analytics.retention import utc_day
 from billing.entitlements import FREE
 from billing.grants import KIND as MEMBERSHIP_KIND
 from characters.models import Character
@@ -63,7 +63,7 @@ def parse_month(text) -> Month:
 def count_month(session: Session, month: Month) -> tuple[dict[int, Counted], dict[int, list]]:
     creators = dict(session.execute(select(Character.id, Character.creator_id)
                                     .where(Character.creator_id.is_not(None))).all())
-    chats = _chat_days(session, month)                  # {(user, character): {days in month}}
+    chats = chat_days(session, month.start, month.end, names=(CHAT_EVENT,))  # {(u, c): days}
     chats = {key: days for key, days in chats.items() if key[1] in creators}
     first = _first_chat_days(session, month, {user for user, _ in chats})
     paying = _paying_days(session, month, {user for user, _ in chats})
@@ -85,18 +85,6 @@ def count_month(session: Session, month: Month) -> tuple[dict[int, Counted], dic
 
 
 # --- the reads ---------------------------------------------------------------------------------
-
-def _chat_days(session: Session, month: Month) -> dict[tuple[int, int], set[int]]:
-    character = EVENT.properties["character_id"].as_integer()
-    query = (sa.select(EVENT.user_id, character, utc_day(EVENT.occurred_at))
-             .where(*_chats(), EVENT.occurred_at >= month.start, EVENT.occurred_at < month.end)
-             .distinct())
-    found: dict[tuple[int, int], set[int]] = {}
-    for user, character_id, day in session.execute(query):
-        if character_id is not None:
-            found.setdefault((int(user), int(character_id)), set()).add(int(day))
-    return found
-
 
 def _first_chat_days(session: Session, month: Month, users: set) -> dict[tuple[int, int], int]:
     """{(user, character): the UTC day of the user's first message to it}, up to the month's end."""
