@@ -2,6 +2,7 @@
 cast. No Flask here."""
 import copy
 import re
+import secrets
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -84,7 +85,11 @@ def avatar_file(character: Character, avatars_dir: Path) -> Path:
     path = avatars_dir / (character.avatar_filename or f"generated-{character.id}.png")
     if not path.exists():
         avatars_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(generate_avatar(character.name))
+        # Written aside and renamed: a request in another thread that finds the path reads a
+        # whole PNG, never one still being written (a card's art is drawn from it).
+        temporary = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        temporary.write_bytes(generate_avatar(character.name))
+        temporary.replace(path)
     return path
 
 
