@@ -23,6 +23,7 @@ from gunicorn.workers.gthread import ThreadWorker
 log = logging.getLogger(__name__)
 
 EXIT_MARGIN = 2.0  # seconds of the graceful timeout left for the last connections and exiting
+KEEPALIVE_SECONDS = 75
 LEAVE_SECONDS = 1.0  # how long an exiting worker waits for its last non-daemon threads
 
 
@@ -42,6 +43,11 @@ def serve(factory: Callable[[], Flask], host: str, port: int, threads: int,
         # The worker's main loop only accepts connections; requests run on its threads. No
         # heartbeat deadline, since the first start can spend minutes converting the model.
         "timeout": 0,
+        # gunicorn closes an idle kept-alive connection after `keepalive` seconds (2 by default);
+        # a client that sends its next request on it at that moment gets the connection closed
+        # without a response (python clients do not retry a POST). 75 s is nginx's own default:
+        # idle connections wait in the worker's poller and hold no thread.
+        "keepalive": KEEPALIVE_SECONDS,
         "loglevel": log_level.lower(),
         "accesslog": None,  # requests are not logged; the app logs what matters
         "errorlog": "-",
