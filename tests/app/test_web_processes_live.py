@@ -112,8 +112,11 @@ def test_a_killed_server_leaves_its_reply_interrupted_and_the_other_answers(serv
         tab_b.wait("chat:token")
         reply = wait_until(lambda: checkpointed(account, conversation), "a checkpoint")
         os.kill(one.worker_pid(), signal.SIGKILL)
+        killed_at = time.monotonic()
 
         done = tab_b.wait("chat:done")  # the other server (or the restarted one) gave it up
+        print(f"\ninterrupted_seen_after_kill_seconds: {time.monotonic() - killed_at:.1f} "
+              f"(REPLY_LEASE_SECONDS={LEASE_SECONDS})")
         assert done["finish_reason"] == "interrupted" and done["message"]["id"] == reply["id"]
         stored = account.messages(conversation)
         assert stored[-1]["id"] == reply["id"] and stored[-1]["status"] == "interrupted"
