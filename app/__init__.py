@@ -63,6 +63,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _instance_secret(app)
     redis_url = app.config["REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    app.config["RATELIMIT_KEY_PREFIX"] = app.config["REDIS_PREFIX"]  # one deployment's keys
 
     db = app.extensions["kindred.db"] = make_engine(
         app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"],
@@ -74,6 +75,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
     limiter.init_app(app)
     socketio.server_options.pop("client_manager", None)  # a previous app's Redis queue
     socketio.init_app(app, async_mode="threading", message_queue=redis_url,  # same origin only
+                      channel=f"{app.config['REDIS_PREFIX']}:socketio",
                       max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
     bound_websocket_messages(socketio.server.eio, app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
     web_proxy.install(app)

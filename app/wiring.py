@@ -21,6 +21,7 @@ from community import scheduler as community_scheduler
 from community.events import live_notifier
 from community.topics import TopicRun, never_answered
 from conversations import inspector
+from conversations import live as live_claims
 from conversations.events import DISCONNECT_HOOKS
 from conversations.guard import ChatGuard, SupportSection
 from conversations.replies import ReplyPlan, ReplyStreamer, recover_interrupted_replies
@@ -58,7 +59,15 @@ def wire(app: Flask, bus: EventBus) -> None:
         socketio.emit(event, payload, to=room)
 
     sections = PromptSections(inference.count_tokens)
-    app.extensions["kindred.replies"] = ReplyStreamer(db, inference, emit, settings, bus, sections)
+    # Which conversations have a reply being written: this process's alone, or (REDIS_URL)
+    # every process's, each renewing its claims and marking a dead process's replies interrupted.
+    claims = live_claims.build(settings["REDIS_URL"], settings["REPLY_LEASE_SECONDS"],
+                               settings["REDIS_PREFIX"])
+    replies = app.extensions["kindred.replies"] = ReplyStreamer(db, inference, emit, settings,
+                                                                bus, sections, claims)
+    if claims.shared and not app.testing:  # tests drive ReplyStreamer.watch themselves
+        stop_watch = app.extensions["kindred.replies_watch_stop"] = threading.Event()
+        socketio.start_background_task(replies.watch, stop_watch)
     app.extensions["kindred.greetings"] = (
         lambda session, user_id, character: unlocks.unlocked_greetings(session, user_id,
                                                                        character, settings))
@@ -89,7 +98,7 @@ def wire(app: Flask, bus: EventBus) -> None:
     notifier = app.extensions["kindred.notifier"] = community_notifications.Notifier(
         db, live_notifier(socketio))
     community_notifications.subscribe(bus, notifier)
-    if not app.testing:
+    if not app.testing and not claims.shared:  # shared: the watch marks only dead ones
         recover_interrupted_replies(db)
     _wire_community_members(app, bus)
     # Editors' picks on the feed's first page (community/feed_api.py asks for them by this name).

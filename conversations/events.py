@@ -20,7 +20,7 @@ from core.web.sockets import login_room, socket_left, user_room
 from core.web.request_body import message_text
 from characters.models import Character
 from conversations import service
-from conversations.replies import room_for
+from conversations.replies import reply_so_far, room_for
 from core.errors import KindredError
 from core.extensions import socketio
 from core.users import User
@@ -94,10 +94,16 @@ def chat_event(handler):
 @socketio.on("chat:join")
 @chat_event
 def on_join(payload):
-    conversation = _owned(payload)
+    """Join the room; a reply being written (on any process) is announced with its text so far,
+    and one whose process died is marked interrupted first (its chat:done goes to the room)."""
+    conversation, replies = _owned(payload), _replies()
     join_room(room_for(conversation))
-    emit("chat:joined", {"conversation_id": conversation,
-                         "streaming": _replies().is_busy(conversation)})
+    replies.recover(conversation, db_session())
+    streaming = replies.is_busy(conversation)
+    answer = {"conversation_id": conversation, "streaming": streaming}
+    if streaming and (message := reply_so_far(db_session(), conversation)) is not None:
+        answer["message"] = message
+    emit("chat:joined", answer)
 
 
 @dataclass
@@ -170,6 +176,7 @@ def _reply(payload: dict, turn) -> None:
     if replies.guard is not None:
         replies.guard.check_standing(user)
     character = session.get(Character, conversation.character_id)
+    replies.recover(conversation.id, session)  # a reply left by a process that died: interrupted
     live = replies.reserve(conversation.id, sid=request.sid, user_id=current_user.id)
     try:
         done = turn(session, conversation, user, character)

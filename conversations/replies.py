@@ -13,6 +13,12 @@ the finished reply is checked once more: a blocked one is stored as a neutral in
 line, with what the model wrote kept in `original_content` for moderators, and `chat:done`
 carries the replacement (`moderated: true`).
 
+Which conversation has a reply being written is the streamer's own dict on one process; with
+many processes (REDIS_URL) each reply also holds a claim in Redis (conversations/live.py), so
+a second reply is refused on every process, `chat:stop` reaches the process writing it, and
+`watch` (one background task per process) renews this process's claims and marks interrupted,
+telling their rooms, the replies of a process that died.
+
 With a plan (`plan_for`, set by the app from the user's membership), a reply gets its place in
 the inference queue (plus members' go first, inference/scheduling.py) and its context budget."""
 import logging
@@ -26,6 +32,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from characters.models import Character
+from conversations import live as live_claims
 from conversations import service
 from conversations.guard import REPLY_CHECK_CHARS, visible_history
 from conversations.models import Conversation, Message
@@ -78,14 +85,16 @@ class LiveReply:
     blocked: object | None = None  # the guard's Verdict that blocked it mid-stream
     checking: threading.Thread | None = None  # the mid-stream check running, if any
     priority: int = PRIORITY_NORMAL
+    token: str = ""  # its claim in the shared registry (conversations/live.py), if any
 
 
 class ReplyStreamer:
     """Owns every live generation; the Socket.IO handlers and REST routes only call into it."""
 
     def __init__(self, db: Engine, inference, emit: Emit, settings: dict, bus: EventBus,
-                 sections: Optional[PromptSections] = None):
+                 sections: Optional[PromptSections] = None, claims=None):
         self.db, self.inference, self.emit, self.settings = db, inference, emit, settings
+        self.claims = claims or live_claims.LocalClaims()  # shared with other processes or not
         self.bus = bus
         self.sections = sections or PromptSections(inference.count_tokens)
         self.guard = None  # conversations.guard.ChatGuard, set by the app (app/wiring.py)
@@ -106,25 +115,23 @@ class ReplyStreamer:
                 raise Conflict("shutting_down", "The server is restarting; this message was not "
                                                 "stored. Send it again in a moment.")
             if conversation_id in self._live:
-                raise Conflict("busy", "A reply is still being written in this conversation; "
-                                       "wait for it or stop it first.")
+                raise live_claims.busy()
             if user_id is not None and sum(1 for live in self._live.values()
                                            if live.user_id == user_id) >= cap:
-                raise Conflict("too_many_replies",
-                               f"You already have {cap} replies being written at once (the "
-                               f"most allowed); wait for one to finish or stop one, then send "
-                               f"again. This message was not stored.")
+                raise live_claims.too_many(cap)
+            token = self.claims.claim(conversation_id, user_id, cap)  # other processes' too
             live = self._live[conversation_id] = LiveReply(conversation_id, user_id=user_id,
-                                                           sid=sid)
+                                                           sid=sid, token=token)
             return live
 
     def release(self, live: LiveReply) -> None:
         with self._lock:
             if self._live.get(live.conversation_id) is live:
                 del self._live[live.conversation_id]
+                self.claims.release(live.conversation_id, live.user_id, live.token)
 
     def is_busy(self, conversation_id: int) -> bool:
-        return conversation_id in self._live
+        return conversation_id in self._live or self.claims.is_busy(conversation_id)
 
     def prompt_extras(self, session: Session, conversation: Conversation, character: Character,
                       history: list, user_name: str,
@@ -185,11 +192,80 @@ class ReplyStreamer:
 
     def stop(self, conversation_id: int, reason: str = "user") -> bool:
         live = self._live.get(conversation_id)
-        if live is None or live.job is None:
+        if live is None:  # perhaps written by another process: asked of it through Redis
+            return self.claims.request_stop(conversation_id, reason)
+        if live.job is None:
             return False
         live.stop_reason = reason
         self.inference.cancel(live.job)
         return True
+
+    def watch(self, stop: threading.Event) -> None:
+        """With a shared registry, one per process until `stop` is set: stop the replies here
+        that another process was asked to stop, renew this process's claims every third of
+        REPLY_LEASE_SECONDS, and mark interrupted the replies whose writer died (its lease ran
+        out). A failed round (Redis away for a moment) is logged and tried again."""
+        every = max(float(self.settings.get("REPLY_LEASE_SECONDS", 15)) / 3, 0.2)
+        due = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() >= due:
+                    due = time.monotonic() + every
+                    self.claims.renew(self._held())
+                    for conversation_id in self.claims.expired():
+                        self.recover(conversation_id)
+                for conversation_id, reason in self.claims.stops(timeout=min(every, 0.5)):
+                    self._stop_here(conversation_id, reason)
+            except Exception:
+                log.exception("watching the live replies failed; trying again")
+                stop.wait(every)
+        self.claims.close()
+
+    def recover(self, conversation_id: int, session: Optional[Session] = None) -> int:
+        """The conversation's replies still `streaming` that no process writes any more (their
+        process died) become `interrupted`, their checkpointed text kept, and its room gets a
+        chat:done for each (`finish_reason: "interrupted"`); how many. Only with a shared
+        registry: on one process none can be left while it runs (the start marks them). Uses
+        `session` (the handler's, committed here) or a session of its own."""
+        if not self.claims.shared:
+            return 0
+        if session is None:
+            with session_scope(self.db) as own:
+                return self.recover(conversation_id, own)
+        stale = list(session.exec(select(Message).where(
+            Message.conversation_id == conversation_id, Message.status == "streaming")))
+        # Checked after the read: a claim is taken before its placeholder is stored and given
+        # back after its reply is, so a placeholder read while no claim is held is orphaned.
+        if not stale or self.is_busy(conversation_id):
+            session.commit()
+            return 0
+        mine = [m.id for m in stale if session.execute(
+            sa.update(Message).where(Message.id == m.id, Message.status == "streaming")
+            .values(status="interrupted")).rowcount == 1]  # another process may have won
+        session.commit()
+        for message_id in mine:
+            message = session.get(Message, message_id)
+            log.warning("reply %s of conversation %s was interrupted: its process stopped "
+                        "renewing its claim", message_id, conversation_id)
+            self.emit("chat:done", {"conversation_id": conversation_id, "message":
+                                    service.message_payload(message,
+                                                            service.siblings_of(session, message)),
+                                    "moderated": False, "stopped": False, "stop_reason": None,
+                                    "finish_reason": "interrupted", "tokens": None},
+                      room_for(conversation_id))
+        return len(mine)
+
+    def _held(self) -> list[tuple[int, Optional[int], str]]:
+        with self._lock:
+            return [(live.conversation_id, live.user_id, live.token)
+                    for live in self._live.values()]
+
+    def _stop_here(self, conversation_id: int, reason: str) -> None:
+        """A stop asked through another process, for a reply this one may be writing."""
+        live = self._live.get(conversation_id)
+        if live is not None and live.job is not None:
+            live.stop_reason = reason
+            self.inference.cancel(live.job)
 
     def stop_all_for_sid(self, sid: str) -> None:
         for live in list(self._live.values()):
@@ -311,6 +387,16 @@ class ReplyStreamer:
 
     def _params(self, stop: list[str]) -> GenerationParams:
         return generation_params(self.settings, stop)
+
+
+def reply_so_far(session: Session, conversation_id: int) -> Optional[dict]:
+    """The conversation's reply being written, as stored at its last checkpoint
+    (REPLY_CHECKPOINT_SECONDS), or None."""
+    message = session.exec(select(Message).where(
+        Message.conversation_id == conversation_id, Message.status == "streaming")
+        .order_by(Message.id.desc())).first()
+    return service.message_payload(message, service.siblings_of(session, message)) \
+        if message is not None else None
 
 
 def recover_interrupted_replies(db: Engine) -> int:

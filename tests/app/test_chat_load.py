@@ -12,7 +12,6 @@ import secrets
 import statistics
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,7 @@ from core.db import make_engine
 from gacha.banners import seed_gacha
 from relationships.seed import seed_stories
 from safety.rules import seed_default_rules
-from tests.conftest import POSTGRES_ADMIN_URL
-from tests.support import require
-from tests.support.db_templates import migrate_and_seed
+from tests.support.db_templates import migrate_and_seed, postgres_database
 from tests.support.live_clients import Account, SocketClient
 from tests.support.live_server import live_server
 
@@ -49,7 +46,7 @@ def server(request, tmp_path_factory, tiny_model_dir):
             yield running
             running.assert_no_tracebacks()
         return
-    with postgres_database() as url:
+    with postgres_database("kindred_load") as url:
         # what `python -m app.setup seed` adds, as on SQLite: the cast, its story, the gacha
         # banner and the moderation rules
         migrate_and_seed(url, folder / "seeded-avatars", seed_stories, seed_gacha,
@@ -220,25 +217,3 @@ def percentile(values: list[float], p: int) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if p < 100 else values[-1]
-
-
-class postgres_database:
-    """A PostgreSQL database of its own for one server, dropped afterwards."""
-
-    def __enter__(self) -> str:
-        self.admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            with self.admin.connect():
-                pass
-        except sa.exc.OperationalError as exc:
-            self.admin.dispose()
-            require(False, f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-        self.name = f"kindred_load_{uuid.uuid4().hex[:12]}"
-        with self.admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
-        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("+psycopg", "") + f"/{self.name}"
-
-    def __exit__(self, *exc):
-        with self.admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()

@@ -187,3 +187,32 @@ def _with_database(url: str, name: str) -> str:
 
 def _sidecar(path: Path, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
+
+
+class postgres_database:
+    """A PostgreSQL database of its own (named `<prefix>_<random>`), for live servers that
+    connect to it by URL; dropped afterwards. Skips (fails under KINDRED_REQUIRE_ALL=1) when
+    PostgreSQL is not reachable."""
+
+    def __init__(self, prefix: str = "kindred_live"):
+        self.prefix = prefix
+
+    def __enter__(self) -> str:
+        from tests.conftest import POSTGRES_ADMIN_URL
+        from tests.support import require
+        self.admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            with self.admin.connect():
+                pass
+        except sa.exc.OperationalError as exc:
+            self.admin.dispose()
+            require(False, f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+        self.name = f"{self.prefix}_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("+psycopg", "") + f"/{self.name}"
+
+    def __exit__(self, *exc):
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()

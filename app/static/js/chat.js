@@ -19,7 +19,10 @@ socket.io.engine?.on("handshake", (data) => { if (data.maxPayload) maxPayload = 
 
 socket.on("connect", () => socket.emit("chat:join", { conversation_id: conversationId }));
 socket.on("chat:joined", (data) => {
-  if (data.streaming) setStreaming(true);  // a reply started elsewhere (another tab) is running
+  // A reply started elsewhere (another tab, another server process) is running: show its text
+  // so far (its last checkpoint); the chat:token events that follow add to it.
+  if (data.message) upsertMessage(data.message);
+  if (data.streaming) setStreaming(true);
   document.querySelector(".chat").dataset.joined = "true";
 });
 socket.on("chat:message", ({ message }) => upsertMessage(message));
