@@ -50,6 +50,7 @@ class Config:
     # Where replies are generated (docs/deploy.md "Inference workers"): "local" (the model in
     # this process) or "redis" (worker processes, `flask --app app.cli worker`, through REDIS_URL).
     INFERENCE = os.environ.get("INFERENCE", "local")
+    INFERENCE_REDIS_URL = os.environ.get("INFERENCE_REDIS_URL")  # None: REDIS_URL
     INFERENCE_REDIS_PREFIX = os.environ.get("INFERENCE_REDIS_PREFIX", "kindred:inference")
     INFERENCE_CLAIM_SECONDS = _float("INFERENCE_CLAIM_SECONDS", 5)  # a silent worker's jobs move on
     INFERENCE_MAX_CLAIMS = _int("INFERENCE_MAX_CLAIMS", 2)  # takeovers before "worker_lost"

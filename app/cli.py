@@ -244,10 +244,11 @@ def worker_command(name):
     import os
     import signal
     import socket
-    if not Config.REDIS_URL:
-        raise click.ClickException("the inference worker needs REDIS_URL: the Redis the web "
-                                   "processes queue their jobs in (e.g. "
-                                   "REDIS_URL=redis://127.0.0.1:6379/0).")
+    url = Config.INFERENCE_REDIS_URL or Config.REDIS_URL
+    if not url:
+        raise click.ClickException("the inference worker needs REDIS_URL (or "
+                                   "INFERENCE_REDIS_URL): the Redis the web processes queue "
+                                   "their jobs in (e.g. REDIS_URL=redis://127.0.0.1:6379/0).")
     import redis
     from app import engine_from_settings
     from inference import ModelLoadError, load_model
@@ -269,7 +270,7 @@ def worker_command(name):
         raise click.ClickException(str(exc)) from None
     settings = {key: getattr(Config, key) for key in dir(Config) if key.isupper()}
     engine = engine_from_settings(loaded, settings)
-    worker = Worker(engine, redis.Redis.from_url(Config.REDIS_URL, decode_responses=True),
+    worker = Worker(engine, redis.Redis.from_url(url, decode_responses=True),
                     name or f"{socket.gethostname()}-{os.getpid()}",
                     prefix=Config.INFERENCE_REDIS_PREFIX, max_batch=Config.INFERENCE_MAX_BATCH,
                     burst=Config.INFERENCE_PRIORITY_BURST,

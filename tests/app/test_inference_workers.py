@@ -251,7 +251,8 @@ def inference():
 def inference_prefix(request, client_redis):
     """The module worker's prefix, or ("lost", "none") one of the test's own, no worker on it."""
     if not hasattr(request, "param"):
-        return request.getfixturevalue("prefix")
+        yield request.getfixturevalue("prefix")
+        return
     name = f"{_new_prefix(client_redis)}:{request.param}"
     yield name
     _forget(client_redis, name)
@@ -260,7 +261,8 @@ def inference_prefix(request, client_redis):
 @pytest.fixture
 def app_config(app_config, inference_prefix, tiny_model_dir, client_redis):
     return type("RedisInferenceConfig", (app_config,), {
-        "INFERENCE": "redis", "REDIS_URL": REDIS_URL, "MODEL_PATH": str(tiny_model_dir),
+        # the engine's Redis only: Flask-SocketIO's test client takes no message queue
+        "INFERENCE": "redis", "INFERENCE_REDIS_URL": REDIS_URL, "MODEL_PATH": str(tiny_model_dir),
         "INFERENCE_REDIS_PREFIX": inference_prefix,
         "INFERENCE_NO_WORKER_SECONDS": 1 if inference_prefix.endswith(":none") else 60})
 
@@ -316,7 +318,7 @@ def test_without_any_worker_the_reply_ends_with_no_worker(socket_client, auth, c
 
 
 def test_inference_redis_without_redis_url_stops_start_up(app_config):
-    config = type("NoRedis", (app_config,), {"REDIS_URL": None})
+    config = type("NoRedis", (app_config,), {"REDIS_URL": None, "INFERENCE_REDIS_URL": None})
     with pytest.raises(InferenceSettingsError, match="INFERENCE=redis needs REDIS_URL"):
         create_app(config)
     with pytest.raises(InferenceSettingsError, match="not a choice"):
