@@ -53,6 +53,17 @@ class Config:
     # Decode steps of the quantised engine in C++ (inference/native.py), built once per machine.
     NATIVE_DECODE = os.environ.get("NATIVE_DECODE", "1") == "1"
     NATIVE_BUILD_DIR = Path(os.environ.get("NATIVE_BUILD_DIR", INSTANCE_DIR / "native"))
+    # Where replies are generated (docs/deploy.md "Inference workers"): "local" (the model in
+    # this process) or "redis" (worker processes, `flask --app app.cli worker`, through REDIS_URL).
+    INFERENCE = os.environ.get("INFERENCE", "local")
+    INFERENCE_REDIS_URL = os.environ.get("INFERENCE_REDIS_URL")  # None: REDIS_URL
+    INFERENCE_REDIS_PREFIX = os.environ.get("INFERENCE_REDIS_PREFIX", "kindred:inference")
+    INFERENCE_CLAIM_SECONDS = _float("INFERENCE_CLAIM_SECONDS", 5)  # a silent worker's jobs move on
+    INFERENCE_MAX_CLAIMS = _int("INFERENCE_MAX_CLAIMS", 2)  # takeovers before "worker_lost"
+    INFERENCE_NO_WORKER_SECONDS = _float("INFERENCE_NO_WORKER_SECONDS", 15)
+    INFERENCE_WORKER_GRACE_SECONDS = _float("INFERENCE_WORKER_GRACE_SECONDS", 20)
+    INFERENCE_JOB_TTL_SECONDS = _int("INFERENCE_JOB_TTL_SECONDS", 600)
+    INFERENCE_STREAM_MAXLEN = _int("INFERENCE_STREAM_MAXLEN", 10000)
 
     MAX_MESSAGE_CHARS = _int("MAX_MESSAGE_CHARS", 4000)
     MAX_CARD_UPLOAD_BYTES = _int("MAX_CARD_UPLOAD_BYTES", 20 * 1024 * 1024)

@@ -3,7 +3,8 @@
 `flask --app app.cli analytics simulate --users N --days D --seed S`,
 `flask --app app.cli billing codes --tier plus --days 30 -n 10`,
 `flask --app app.cli rewards run --month 2026-11`,
-`flask --app app.cli events judge EVENT_ID`."""
+`flask --app app.cli events judge EVENT_ID`;
+and one that loads it: `flask --app app.cli worker --name NAME` (an inference worker)."""
 import sys
 from contextlib import contextmanager
 
@@ -231,3 +232,58 @@ def events_judge_command(event_id):
                        f"{winner['prize_gems']} gems")
         if not shown["contest"]["winners"]:
             click.echo("No entry placed: none brought a person back on two days.")
+
+
+@app.cli.command("worker")
+@click.option("--name", default=None, help="this worker's name in Redis (default: host-pid)")
+def worker_command(name):
+    """An inference worker for INFERENCE=redis: load the model once, then generate the jobs
+    queued in REDIS_URL until SIGTERM (or Ctrl-C), which finishes or hands back the running
+    ones within INFERENCE_WORKER_GRACE_SECONDS (docs/deploy.md "Inference workers")."""
+    import logging
+    import os
+    import signal
+    import socket
+    url = Config.INFERENCE_REDIS_URL or Config.REDIS_URL
+    if not url:
+        raise click.ClickException("the inference worker needs REDIS_URL (or "
+                                   "INFERENCE_REDIS_URL): the Redis the web processes queue "
+                                   "their jobs in (e.g. REDIS_URL=redis://127.0.0.1:6379/0).")
+    import redis
+    from app import engine_from_settings
+    from inference import ModelLoadError, load_model
+    from inference.worker import Worker
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    workers = []  # the worker once made; a signal before that stops it as soon as it is
+    signalled = []
+
+    def on_signal(*_):
+        signalled.append(True)
+        for worker in workers:
+            worker.stop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    try:
+        loaded = load_model(Config.MODEL_PATH, Config.MODEL_CACHE_DIR)
+    except ModelLoadError as exc:
+        raise click.ClickException(str(exc)) from None
+    settings = {key: getattr(Config, key) for key in dir(Config) if key.isupper()}
+    engine = engine_from_settings(loaded, settings)
+    worker = Worker(engine, redis.Redis.from_url(url, decode_responses=True),
+                    name or f"{socket.gethostname()}-{os.getpid()}",
+                    prefix=Config.INFERENCE_REDIS_PREFIX, max_batch=Config.INFERENCE_MAX_BATCH,
+                    burst=Config.INFERENCE_PRIORITY_BURST,
+                    claim_seconds=Config.INFERENCE_CLAIM_SECONDS,
+                    max_claims=Config.INFERENCE_MAX_CLAIMS,
+                    grace_seconds=Config.INFERENCE_WORKER_GRACE_SECONDS,
+                    job_ttl=Config.INFERENCE_JOB_TTL_SECONDS)
+    workers.append(worker)
+    if signalled:
+        worker.stop()
+    click.echo(f"inference worker {worker.consumer} ready", err=True)
+    try:
+        code = worker.run()
+    finally:
+        engine.close()
+    sys.exit(code)

@@ -43,13 +43,24 @@ from core.db import session_scope
 from core.errors import Conflict
 from core.event_types import PromptBuilt, ReplyFinished
 from core.events import EventBus
-from inference.engine import FINISH_CANCELLED, FINISH_ERROR, GenerationParams, Job
+from inference.engine import (FINISH_CANCELLED, FINISH_ERROR, FINISH_NO_WORKER, FINISH_WORKER_LOST,
+                              GenerationParams, Job)
 from inference.scheduling import PRIORITY_NORMAL
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict, str], None]  # (event, payload, room)
-STATUS_OF_FINISH = {FINISH_CANCELLED: "stopped", FINISH_ERROR: "error"}
+STATUS_OF_FINISH = {FINISH_CANCELLED: "stopped", FINISH_ERROR: "error",
+                    FINISH_WORKER_LOST: "interrupted", FINISH_NO_WORKER: "interrupted"}
+# A reply that ends so gets a chat:error to its room; without any text its placeholder is dropped.
+ERROR_OF_FINISH = {
+    FINISH_ERROR: ("generation_failed", "The model failed while writing the reply; your message "
+                                        "is saved, so you can try Regenerate."),
+    FINISH_WORKER_LOST: ("worker_lost", "The inference worker writing this reply stopped; what "
+                                        "it wrote is kept, and Regenerate writes it again."),
+    FINISH_NO_WORKER: ("no_worker", "No inference worker is running to write the reply; your "
+                                    "message is saved, so you can try Regenerate later."),
+}
 CHECK_WINDOW = 1000  # a mid-stream check reads the reply's last characters (the classifier's span)
 CHECK_JOIN_SECONDS = 10.0  # a finished reply waits this long for its running check
 
@@ -329,11 +340,11 @@ class ReplyStreamer:
         status = STATUS_OF_FINISH.get(job.finish_reason, "complete")
         verdict, moderated = None, False
         try:
-            if not (job.finish_reason == FINISH_ERROR and not text):
+            if not (job.finish_reason in ERROR_OF_FINISH and not text):
                 verdict = final_verdict(self.guard, live, text)
             with session_scope(self.db) as session:
                 message = session.get(Message, live.message_id)
-                if job.finish_reason == FINISH_ERROR and not text:
+                if job.finish_reason in ERROR_OF_FINISH and not text:
                     _drop_placeholder(session, live.conversation_id, message)
                     payload = None
                 else:
@@ -355,11 +366,9 @@ class ReplyStreamer:
                     payload = service.message_payload(message, service.siblings_of(session, message))
         finally:
             self.release(live)
-        if job.finish_reason == FINISH_ERROR:
-            self.emit("chat:error", {"code": "generation_failed", "conversation_id":
-                                     live.conversation_id, "message":
-                                     "The model failed while writing the reply; your message is "
-                                     "saved, so you can try Regenerate."}, room)
+        if (error := ERROR_OF_FINISH.get(job.finish_reason)) is not None:
+            self.emit("chat:error", {"code": error[0], "conversation_id": live.conversation_id,
+                                     "message": error[1]}, room)
         if payload is None:
             return
         self.emit("chat:done", {"conversation_id": live.conversation_id, "message": payload,

@@ -27,6 +27,9 @@ from inference.streaming import StopStringStreamer
 log = logging.getLogger(__name__)
 
 FINISH_STOP, FINISH_LENGTH, FINISH_CANCELLED, FINISH_ERROR = "stop", "length", "cancelled", "error"
+# Only a remote engine (inference/redis_engine.py) ends a job so: its worker died and the job could
+# not be continued, or no worker was alive to take it. The text so far, if any, was streamed.
+FINISH_WORKER_LOST, FINISH_NO_WORKER = "worker_lost", "no_worker"
 PREFILL_CHUNK = 512  # prompt tokens per worker turn, so running replies keep flowing meanwhile
 
 
@@ -133,6 +136,11 @@ class LocalEngine:
         normal job (inference/scheduling.py)."""
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         job = Job(ids, params, cache_key)
+        self._put(priority, job)
+        return job
+
+    def enqueue(self, job: Job, priority: int = PRIORITY_NORMAL) -> Job:
+        """Queue a Job the caller built (its prompt already tokenized), like submit."""
         self._put(priority, job)
         return job
 

@@ -50,7 +50,7 @@ from core.db import session_scope
 from core.errors import KindredError
 from core.users import User, check_standing, is_adult
 from core.web.sockets import user_room
-from inference.engine import FINISH_CANCELLED, FINISH_ERROR
+from inference.engine import FINISH_CANCELLED, FINISH_ERROR, FINISH_NO_WORKER, FINISH_WORKER_LOST
 from rooms import service, strategies
 from rooms.locks import RoomCoordination
 from rooms.models import Room, RoomMessage
@@ -66,7 +66,9 @@ TARGET_TYPE = "room_message"  # what moderation's queue points to
 RECENT_FOR_STRATEGY = 30  # messages the strategies look back on
 RECENT_FOR_REPEATS = 5
 ARRIVAL_WAIT_SECONDS = 30.0  # a window's end waits this long at most for messages in moderation
-STATUS_OF_FINISH = {FINISH_CANCELLED: "stopped", FINISH_ERROR: "error"}
+# A turn whose inference worker was lost ends as one cut by a restart does (INFERENCE=redis).
+STATUS_OF_FINISH = {FINISH_CANCELLED: "stopped", FINISH_ERROR: "error",
+                    FINISH_WORKER_LOST: "stopped", FINISH_NO_WORKER: "stopped"}
 
 
 def channel(room_id: int) -> str:
