@@ -129,3 +129,32 @@ def test_an_architecture_transformers_cannot_read_is_one_clear_error(folders, tm
     message = str(error.value)
     assert "kindred-imaginary" in message and str(folder / "config.json") in message
     assert "transformers" in message and "MODEL_PATH" in message
+
+
+def test_a_qwen2_gguf_loads_and_runs_on_the_fast_engine_as_its_hf_folder_does(folders, tmp_path):
+    from tests.support import tiny_gguf
+    gguf_file = tiny_gguf.write(folders["qwen2"], tmp_path / "tiny-qwen2.gguf")
+    loaded = load_model(str(gguf_file), cache_dir=tmp_path / "cache")
+    folder = load_model(str(folders["qwen2"]))
+    ids = folder.tokenizer(TEXT, add_special_tokens=False)["input_ids"]
+    assert loaded.tokenizer(TEXT, add_special_tokens=False)["input_ids"] == ids
+    runners = [Llama(loaded.model, "none"), Llama(folder.model, "none")]
+    logits = []
+    for runner in runners:
+        cache = runner.new_cache(len(ids))
+        logits.append(runner.logits(runner.forward(ids, [(cache, len(ids))], all_rows=True)))
+    assert torch.allclose(logits[0], logits[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("damage", ["quantisation", "truncated"])
+def test_a_gguf_the_loader_cannot_read_is_one_clear_error(folders, tmp_path, damage):
+    from tests.support import tiny_gguf
+    gguf_file = tiny_gguf.write(folders["qwen2"], tmp_path / "tiny-qwen2.gguf",
+                                "Q8_1" if damage == "quantisation" else "F32")
+    if damage == "truncated":
+        gguf_file.write_bytes(gguf_file.read_bytes()[:gguf_file.stat().st_size * 2 // 3])
+    with pytest.raises(ModelLoadError) as error:
+        load_model(str(gguf_file), cache_dir=tmp_path / "cache")
+    message = str(error.value)
+    assert str(gguf_file) in message and "MODEL_PATH" in message
+    assert ("Q8_1" in message) if damage == "quantisation" else ("Could not load" in message)
