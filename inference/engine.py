@@ -15,8 +15,9 @@ from typing import Iterator, Protocol
 
 import torch
 
+from inference.hf_runner import TransformersRunner
 from inference.kvcache import CacheStore, KVCache
-from inference.llama import Llama
+from inference.llama import Llama, UnsupportedModel
 from inference.loader import LoadedModel
 from inference.native import load_or_none
 from inference.quant import DENSE_ROWS
@@ -115,7 +116,7 @@ class LocalEngine:
         self.native = native and native_build_dir is not None
         self.native_build_dir = native_build_dir
         self.eos_ids = _eos_token_ids(loaded)
-        self.runner: Llama | None = None
+        self.runner: Llama | TransformersRunner | None = None
         self.caches: CacheStore | None = None
         self._queue = JobQueue(priority_burst)  # by priority, then first come first served
         self._ready: queue.Queue = queue.Queue()
@@ -193,9 +194,7 @@ class LocalEngine:
         # (and decode runs ~1.7x slower) once a second thread owns a team of OpenMP threads.
         torch.set_num_threads(self.threads)
         try:
-            decode_step = (load_or_none(self.native_build_dir)
-                           if self.native and self.quant != "none" else None)
-            self.runner = Llama(self.model, self.quant, decode_step)
+            self.runner = self._runner()
             self.caches = CacheStore(self.runner.new_cache, self.kv_cache_bytes)
         except Exception as exc:
             return self._ready.put(exc)
@@ -209,6 +208,24 @@ class LocalEngine:
         while not self._queue.empty():
             if (job := self._take(block=False)) is not None:
                 job._finish(FINISH_CANCELLED)
+
+    def _runner(self) -> "Llama | TransformersRunner":
+        """The fast engine for the architectures it knows (inference/llama.py), else the model's
+        own transformers forward (inference/hf_runner.py); the log says which runs."""
+        model_type = getattr(self.model.config, "model_type", "?")
+        try:
+            Llama.check(self.model)
+            decode_step = (load_or_none(self.native_build_dir)
+                           if self.native and self.quant != "none" else None)
+            runner = Llama(self.model, self.quant, decode_step)
+        except UnsupportedModel as exc:  # raised before the model's weights are touched
+            log.warning("%s Running %r through transformers' own forward: correct, but slower, "
+                        "and unquantised (INFERENCE_QUANT=%s does not apply).",
+                        exc, model_type, self.quant)
+            return TransformersRunner(self.model)
+        log.info("Running %r on the fast engine (quant %s, decode step in %s)", model_type,
+                 self.quant, "C++" if runner.native is not None else "Python")
+        return runner
 
     def _admit(self, running: list["_Sequence"]) -> bool:
         """Start queued jobs while there is room, waiting if nothing runs; False once closed."""
