@@ -4,6 +4,7 @@ The server under test is llama-cpp-python's own, `python -m llama_cpp.server`, f
 (`make setup`'s instance/.llamacpp-ready), on the packaged SmolLM2 GGUF, started once for the
 module; the tokenizer prompting it is the same model's (MODEL_PATH ""). Without bench/.venv
 those tests skip (fail in CI). The bad-configuration tests need no server."""
+import os
 import subprocess
 import time
 
@@ -39,7 +40,8 @@ def llama_server(tmp_path_factory):
             [str(BENCH_PYTHON), "-m", "llama_cpp.server", "--model", str(packaged_gguf_path()),
              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
              "--n_threads", "1", "--interrupt_requests", "False"],
-            stdout=log_file, stderr=subprocess.STDOUT)
+            stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # its "Disconnected" line, at once
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -73,7 +75,6 @@ def test_chunks_stream_in_as_the_server_writes_them(remote):
     assert first and job.finish_reason is None  # arrived while the reply was still written
     rest = list(chunks)
     assert len(rest) >= 3 and job.finish_reason in (FINISH_STOP, FINISH_LENGTH)
-    assert job.tokens_generated == 24 or job.finish_reason == FINISH_STOP
 
 
 def test_a_stop_string_ends_the_reply_without_the_stop_text(remote):
@@ -85,7 +86,7 @@ def test_a_stop_string_ends_the_reply_without_the_stop_text(remote):
     job = remote.submit(prompt, GenerationParams(max_new_tokens=40, stop=[stop], **GREEDY))
     text = "".join(job)
     assert job.finish_reason == FINISH_STOP
-    assert stop not in text and full.startswith(text) and len(text) < full.index(stop) + 1
+    assert stop not in text and text.strip() == full[:full.index(stop)].strip()
 
 
 def test_cancelling_mid_stream_ends_the_servers_request(remote, llama_server):
