@@ -30,7 +30,7 @@ bench: setup
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js app/static/vendor/chart.umd.min.js \
        instance/.model-ready \
-       instance/.native-ready instance/.help-index-ready
+       instance/.native-ready instance/.help-index-ready instance/.llamacpp-ready
 	$(PY) -m app.setup migrate seed
 
 # Pinned Python packages; torch==2.13.0 resolves to the CPU wheel on this machine's disk.
@@ -67,5 +67,13 @@ instance/.help-index-ready: $(VENV)/.installed $(wildcard docs/*.md)
 	$(PY) -m app.setup help-index
 	touch $@
 
+# llama-cpp-python[server] into bench/.venv, never the app's venv: the inference benchmark's
+# reference and the llama_cpp.server that tests INFERENCE=openai (bench/llamacpp_env.py). The
+# first install compiles llama.cpp (minutes on 2 cores); pip's wheel cache makes it seconds after.
+instance/.llamacpp-ready: bench/llamacpp_env.py
+	$(PYTHON) -m bench.llamacpp_env
+	mkdir -p instance
+	touch $@
+
 clean:
-	rm -rf $(VENV) node_modules app/static/vendor instance
+	rm -rf $(VENV) node_modules app/static/vendor instance bench/.venv

@@ -54,7 +54,8 @@ class Config:
     NATIVE_DECODE = os.environ.get("NATIVE_DECODE", "1") == "1"
     NATIVE_BUILD_DIR = Path(os.environ.get("NATIVE_BUILD_DIR", INSTANCE_DIR / "native"))
     # Where replies are generated (docs/deploy.md "Inference workers"): "local" (the model in
-    # this process) or "redis" (worker processes, `flask --app app.cli worker`, through REDIS_URL).
+    # this process), "redis" (worker processes, `flask --app app.cli worker`, through REDIS_URL)
+    # or "openai" (an OpenAI-compatible server, below).
     INFERENCE = os.environ.get("INFERENCE", "local")
     INFERENCE_REDIS_URL = os.environ.get("INFERENCE_REDIS_URL")  # None: REDIS_URL
     INFERENCE_REDIS_PREFIX = os.environ.get("INFERENCE_REDIS_PREFIX", "kindred:inference")
@@ -64,6 +65,17 @@ class Config:
     INFERENCE_WORKER_GRACE_SECONDS = _float("INFERENCE_WORKER_GRACE_SECONDS", 20)
     INFERENCE_JOB_TTL_SECONDS = _int("INFERENCE_JOB_TTL_SECONDS", 600)
     INFERENCE_STREAM_MAXLEN = _int("INFERENCE_STREAM_MAXLEN", 10000)
+
+    # INFERENCE=openai (docs/deploy.md "Remote models"): replies come from an OpenAI-compatible
+    # server (vLLM, llama.cpp's server) at OPENAI_BASE_URL, e.g. http://gpu-box:8000/v1, instead
+    # of the in-process engine; prompts are built with MODEL_PATH's tokenizer and chat template
+    # (only those are loaded). OPENAI_MODEL "" = the first model the server lists; the server's
+    # context window; the longest wait for its next bytes before a reply fails.
+    OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
+    OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "")
+    OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
+    OPENAI_CONTEXT_TOKENS = _int("OPENAI_CONTEXT_TOKENS", 2048)
+    OPENAI_TIMEOUT_SECONDS = _float("OPENAI_TIMEOUT_SECONDS", 60)
 
     MAX_MESSAGE_CHARS = _int("MAX_MESSAGE_CHARS", 4000)
     MAX_CARD_UPLOAD_BYTES = _int("MAX_CARD_UPLOAD_BYTES", 20 * 1024 * 1024)
@@ -144,6 +156,12 @@ class Config:
     DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 20)
     MAX_LIVE_REPLIES_PER_USER = _int("MAX_LIVE_REPLIES_PER_USER", 3)  # replies streaming at once
     SOCKETIO_MAX_MESSAGE_BYTES = _int("SOCKETIO_MAX_MESSAGE_BYTES", 64 * 1024)
+    # Packets waiting to go to one socket whose client does not read them; one more disconnects
+    # that client (core/web/websocket_limit.py). A reading client's queue stays near empty.
+    SOCKETIO_MAX_QUEUED_PACKETS = _int("SOCKETIO_MAX_QUEUED_PACKETS", 1000)
+    # chat:send and chat:regenerate per user (chat:error rate_limited beyond; docs/socketio.md),
+    # counted where Flask-Limiter counts (REDIS_URL: shared by every process).
+    CHAT_SEND_RATE_LIMIT = os.environ.get("CHAT_SEND_RATE_LIMIT", "20 per minute")
     # Chat safety (conversations/guard.py): helplines shown with self-harm support, as JSON
     # {locale: [lines]} ("" = the built-in English, international list), and the session-length
     # nudge after WELLBEING_NUDGE_MINUTES (0: off), always for under-18s, for adults if asked.

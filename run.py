@@ -20,11 +20,11 @@ def main() -> int:
 
 def make_app():
     """Run in the server's worker process, once: the master never imports the app (nor torch)."""
-    from app import create_app
+    from app import InferenceSettingsError, create_app
     from inference import ModelLoadError
     try:
         app = create_app(ProductionConfig)
-    except ModelLoadError as exc:
+    except (ModelLoadError, InferenceSettingsError) as exc:
         raise StartRefused(str(exc)) from None
     # What start-up made (torch, transformers, the app: ~570,000 tracked objects) lives as long as
     # the process: frozen, the collector's full passes stop scanning it, each of which took

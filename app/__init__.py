@@ -33,7 +33,7 @@ from core.web import headers as web_headers
 from core.web import ids as web_ids
 from core.web import proxy as web_proxy
 from core.web.request_body import check_request
-from core.web.websocket_limit import bound_websocket_messages
+from core.web.websocket_limit import bound_socket_queues, bound_websocket_messages
 from core.web.db import close_db_session
 from curation.api import bp as curation_bp
 from discovery.api import bp as discovery_bp
@@ -78,6 +78,7 @@ def create_app(config_class=Config, inference=None) -> Flask:
                       channel=f"{app.config['REDIS_PREFIX']}:socketio",
                       max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
     bound_websocket_messages(socketio.server.eio, app.config["SOCKETIO_MAX_MESSAGE_BYTES"])
+    bound_socket_queues(socketio.server.eio, app.config["SOCKETIO_MAX_QUEUED_PACKETS"])
     web_proxy.install(app)
 
     app.extensions["kindred.inference"] = inference or _load_inference(app)
@@ -98,10 +99,13 @@ class InferenceSettingsError(RuntimeError):
 def _load_inference(app: Flask):
     if app.config["INFERENCE"] == "redis":
         return redis_engine_from_settings(app.config)
+    if app.config["INFERENCE"] == "openai":
+        return _openai_engine(app.config)
     if app.config["INFERENCE"] != "local":
         raise InferenceSettingsError(f"INFERENCE={app.config['INFERENCE']!r} is not a choice: "
-                                     "use 'local' (the model in this process) or 'redis' "
-                                     "(inference workers, docs/deploy.md).")
+                                     "use 'local' (the model in this process), 'redis' "
+                                     "(inference workers) or 'openai' (an OpenAI-compatible "
+                                     "server), docs/deploy.md.")
     from inference import load_model  # torch: loaded only when the app needs it
     loaded = load_model(app.config["MODEL_PATH"], app.config["MODEL_CACHE_DIR"])
     log.info("Model loaded from %s", loaded.source)
@@ -138,6 +142,25 @@ def redis_engine_from_settings(settings):
                        job_ttl=settings["INFERENCE_JOB_TTL_SECONDS"],
                        stream_maxlen=settings["INFERENCE_STREAM_MAXLEN"],
                        no_worker_seconds=settings["INFERENCE_NO_WORKER_SECONDS"])
+
+
+def _openai_engine(settings):
+    """INFERENCE=openai: a remote OpenAI-compatible server, prompted with MODEL_PATH's tokenizer
+    (docs/deploy.md "Remote models")."""
+    from inference import ModelLoadError
+    from inference.loader import load_tokenizer
+    from inference.openai_engine import OpenAIEngine
+    if not settings["OPENAI_BASE_URL"]:
+        raise ModelLoadError("INFERENCE=openai needs OPENAI_BASE_URL, the server's OpenAI API "
+                             "root, e.g. http://127.0.0.1:8000/v1 (docs/deploy.md, Remote models).")
+    log.info("Replies come from %s (INFERENCE=openai)", settings["OPENAI_BASE_URL"])
+    tokenizer = load_tokenizer(settings["MODEL_PATH"], settings["MODEL_CACHE_DIR"]).tokenizer
+    return OpenAIEngine(settings["OPENAI_BASE_URL"], tokenizer,
+                        model=settings["OPENAI_MODEL"], api_key=settings["OPENAI_API_KEY"],
+                        context_window=settings["OPENAI_CONTEXT_TOKENS"],
+                        timeout=settings["OPENAI_TIMEOUT_SECONDS"],
+                        max_streams=settings["INFERENCE_MAX_BATCH"],
+                        priority_burst=settings["INFERENCE_PRIORITY_BURST"])
 
 
 def _instance_secret(app: Flask) -> str:

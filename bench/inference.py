@@ -12,7 +12,6 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -32,11 +31,10 @@ from inference.quant import dense_dtype  # noqa: E402
 from characters.models import Character  # noqa: E402
 from characters.seed_data import SEED_CHARACTERS  # noqa: E402
 from app import engine_from_settings  # noqa: E402
+from bench.llamacpp_env import LLAMA_CPP, ensure_llama_cpp  # noqa: E402
 from config import Config  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-LLAMA_CPP = "llama-cpp-python==0.3.36"
-BENCH_VENV = HERE / ".venv"
 DECODE_TOKENS, REPLY_TOKENS, LONG_PROMPT_TOKENS = 128, 64, 2000
 QUESTIONS = ["Tell me about the strangest cargo you ever flew.", "What do you serve here?",
              "Why did you choose this life?", "What scares you, honestly?",
@@ -198,20 +196,6 @@ class Workload:
         character = Character(**{k: v for k, v in card.items() if k not in ("palette", "emblem")})
         history = [type("Turn", (), {"role": role, "content": text}) for role, text in turns]
         return build_prompt(character, history, "Sam", self.engine, 8192, REPLY_TOKENS).text
-
-
-def ensure_llama_cpp() -> Path:
-    python = BENCH_VENV / "bin" / "python"
-    if python.exists() and subprocess.run([str(python), "-c", "import llama_cpp"],
-                                          capture_output=True).returncode == 0:
-        return python
-    print(f"Installing {LLAMA_CPP} into {BENCH_VENV} (compiles llama.cpp: a few minutes)",
-          flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
-    env = {**os.environ, "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", "-DGGML_NATIVE=ON")}
-    subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
-                    LLAMA_CPP], check=True, env=env)
-    return python
 
 
 def _median(runs: int, engines, measure) -> dict[str, float]:

@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
 from core.web.db import db_session
+from core.web.event_limits import check_event_rate
 from core.web.sockets import login_room, socket_left, user_room
 from core.web.request_body import message_text
 from characters.models import Character
@@ -167,7 +168,10 @@ def _reply(payload: dict, turn) -> None:
     the Turn, and the reply is prepared in the same session, which commits the user message and
     the reply's placeholder together. A failure before that commit stores nothing. A blocked
     message is committed alone and answered with its chat:error instead of a reply. Then the
-    user's message is shown in the room and the reply streams."""
+    user's message is shown in the room and the reply streams. Over CHAT_SEND_RATE_LIMIT
+    (sends and regenerations together, per user) nothing is stored: chat:error rate_limited."""
+    check_event_rate(current_app.config["CHAT_SEND_RATE_LIMIT"], "chat-send",
+                     str(current_user.id))
     session = db_session()
     conversation = service.conversation_to_continue(session, current_user.id,
                                                     payload.get("conversation_id"))

@@ -2,6 +2,9 @@
 
 
 class StopStringStreamer:
+    """`push` takes token ids (decoded with `tokenizer`); `push_text` takes text already decoded,
+    as a remote server streams it (inference/openai_engine.py: no tokenizer needed then)."""
+
     def __init__(self, tokenizer, stop: list[str]):
         self.tokenizer = tokenizer
         self.stop = [s for s in stop if s]
@@ -19,6 +22,10 @@ class StopStringStreamer:
         self.tokens.append(token)
         if (new := self._new_text()) is None:  # half of a multi-byte character
             return "", False
+        return self.push_text(new)
+
+    def push_text(self, new: str) -> tuple[str, bool]:
+        """Add decoded text; return (text safe to show now, whether a stop string was reached)."""
         self.text += new
         if (cut := self._stop_position()) is not None:
             self.text = self.text[:cut]

@@ -24,6 +24,7 @@ from core.errors import KindredError
 from core.extensions import socketio
 from core.users import User
 from core.web.db import db_session
+from core.web.event_limits import check_event_rate
 from core.web.request_body import message_text
 from core.web.sockets import NAMESPACE, socket_left
 from rooms import service
@@ -86,6 +87,8 @@ def on_send(payload):
     ooc = payload.get("ooc", False)
     if not isinstance(ooc, bool):
         raise KindredError("bad_payload", "'ooc' is true or false.")
+    check_event_rate(current_app.config["CHAT_SEND_RATE_LIMIT"], "room-send",
+                     str(current_user.id))
     session = db_session()
     room = _member_room(session, payload)
     _turns().post(session, room, session.get(User, current_user.id), content, ooc)

@@ -139,7 +139,8 @@ def live_server(tmp_dir: Path, model_path: str, max_new_tokens: int,
 # gets a template of its own, so add one only once set-up is known to ignore it.
 SERVING_ONLY = frozenset({"DATABASE_URL", "LEVEL_THRESHOLDS", "EMBED_ON_PUBLISH",
                           "SOCKETIO_MAX_MESSAGE_BYTES", "CHAT_MODERATE_REPLIES", "SAFETY_JUDGE",
-                          "COMMUNITY_SCHEDULER"})
+                          "COMMUNITY_SCHEDULER", "SOCKETIO_MAX_QUEUED_PACKETS",
+                          "CHAT_SEND_RATE_LIMIT"})
 _SEEDED: dict[tuple, Path] = {}  # extra_env items set-up reads -> instance folder it made
 _NATIVE: dict[str, Path] = {}
 _SEEDED_LOCK = threading.Lock()
