@@ -14,8 +14,9 @@ run: setup
 	$(PY) run.py
 
 # Two workers, the server, browser and real-model tests on one of them (tests/conftest.py).
+# tests/cluster (a whole cluster, minutes to start on 2 cores) runs in `make cluster-test`.
 test: setup
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=40
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=40 --ignore=tests/cluster
 
 bench: setup
 	$(PY) -m bench.chat_latency
