@@ -8,14 +8,15 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench setup clean cluster cluster-stop cluster-test
 
 run: setup
 	$(PY) run.py
 
 # Two workers, the server, browser and real-model tests on one of them (tests/conftest.py).
+# tests/cluster (a whole cluster, minutes to start on 2 cores) runs in `make cluster-test`.
 test: setup
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=40
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=40 --ignore=tests/cluster
 
 bench: setup
 	$(PY) -m bench.chat_latency
@@ -27,6 +28,20 @@ bench: setup
 	$(PY) -m bench.moderation
 	$(PY) -m bench.helpdesk
 	$(PY) -m bench.analytics_retention
+	$(PY) -m bench.load
+
+# A whole local deployment (docs/deploy.md, "make cluster"): nginx on http://127.0.0.1:8000, 2 web
+# processes (and 2 inference workers with CLUSTER_INFERENCE=redis), the machine's PostgreSQL and
+# Redis; pid files and logs in instance/cluster/. Foreground: Ctrl-C or `make cluster-stop`.
+cluster: setup
+	$(PY) -m cluster up
+
+cluster-stop:
+	$(PY) -m cluster stop
+
+# The fault tests start a cluster of their own (own ports, Redis and database), not `make cluster`'s.
+cluster-test: setup
+	$(PY) -m pytest tests/cluster --durations=10
 
 setup: $(VENV)/.installed app/static/vendor/socket.io.min.js app/static/vendor/chart.umd.min.js \
        instance/.model-ready \
