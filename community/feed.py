@@ -34,10 +34,10 @@ from characters.models import Character, CharacterFollow, CreatorFollow
 from characters.service import can_view, viewer_is_adult, visible_character
 from community import cursor as cursors
 from community.models import Post, PostLike
-from community.posts import posts_json
+from community.posts import SHOWN_COLUMNS, posts_json
 from community.ranking import (HELD, PUBLISHED, FeedSettings, PostIndex, Ranked,
-                               new_creator_mask, rank_for_you, rank_trending, tag_lift,
-                               taste_of, trending_top)
+                               new_creator_mask, newest_eligible, rank_for_you, rank_trending,
+                               tag_lift, taste_of, trending_top)
 from core.db import utcnow
 from core.errors import KindredError
 from core.users import User
@@ -67,7 +67,7 @@ class Feed:
                  snapshots=None):
         self.discovery = discovery
         self.settings = settings
-        self.posts = PostIndexCache(refresh_seconds, stats_seconds, spawn)
+        self.posts = PostIndexCache(refresh_seconds, stats_seconds, spawn, settings)
         # In this process, or shared (cursor.RedisSnapshotStore) when there are several.
         self.snapshots = snapshots or cursors.SnapshotStore(snapshot_ttl)
         self.rng = np.random.default_rng(seed)
@@ -80,12 +80,14 @@ class Feed:
         _check_limit(limit)
         state = cursors.decode(cursor, tab) if cursor else None
         reader = _reader(session, viewer)
+        loaded: dict = {}  # the users and characters a ranked page's re-check read
         if tab in cursors.CHRONOLOGICAL:
             picked, next_cursor = self._chronological_page(session, reader, tab, state, limit)
         else:
             picked, next_cursor = self._ranked_page(session, reader, tab, state, limit,
-                                                    now or utcnow())
-        payloads = posts_json(session, [post for post, _ in picked], viewer.id)
+                                                    now or utcnow(), loaded)
+        payloads = posts_json(session, [post for post, _ in picked], viewer.id,
+                              loaded.get("users"), loaded.get("characters"))
         return {"posts": [{**payload, "reason": reason}
                           for payload, (_, reason) in zip(payloads, picked)],
                 "next_cursor": next_cursor}
@@ -126,7 +128,9 @@ class Feed:
     # -- for_you and trending: snapshots ----------------------------------------------------
 
     def _ranked_page(self, session: Session, reader: Reader, tab: str, state: Optional[dict],
-                     limit: int, now: datetime) -> tuple[list, Optional[str]]:
+                     limit: int, now: datetime, loaded: dict) -> tuple[list, Optional[str]]:
+        """The page's posts and reasons, and its next cursor; fills `loaded` with the rows of the
+        users and characters it read while re-checking (for posts_json)."""
         if state is None:
             snapshot = self._snapshot(session, reader, tab, frozenset(), now)
             key, offset = self.snapshots.put(snapshot), 0
@@ -134,6 +138,8 @@ class Feed:
             key, offset = state["s"], state["o"]
             snapshot = self.snapshots.get(key, reader.user_id, tab)
         picked: list = []
+        shown_users, shown_characters = loaded.setdefault("users", {}), \
+            loaded.setdefault("characters", {})
         while len(picked) < limit:
             if offset >= len(snapshot.ids):
                 if not snapshot.ids:
@@ -146,10 +152,15 @@ class Feed:
                 key, offset = self.snapshots.put(snapshot), 0
             chunk = snapshot.ids[offset: offset + 2 * (limit - len(picked))]
             reasons = dict(zip(chunk, snapshot.reasons[offset: offset + len(chunk)]))
-            # By primary key, the filters in Python: a lookup the planner cannot get wrong.
-            found = [p for p in session.exec(select(Post).where(Post.id.in_(chunk)))
-                     if _passes(p, reader)]
-            posts = {p.id: p for p in _readable(session, reader, found)}
+            # By primary key, the filters in Python: a lookup the planner cannot get wrong. Core
+            # rows (attribute access as on a Post): no ORM objects, so less cyclic garbage.
+            found = [p for p in session.connection().execute(
+                sa.select(Post.__table__).where(Post.__table__.c.id.in_(chunk)))
+                if _passes(p, reader)]
+            readable, users, characters = _readable_rows(session, reader, found)
+            shown_users.update(users)
+            shown_characters.update(characters)
+            posts = {p.id: p for p in readable}
             for post_id in chunk:
                 offset += 1
                 post = posts.get(post_id)
@@ -180,14 +191,15 @@ class Feed:
         (swipes, chats, interests), plus the posts they liked as half-likes of their characters."""
         catalog = self.discovery.catalogs.get(session)
         profile, _ = self.discovery.taste_profile(session, reader.user_id, catalog, now)
-        for character_id, liked_at in _liked_characters(session, reader.user_id):
+        liked_posts, liked_characters = _likes(session, reader.user_id)
+        for character_id, liked_at in liked_characters:
             pos = catalog.position.get(character_id)
             if pos is not None:
                 age = max((now - liked_at).total_seconds(), 0.0)
                 profile.likes.append((pos, age, self.settings.post_like_weight))
         evidence = self.discovery.recommender.evidence(catalog, profile, catalog.prior(),
                                                        now.timestamp())
-        return catalog, profile, evidence, _liked_posts(session, reader.user_id)
+        return catalog, profile, evidence, liked_posts
 
     def _for_you(self, index: PostIndex, eligible: np.ndarray, reader: Reader, taste: tuple,
                  now: datetime, size: int) -> tuple[Ranked, list[str]]:
@@ -211,7 +223,7 @@ class Feed:
             lifts[known], taste_rows[known] = lift[inverse], inverse
         for i in np.flatnonzero(~known):
             lifts[i] = tag_lift(evidence, index.tags[candidates[i]])
-        explorable = new_creator_mask(index, catalog, character_pos, ts, s)[candidates]
+        explorable = new_creator_mask(index, catalog, character_pos, ts, s, candidates)
         ranked = rank_for_you(index, candidates, lifts, taste_rows, explorable, ts, s, self.rng,
                               size)
         reasons, said = [], {}
@@ -260,8 +272,10 @@ class PostIndexCache:
     """The post index of this process: new posts appended at most every `refresh_seconds`, counts
     and statuses reloaded every `stats_seconds` (both 0 in tests: every call)."""
 
-    def __init__(self, refresh_seconds: float, stats_seconds: float, spawn=None):
+    def __init__(self, refresh_seconds: float, stats_seconds: float, spawn=None,
+                 settings: FeedSettings = FeedSettings()):
         self.refresh_seconds, self.stats_seconds = refresh_seconds, stats_seconds
+        self.settings = settings
         self.spawn = spawn  # runs the counts reload off the request (None: inline)
         self.index = PostIndex()
         self._checked_at = self._stats_at = -math.inf
@@ -308,6 +322,9 @@ class PostIndexCache:
              r.character_id or r.author_character_id or -1, r.content_rating == "mature",
              RANKABLE[r.status], r.like_count, r.comment_count, tuple(r.tags or ()))
             for r in rows])
+        if self.index.trend_of is None and len(self.index):  # the first load: sort it now
+            self.index.set_trending_order(self.index.trending_order(self.settings),
+                                          self.settings)
 
     def _reload_in_background(self, engine) -> None:
         try:
@@ -317,7 +334,9 @@ class PostIndexCache:
             self._reloading = False
 
     def _reload_counts(self, session: Session, pause: float = 0.0) -> None:
-        """Every post's counts and status, RELOAD_CHUNK posts at a time. In the background it
+        """Every post's counts and status, RELOAD_CHUNK posts at a time, then the trending order
+        again (PostIndex.trending_order; posts added meanwhile are ranked as its tail). In the
+        background it
         pauses between chunks: its Python work holds the GIL, and a page served meanwhile would
         otherwise share the CPU with it half and half (at 100k posts a for-you first page's p99
         went from its CPU's 46 ms to 70 ms wall on a quiet machine)."""
@@ -327,7 +346,7 @@ class PostIndexCache:
                 sa.select(table.c.id, table.c.like_count, table.c.comment_count, table.c.status)
                 .where(table.c.id > after).order_by(table.c.id).limit(RELOAD_CHUNK)).all()
             if not rows:
-                return
+                break
             ids, likes, comments, statuses = zip(*rows)
             codes = np.array([RANKABLE.get(s, -1) for s in statuses], np.int8)
             with self.lock:
@@ -339,9 +358,14 @@ class PostIndexCache:
                     self._append(session, Post.id.in_(restored))
             after = ids[-1]
             if len(rows) < RELOAD_CHUNK:
-                return
+                break
             if pause:
                 time.sleep(pause)
+        index = self.index
+        order = index.trending_order(self.settings)  # off the lock: a page may rank meanwhile
+        with self.lock:
+            if index is self.index:
+                index.set_trending_order(order, self.settings)
 
 
 # -- keyset pages ------------------------------------------------------------------------------
@@ -447,20 +471,28 @@ def _eligible(index: PostIndex, reader: Reader, shown: frozenset) -> np.ndarray:
 def _readable(session: Session, reader: Reader, posts: list[Post]) -> list[Post]:
     """The posts whose characters the reader may see (characters.service.can_view, and mature
     ones only with mature content on) and whose author is not banned, in the order given."""
+    return _readable_rows(session, reader, posts)[0]
+
+
+def _readable_rows(session: Session, reader: Reader, posts: list) -> tuple[list, dict, dict]:
+    """_readable, and the rows it read: {id: user row}, {id: character row}, each with the
+    columns posts_json shows (SHOWN_COLUMNS), so the page's payloads need not read them again."""
     character_ids = {i for p in posts for i in (p.character_id, p.author_character_id) if i}
     characters = {c.id: c for c in session.exec(
-        select(Character.id, Character.visibility, Character.moderation_hidden,
+        select(*SHOWN_COLUMNS[Character], Character.visibility, Character.moderation_hidden,
                Character.creator_id, Character.content_rating)
         .where(Character.id.in_(character_ids)))} if character_ids else {}
     seeable = {i for i, c in characters.items() if can_view(c, reader.user_id)
                and (reader.mature or c.content_rating != "mature"
                     or c.creator_id == reader.user_id)}
     author_ids = {p.author_id for p in posts if p.author_id}
-    banned = set(session.exec(select(User.id).where(User.id.in_(author_ids),
-                                                    User.banned_at.is_not(None)))) \
-        if author_ids else set()
-    return [p for p in posts if p.author_id not in banned
-            and all(i is None or i in seeable for i in (p.character_id, p.author_character_id))]
+    users = {u.id: u for u in session.exec(select(*SHOWN_COLUMNS[User], User.banned_at)
+                                           .where(User.id.in_(author_ids)))} \
+        if author_ids else {}
+    banned = {i for i, u in users.items() if u.banned_at is not None}
+    readable = [p for p in posts if p.author_id not in banned
+                and all(i is None or i in seeable for i in (p.character_id, p.author_character_id))]
+    return readable, users, characters
 
 
 def _reader(session: Session, viewer: User) -> Reader:
@@ -482,29 +514,29 @@ def _follows(session: Session, user_id: int) -> Follows:
     return Follows(tuple(creators), tuple(characters))
 
 
-def _liked_posts(session: Session, user_id: int) -> list[int]:
-    return list(session.exec(select(PostLike.post_id).where(PostLike.user_id == user_id)
-                             .order_by(PostLike.created_at.desc()).limit(2000)))
-
-
-def _liked_characters(session: Session, user_id: int, limit: int = 200) -> list[tuple]:
-    """(character id, when) of the posts the user liked that are about a character."""
-    subject = sa.func.coalesce(Post.character_id, Post.author_character_id)
-    return list(session.exec(select(subject, PostLike.created_at)
-                             .join(Post, Post.id == PostLike.post_id)
-                             .where(PostLike.user_id == user_id, subject.is_not(None))
-                             .order_by(PostLike.created_at.desc()).limit(limit)))
+def _likes(session: Session, user_id: int, limit: int = 2000,
+           characters: int = 200) -> tuple[list[int], list[tuple]]:
+    """The ids of the posts the user liked last (at most `limit`), and (character id, when) of
+    the last `characters` of them that are about a character: one query, Core rows."""
+    like, post = PostLike.__table__.c, Post.__table__.c
+    rows = session.connection().execute(
+        sa.select(like.post_id, sa.func.coalesce(post.character_id, post.author_character_id),
+                  like.created_at)
+        .select_from(PostLike.__table__.outerjoin(Post.__table__, post.id == like.post_id))
+        .where(like.user_id == user_id)
+        .order_by(like.created_at.desc()).limit(limit)).all()
+    about = [(subject, at) for _, subject, at in rows if subject is not None]
+    return [r[0] for r in rows], about[:characters]
 
 
 def _candidates(index: PostIndex, eligible: np.ndarray, catalog, evidence,
                 character_pos: np.ndarray, now: float, s: FeedSettings) -> np.ndarray:
     """The newest eligible posts, the best by trending score, and the recent posts about the
     characters nearest the user's tastes (the discovery index's ANN search)."""
-    pool = np.flatnonzero(eligible)
-    if not len(pool):
-        return pool
-    found = [_top(pool, index.created[pool], s.recent_candidates)]
-    found.append(trending_top(index, eligible, now, s, s.trending_candidates)[0])
+    if not eligible.any():
+        return np.zeros(0, np.int64)
+    found = [newest_eligible(index, eligible, s.recent_candidates),
+             trending_top(index, eligible, now, s, s.trending_candidates)[0]]
     if not evidence.empty and len(catalog):
         liked = [i for i, k in enumerate(evidence.kinds) if k != "pass"]
         liked.sort(key=lambda i: -evidence.weight[i])
@@ -514,17 +546,12 @@ def _candidates(index: PostIndex, eligible: np.ndarray, catalog, evidence,
         if queries:
             k = min(len(catalog), s.taste_candidates)
             _, near = catalog.index.search(np.asarray(queries, np.float32), k)
-            for cpos in np.unique(near[near >= 0]).tolist():
-                posts = index.by_subject.get(int(catalog.ids[cpos]), ())
-                found.append(np.asarray(posts[-s.posts_per_character:], np.int64))
+            nearest: list = []
+            for character_id in catalog.ids[np.unique(near[near >= 0])].tolist():
+                nearest += index.by_subject.get(character_id, ())[-s.posts_per_character:]
+            found.append(np.asarray(nearest, np.int64))
     candidates = np.unique(np.concatenate(found))
     return candidates[eligible[candidates]]
-
-
-def _top(pool: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
-    if len(pool) <= count:
-        return pool
-    return pool[np.argpartition(-values, count - 1)[:count]]
 
 
 # -- reasons -----------------------------------------------------------------------------------

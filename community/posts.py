@@ -223,12 +223,16 @@ def post_json(session: Session, post: Post, viewer_id: Optional[int]) -> dict:
     return posts_json(session, [post], viewer_id)[0]
 
 
-def posts_json(session: Session, posts: list[Post], viewer_id: Optional[int]) -> list[dict]:
-    """Payloads of many posts in a few queries (authors, characters and likes at once)."""
-    user_ids = {p.author_id for p in posts if p.author_id}
-    character_ids = {i for p in posts for i in (p.character_id, p.author_character_id) if i}
-    users = rows_by_id(session, User, user_ids)
-    characters = rows_by_id(session, Character, character_ids)
+def posts_json(session: Session, posts: list[Post], viewer_id: Optional[int],
+               users: Optional[dict] = None, characters: Optional[dict] = None) -> list[dict]:
+    """Payloads of many posts in a few queries (authors, characters and likes at once).
+    `users`, `characters`: {id: row with at least SHOWN_COLUMNS} already loaded for these posts
+    (the feed's re-check reads them), so they are not read again."""
+    if users is None:
+        users = rows_by_id(session, User, {p.author_id for p in posts if p.author_id})
+    if characters is None:
+        characters = rows_by_id(session, Character, {
+            i for p in posts for i in (p.character_id, p.author_character_id) if i})
     liked = set()
     if viewer_id is not None and posts:
         liked = set(session.exec(select(PostLike.post_id).where(

@@ -80,6 +80,12 @@ class PostIndex:
         self.by_subject: dict[int, list[int]] = {}
         self.first_post_by_author: dict[int, float] = {}
         self._sorted: Optional[tuple] = None
+        # Positions in (created, id) order, oldest first: the newest candidates without a sort.
+        self.by_created = np.zeros(0, np.int64)
+        # Positions in trending order at the counts of `trend_of` (see trending_order), best
+        # first, covering positions [0, len(trend_order)); later ones are the "tail".
+        self.trend_order = np.zeros(0, np.int64)
+        self.trend_of: Optional[tuple] = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -120,6 +126,31 @@ class PostIndex:
             else:
                 first.append(-math.inf)
         self.author_first = np.concatenate([self.author_first, np.asarray(first, np.float64)])
+        new = np.arange(start, len(self.ids))
+        new = new[np.lexsort((self.ids[new], self.created[new]))]
+        if not len(self.by_created) or (self.created[new[0]], self.ids[new[0]]) > \
+                (self.created[self.by_created[-1]], self.ids[self.by_created[-1]]):
+            self.by_created = np.concatenate([self.by_created, new])  # the usual case: newer
+        else:
+            self.by_created = np.lexsort((self.ids, self.created))
+
+    def trending_order(self, s: "FeedSettings") -> np.ndarray:
+        """Every position in trending order. The score decays the same for every post,
+        (likes + w * comments) * 0.5 ** ((now - created) / h), so its order does not depend on
+        `now`: it is the order of log(likes + w * comments) + created * ln 2 / h, sorted once per
+        counts reload instead of scoring every post on every page. Ties as trending_top: newer
+        first, then the higher id. Reads the arrays without the lock: only the counts reload
+        writes them in place, and it is the one that calls this."""
+        newest = self.by_created[::-1]
+        raw = self.likes[newest] + s.comment_weight * self.comments[newest]
+        with np.errstate(divide="ignore"):
+            key = np.log(raw) + self.created[newest] * (math.log(2)
+                                                        / (s.trending_half_life_hours * HOUR))
+        return newest[np.argsort(-key, kind="stable")]
+
+    def set_trending_order(self, order: np.ndarray, s: "FeedSettings") -> None:
+        self.trend_order = order
+        self.trend_of = (s.comment_weight, s.trending_half_life_hours)
 
     def positions_of(self, ids: np.ndarray) -> np.ndarray:
         """Index positions of these post ids, -1 for ids not in the index (vectorised)."""
@@ -163,8 +194,15 @@ def rank_trending(index: PostIndex, eligible: np.ndarray, now: float, s: FeedSet
 def trending_top(index: PostIndex, eligible: np.ndarray, now: float, s: FeedSettings,
                  size: int) -> tuple[np.ndarray, np.ndarray]:
     """The best `size` eligible positions by time-decayed engagement, ties by recency, and their
-    scores (without sorting everything)."""
-    positions = np.flatnonzero(eligible)
+    scores: the first `size` eligible ones of the index's trending order (PostIndex.sort_trending)
+    and every eligible post added since it was sorted, scored exactly; without an order, every
+    eligible post is scored."""
+    if index.trend_of == (s.comment_weight, s.trending_half_life_hours):
+        positions = first_eligible(index.trend_order, eligible, size)
+        tail = np.arange(len(index.trend_order), len(index))
+        positions = np.concatenate([positions, tail[eligible[tail]]])
+    else:
+        positions = np.flatnonzero(eligible)
     hot = engagement(index, positions, now, s)
     if len(positions) > size:
         keep = np.argpartition(-hot, size - 1)[:size]
@@ -173,14 +211,33 @@ def trending_top(index: PostIndex, eligible: np.ndarray, now: float, s: FeedSett
     return positions[order], hot[order]
 
 
+def first_eligible(order: np.ndarray, eligible: np.ndarray, count: int) -> np.ndarray:
+    """The first `count` positions of `order` that are eligible, looking at as little of it as
+    it takes (chunks that double)."""
+    found, start, step = [], 0, max(2 * count, 64)
+    while count > 0 and start < len(order):
+        chunk = order[start: start + step]
+        chunk = chunk[eligible[chunk]][:count]
+        found.append(chunk)
+        count -= len(chunk)
+        start, step = start + step, 2 * step
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
+def newest_eligible(index: PostIndex, eligible: np.ndarray, count: int) -> np.ndarray:
+    """The `count` newest eligible positions (by created, then id)."""
+    return first_eligible(index.by_created[::-1], eligible, count)
+
+
 def new_creator_mask(index: PostIndex, catalog: Optional[Catalog], character_pos: np.ndarray,
-                     now: float, s: FeedSettings) -> np.ndarray:
-    """Per position: by a creator whose first post is recent, or about a character the catalog
-    counts as new or by a new creator (discovery's flags)."""
-    mask = index.author_first >= now - s.new_creator_days * DAY
+                     now: float, s: FeedSettings, positions: np.ndarray) -> np.ndarray:
+    """Per position of `positions`: by a creator whose first post is recent, or about a character
+    the catalog counts as new or by a new creator (discovery's flags)."""
+    mask = index.author_first[positions] >= now - s.new_creator_days * DAY
     if catalog is not None and len(catalog):
-        known = character_pos >= 0
-        mask[known] |= catalog.explorable[character_pos[known]]
+        cpos = character_pos[positions]
+        known = cpos >= 0
+        mask[known] |= catalog.explorable[cpos[known]]
     return mask
 
 
