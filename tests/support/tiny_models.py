@@ -3,6 +3,7 @@ saved as normal HF model folders (tests/support/tiny_llama.py is the Llama one t
 
 Norm weights are randomised too (they start as ones or zeros), so a norm computed the wrong way
 changes the outputs; sliding windows are 8 tokens, so prompts outrun them."""
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -35,7 +36,9 @@ ARCHITECTURES = {
 FAST = ("llama", "mistral", "qwen2", "qwen2-sliding", "qwen3", "gemma2", "gemma3")
 
 
+@lru_cache(maxsize=1)
 def tokenizer():
+    """Read from the GGUF once per test process (seconds each time); callers only read it."""
     gguf = packaged_gguf_path()
     return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
 
