@@ -48,7 +48,8 @@ def build(redis_url: Optional[str], expiry_seconds: float,
     import redis
     client = redis.Redis.from_url(redis_url)
     return RoomCoordination(RedisLocks(client, expiry_seconds, prefix),
-                            RedisPresence(client, prefix), RedisStops(client, expiry_seconds, prefix))
+                            RedisPresence(client, prefix),
+                            RedisStops(client, expiry_seconds, prefix))
 
 
 # -- the per-room generation lock ---------------------------------------------------------
