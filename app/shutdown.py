@@ -5,8 +5,8 @@ In order, within one time budget:
 1. replies and room turns being written are stopped through their own stop path (reason
    "shutdown"): each is stored as stopped with its text so far and its chat:done / room:done
    goes out, as for a user's stop; no new one starts;
-2. the community and events schedulers stop, and so does the watch of the replies' shared
-   claims (REDIS_URL: conversations/live.py);
+2. the community and events schedulers stop, and so do the watches of the replies' shared
+   claims and of the rooms' locks (REDIS_URL: conversations/live.py, rooms/locks.py);
 3. every Socket.IO connection is closed at the Engine.IO level (after what was queued for it),
    so its thread ends and clients reconnect by themselves once the server is back;
 4. the analytics log writes what is queued, the engine closes, the database pool is disposed.
@@ -54,7 +54,7 @@ class Shutdown:
             if (writer := extensions.get(name)) is not None:
                 clean = writer.stop_all("shutdown", timeout=writing / 2) and clean
         for name in ("kindred.community_scheduler_stop", "kindred.events_scheduler_stop",
-                     "kindred.replies_watch_stop"):  # the replies' claims: given back above
+                     "kindred.replies_watch_stop", "kindred.rooms_watch_stop"):  # the replies' claims: given back above
             if (stop := extensions.get(name)) is not None:
                 stop.set()
         _bounded(close_sockets, SOCKETS_SECONDS)

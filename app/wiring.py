@@ -137,7 +137,8 @@ def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
                                                            settings["LEVEL_SECTION_TOKENS"]))
     turns = app.extensions["kindred.rooms"] = RoomTurns(
         db, inference, emit, settings,
-        room_locks.build(settings["REDIS_URL"], settings["ROOM_LOCK_SECONDS"]), room_sections,
+        room_locks.build(settings["REDIS_URL"], settings["ROOM_LOCK_SECONDS"],
+                         settings["REDIS_PREFIX"]), room_sections,
         guard=app.extensions["kindred.replies"].guard, spawn=socketio.start_background_task)
     bus.subscribe(RoomMemberRemoved,
                   lambda event: room_events.remove_sockets(turns, event.room_id, event.user_id),
@@ -147,8 +148,11 @@ def _wire_room_turns(app: Flask, bus: EventBus, emit) -> None:
     # How many rooms an owner may have and how many people each holds: their membership's.
     app.extensions["kindred.room_limits"] = (
         lambda session, user_id: entitlements_for(session, user_id, settings["MEMBERSHIP_TIERS"]))
-    if not app.testing:
-        recover_interrupted_turns(db)
+    if not app.testing:  # with Redis: only rooms whose lock is free, and a dead one's later
+        recover_interrupted_turns(db, turns)
+        if turns.coordination.locks.shared:
+            stop_watch = app.extensions["kindred.rooms_watch_stop"] = threading.Event()
+            socketio.start_background_task(turns.watch, stop_watch)
 
 
 def _wire_community_members(app: Flask, bus: EventBus) -> None:

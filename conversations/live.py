@@ -16,6 +16,8 @@ set with NX under a random token and a lease (`<prefix>:reply:<conversation id>`
 "<token> <owner process>") that the owning process renews every third of its lease while the
 reply is queued or streaming. So a process killed outright frees its conversations after one
 lease; `expired()` then hands each of them (once, to one process) to be marked interrupted.
+The same machinery, under another `kind` of key than "reply", is the per-room turn lock of
+group rooms (rooms/locks.py: kind "room:turn", no user set).
 Keys: `<prefix>:reply:<id>` (the claim), `<prefix>:reply:user:<user id>` (sorted set: the
 user's live conversations by lease end, for MAX_LIVE_REPLIES_PER_USER), `<prefix>:reply:leases`
 (sorted set: every claim by lease end, for the sweep), and the pub/sub channel
@@ -137,11 +139,12 @@ class RedisClaims:
     """Claims shared by every process through one Redis (see the module docstring)."""
     shared = True
 
-    def __init__(self, client, lease_seconds: float, prefix: str = "kindred"):
-        self.client, self.prefix = client, prefix
+    def __init__(self, client, lease_seconds: float, prefix: str = "kindred",
+                 kind: str = "reply"):
+        self.client, self.prefix, self.kind = client, prefix, kind
         self.lease_ms = max(int(lease_seconds * 1000), 100)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.channel = f"{prefix}:reply:stop"
+        self.channel = f"{prefix}:{kind}:stop"
         self._claim, self._release = client.register_script(_CLAIM), client.register_script(_RELEASE)
         self._renew, self._expired = client.register_script(_RENEW), client.register_script(_EXPIRED)
         self._pubsub = None
@@ -174,9 +177,8 @@ class RedisClaims:
         for conversation_id, user_id, token in claims:
             if not self._renew(keys=self._keys(conversation_id, user_id),
                                args=[token, self.lease_ms, conversation_id]):
-                log.warning("the claim of conversation %s lapsed while its reply was being "
-                            "written (this process stalled past REPLY_LEASE_SECONDS)",
-                            conversation_id)
+                log.warning("the %s claim of %s lapsed while it was held (this process "
+                            "stalled past its lease)", self.kind, conversation_id)
 
     def request_stop(self, conversation_id: int, reason: str) -> bool:
         """Ask the process writing the conversation's reply to stop it; False if none is."""
@@ -202,7 +204,7 @@ class RedisClaims:
 
     def expired(self) -> list[int]:
         return [int(i) for i in self._expired(keys=[self.leases_key],
-                                              args=[f"{self.prefix}:reply:"])]
+                                              args=[f"{self.prefix}:{self.kind}:"])]
 
     def close(self) -> None:
         with self._pubsub_lock:
@@ -211,12 +213,12 @@ class RedisClaims:
                 self._pubsub = None
 
     def claim_key(self, conversation_id: int) -> str:
-        return f"{self.prefix}:reply:{conversation_id}"
+        return f"{self.prefix}:{self.kind}:{conversation_id}"
 
     @property
     def leases_key(self) -> str:
-        return f"{self.prefix}:reply:leases"
+        return f"{self.prefix}:{self.kind}:leases"
 
     def _keys(self, conversation_id: int, user_id) -> list[str]:
-        user_key = f"{self.prefix}:reply:user:{user_id}" if user_id is not None else ""
+        user_key = f"{self.prefix}:{self.kind}:user:{user_id}" if user_id is not None else ""
         return [self.claim_key(conversation_id), user_key, self.leases_key]

@@ -8,6 +8,9 @@
     stop(session, room)                         stop the reply being written (room:stop)
     room_left_empty(room_id)                    the last person's socket went: stop, keep the text
     stop_all(reason, timeout)                   the server stops: no new turn, stop and store all
+    watch(stop)                                 (REDIS_URL) one per process: the rooms of a
+                                                process that died mid-turn get their turn stopped
+    recover(room_id)                            that, for one room, if its lock is free
 
 Batching: the first unanswered message of a room starts a window (ROOM_BATCH_SECONDS, 1.5 s);
 what arrives within it is answered together by one character turn. Messages that arrive while a
@@ -25,6 +28,11 @@ text}, room:done {room_id, message}; the reply is checked by the chat's safety g
 ~REPLY_CHECK_CHARS characters (conversations.replies.check_soon) and once more at the end; a
 blocked reply is stored as the chat's neutral line. A stop (user) or the room emptying
 (disconnect) cancels the generation and keeps the partial text (status `stopped`).
+A process killed mid-turn (REDIS_URL): its room lock is a lease (rooms/locks.py) that lapses
+after ROOM_LOCK_SECONDS; a surviving process's `watch` then takes the lock, marks the turn left
+`streaming` as `stopped` (its text so far, which is none: tokens are not checkpointed) and sends
+room:done, as for a stop. Whoever takes a room's lock does the same first, so a turn is never
+left streaming behind a new one; and a start marks only the turns of rooms whose lock is free.
 The assistant's answers (assistant.room) are turns with character_id None and speaker
 "assistant": a private suggestion goes only to the asker's sockets.
 No Flask here: events are sent through the `emit(event, payload, room)` the app passes in."""
@@ -230,6 +238,51 @@ class RoomTurns:
                     self._cancel(turn, reason)
             time.sleep(0.05)
 
+    def watch(self, stop: threading.Event) -> None:
+        """With Redis, one per process until `stop` is set: every third of ROOM_LOCK_SECONDS,
+        the rooms whose lock lapsed unreleased (its process died mid-turn) get their streaming
+        turn stopped (`recover`). A failed round (Redis away for a moment) is logged and tried
+        again."""
+        every = max(float(self.settings.get("ROOM_LOCK_SECONDS", 60)) / 3, 0.2)
+        while not stop.wait(every):
+            try:
+                for room_id in self.coordination.locks.expired():
+                    self.recover(room_id)
+            except Exception:
+                log.exception("watching the rooms' locks failed; trying again")
+
+    def recover(self, room_id: int) -> int:
+        """The room's turns left `streaming` by a process that is gone become `stopped` (their
+        text kept) and room:done goes to the room for each; how many. Done under the room's
+        lock, taken without waiting: if another turn holds it, that turn does it itself."""
+        lock = self.coordination.locks.acquire(room_id, wait=0)
+        if lock is None:
+            return 0
+        try:
+            return self._recover_locked(room_id)
+        finally:
+            lock.release()
+
+    def _recover_locked(self, room_id: int) -> int:
+        """Under the room's lock no turn is being written there: a `streaming` one is orphaned."""
+        with session_scope(self.db) as session:
+            stale = [m.id for m in session.exec(select(RoomMessage).where(
+                RoomMessage.room_id == room_id, RoomMessage.status == "streaming"))]
+            mine = [i for i in stale if session.execute(
+                sa.update(RoomMessage).where(RoomMessage.id == i,
+                                             RoomMessage.status == "streaming")
+                .values(status="stopped")).rowcount == 1]
+            session.commit()
+            for message_id in mine:
+                message = session.get(RoomMessage, message_id)
+                log.warning("room %s's turn %s was stopped: its process died while writing it",
+                            room_id, message_id)
+                target = user_room(message.private_to) if message.private_to else channel(room_id)
+                self.emit("room:done", {"room_id": room_id,
+                                        "message": self.message_payload(session, message)},
+                          target)
+        return len(mine)
+
     def idle(self, room_id: int) -> bool:
         """Whether this process has nothing left to do for the room (no window, no turn)."""
         with self._guard:
@@ -311,6 +364,8 @@ class RoomTurns:
             log.warning("room %s stayed locked by another turn; its messages wait", room_id)
             return
         try:
+            if self.coordination.locks.shared:  # a dead process's turn here: ended first
+                self._recover_locked(room_id)
             chain = 0  # character turns since the people's last message
             while not self._closing:
                 request = self._next_request(room_id)
@@ -555,9 +610,16 @@ class RoomTurns:
         return names
 
 
-def recover_interrupted_turns(db: Engine) -> int:
-    """Turns that were streaming when the server last stopped keep their text, as stopped."""
-    return mark_streaming(db, RoomMessage, "stopped")
+def recover_interrupted_turns(db: Engine, turns: Optional[RoomTurns] = None) -> int:
+    """Turns that were streaming when the server last stopped keep their text, as stopped.
+    With a shared lock (`turns` given, REDIS_URL) only those of rooms whose lock is free: the
+    others are being written by a live process (or are its to recover once its lease lapses)."""
+    if turns is None or not turns.coordination.locks.shared:
+        return mark_streaming(db, RoomMessage, "stopped")
+    with session_scope(db) as session:
+        rooms = list(session.exec(select(RoomMessage.room_id).where(
+            RoomMessage.status == "streaming").distinct()))
+    return sum(turns.recover(room_id) for room_id in rooms)
 
 
 def _human_lines(room_id: int):

@@ -8,7 +8,9 @@ driven by python-socketio clients as two browser tabs of one user would be, one 
 - failed log-ins counted on server 1 are counted on server 2;
 - server 1's worker killed mid-reply (kill -9): the reply ends `interrupted` with its text so
   far, never stuck `streaming`, the user's message is stored once, server 2 answers the next
-  message, and server 1 (its worker restarted by gunicorn) says nothing is streaming.
+  message, and server 1 (its worker restarted by gunicorn) says nothing is streaming;
+- server 1's worker killed mid room turn: the turn ends `stopped` through server 2 (room:done
+  to a tab there), never stuck `streaming`, and the room answers the next message.
 
 Skipped when PostgreSQL or Redis is not reachable (failed under KINDRED_REQUIRE_ALL=1). Every
 wait is bounded."""
@@ -35,6 +37,8 @@ from tests.support.live_server import live_server
 REDIS_URL = os.environ.get("KINDRED_TEST_REDIS_URL_WEB", "redis://127.0.0.1:6379/12")
 EVENT_TIMEOUT = 90.0  # seconds for one awaited event, under load on 2 cores
 LEASE_SECONDS = 3  # a killed worker's replies are given up after this (REPLY_LEASE_SECONDS)
+CHAT_EVENTS = ("chat:joined", "chat:token", "chat:done", "chat:error", "chat:message")
+ROOM_EVENTS = ("room:joined", "room:turn", "room:token", "room:done", "room:error")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +55,8 @@ def servers(tmp_path_factory, tiny_model_dir):
                          seed_default_rules)
         env = {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
                "SECRET_KEY": secrets.token_hex(16),  # one login cookie for both servers
-               "REPLY_LEASE_SECONDS": str(LEASE_SECONDS), "REPLY_CHECKPOINT_SECONDS": "0.5"}
+               "REPLY_LEASE_SECONDS": str(LEASE_SECONDS), "REPLY_CHECKPOINT_SECONDS": "0.5",
+               "ROOM_LOCK_SECONDS": str(LEASE_SECONDS), "ROOM_BATCH_SECONDS": "0.3"}
         with live_server(folder / "one", model_path=str(tiny_model_dir), max_new_tokens=4000,
                          extra_env=env) as one, \
                 live_server(folder / "two", model_path=str(tiny_model_dir),
@@ -141,14 +146,50 @@ def test_a_killed_server_leaves_its_reply_interrupted_and_the_other_answers(serv
     assert stored_user_messages(one.database_url, conversation) == 2
 
 
+def test_a_killed_server_leaves_its_room_turn_stopped_through_the_other(servers):
+    one, two = servers
+    wait_until(lambda: serving(one), "server 1's worker")  # restarted after the test above
+    account = Account.signed_up(two, prefix="roomkill")
+    room = account.http.post(two.url + "/api/rooms", timeout=60,
+                             headers={"X-CSRF-Token": account.csrf},
+                             json={"title": "The Inn", "character_ids": [1, 2]}).json()["room"]
+    tab_a, tab_b = Tab(one, account, ROOM_EVENTS), Tab(two, account, ROOM_EVENTS)
+    try:
+        for tab in (tab_a, tab_b):
+            tab.sio.emit("room:join", {"room_id": room["id"]})
+            tab.wait("room:joined")
+        tab_a.sio.emit("room:send", {"room_id": room["id"], "content": "Evening, all"})
+        turn = tab_b.wait("room:turn")  # written by server 1, where the message arrived
+        tab_b.wait("room:token")
+        os.kill(one.worker_pid(), signal.SIGKILL)
+        killed_at = time.monotonic()
+
+        done = tab_b.wait("room:done")  # once the lock lapsed: server 2 (or 1 restarted)
+        print(f"\nroom_turn_stopped_after_kill_seconds: {time.monotonic() - killed_at:.1f} "
+              f"(ROOM_LOCK_SECONDS={LEASE_SECONDS})")
+        assert done["message"]["id"] == turn["message_id"]
+        assert done["message"]["status"] == "stopped"
+        assert room_message_status(two.database_url, turn["message_id"]) == "stopped"
+
+        tab_b.forget()
+        tab_b.sio.emit("room:send", {"room_id": room["id"], "content": "Still there?"})
+        again = tab_b.wait("room:turn")
+        assert again["message_id"] != turn["message_id"]
+        tab_b.sio.emit("room:stop", {"room_id": room["id"]})
+        assert tab_b.wait("room:done")["message"]["id"] == again["message_id"]
+    finally:
+        tab_a.close(), tab_b.close()
+    assert room_message_status(two.database_url, turn["message_id"]) == "stopped"
+
+
 class Tab:
     """One browser tab's socket on one server: events kept in arrival order, awaited bounded."""
 
-    def __init__(self, server, account: Account):
+    def __init__(self, server, account: Account, names=CHAT_EVENTS):
         self.events: list[tuple[str, dict]] = []
         self.changed = threading.Condition()
         self.sio = SocketClient(reconnection=False)
-        for name in ("chat:joined", "chat:token", "chat:done", "chat:error", "chat:message"):
+        for name in names:
             self.sio.on(name, lambda data, name=name: self._record(name, data))
         self.sio.connect(server.url, headers={"Cookie": account.cookie_header},
                          transports=["websocket"], wait_timeout=30)
@@ -176,7 +217,7 @@ class Tab:
 
     def _record(self, name: str, data: dict) -> None:
         with self.changed:
-            if name == "chat:token" and any(n == name for n, _ in self.events):
+            if name.endswith(":token") and any(n == name for n, _ in self.events):
                 return  # one unread token is enough to know the reply streams
             self.events.append((name, data))
             self.changed.notify_all()
@@ -223,5 +264,15 @@ def stored_user_messages(database_url: str, conversation_id: int) -> int:
             return connection.execute(sa.text(
                 "SELECT count(*) FROM messages WHERE role = 'user' AND conversation_id = :c"),
                 {"c": conversation_id}).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def room_message_status(database_url: str, message_id: int) -> str:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text(
+                "SELECT status FROM room_messages WHERE id = :m"), {"m": message_id}).scalar_one()
     finally:
         engine.dispose()
