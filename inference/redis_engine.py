@@ -22,8 +22,10 @@ import time
 import uuid
 from dataclasses import asdict
 
-from inference.engine import (FINISH_CANCELLED, FINISH_ERROR, FINISH_NO_WORKER, PREFILL_CHUNK,
-                              GenerationParams, Job)
+import redis
+
+from inference.engine import (FINISH_CANCELLED, FINISH_ERROR, FINISH_NO_WORKER,
+                              FINISH_WORKER_LOST, PREFILL_CHUNK, GenerationParams, Job)
 from inference.scheduling import PRIORITY_HIGH, PRIORITY_LOW, PRIORITY_NORMAL
 
 log = logging.getLogger(__name__)
@@ -194,7 +196,13 @@ class RedisEngine:
                     # no worker to take it: make sure none started later runs it after all
                     self.redis.set(self.keys.cancel(job.key), 1, ex=self.job_ttl)
                     return job._finish(FINISH_NO_WORKER)
-        except Exception as exc:  # Redis gone: the job ends as a failed one would
+        except redis.exceptions.RedisError as exc:
+            # Redis gone (a restart loses the job and its stream): like a lost worker, the
+            # reply keeps what came and is `interrupted`, not a model failure.
+            log.warning("lost the stream of inference job %s: %s", job.key, exc)
+            if job.finish_reason is None:
+                job._finish(FINISH_CANCELLED if job.cancelled else FINISH_WORKER_LOST, exc)
+        except Exception as exc:  # anything else: the job ends as a failed one would
             log.exception("lost the stream of inference job %s", job.key)
             if job.finish_reason is None:
                 job._finish(FINISH_CANCELLED if job.cancelled else FINISH_ERROR, exc)

@@ -197,7 +197,20 @@ class Worker:
                          name=f"job-{key[:8]}").start()
 
     def _bridge(self, task: _Task) -> None:
-        """The job's chunks, from the engine to its output stream."""
+        """The job's chunks, from the engine to its output stream. Redis gone meanwhile (a
+        restart loses the stream, and the web side has ended the job already): the engine's
+        job is cancelled and the task forgotten, so no slot stays taken by it."""
+        try:
+            self._bridge_chunks(task)
+        except Exception as exc:
+            log.warning("inference job %s: lost its output stream (%s); cancelling it",
+                        task.key, exc)
+            self.engine.cancel(task.local)
+            with self._lock:
+                if self.tasks.get(task.key) is task:
+                    del self.tasks[task.key]
+
+    def _bridge_chunks(self, task: _Task) -> None:
         local = task.local
         for text, tokens in local:
             if self._write(task, text=text, tokens=task.tokens + tokens) in (CANCELLED, FENCED,
