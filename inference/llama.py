@@ -267,7 +267,7 @@ def _attend(q, k, v, index: int, segments: list[Segment], layer: _Layer) -> torc
     (or the layer's sliding window of it).
     q: [rows, heads, dim]; k, v: [rows, kv_heads, dim]; returns [rows, heads * dim]."""
     outs, row = [], 0
-    window, scale = layer.window, layer.scale
+    window = layer.window
     for cache, count in segments:
         start, end = cache.length, cache.length + count
         keys, values = cache.layer_k[index], cache.layer_v[index]  # [1, kv_heads, capacity, dim]

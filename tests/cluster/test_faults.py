@@ -61,6 +61,20 @@ class Chat:
         self.sio.emit("chat:send", {"conversation_id": self.conversation_id, "content": content})
         return content
 
+    def outcome(self, start: int, content: str) -> str | None:
+        """What became of the message `content` sent when `start` events had arrived: "answered"
+        (its chat:message, then a chat:done), "refused" (a chat:error before it was stored), or
+        None while neither has happened."""
+        stored = False
+        for event, data in self.events[start:]:
+            if event == "chat:message" and data.get("message", {}).get("content") == content:
+                stored = True
+            elif event == "chat:done" and stored:
+                return "answered"
+            elif event == "chat:error" and not stored:
+                return "refused"
+        return None
+
     def wait_for(self, name: str, at_least: int, timeout: float) -> bool:
         with self.changed:
             return self.changed.wait_for(lambda: self.count(name) >= at_least, timeout=timeout)
@@ -98,21 +112,22 @@ def assert_settled_and_serving(cluster, chats: list[Chat]) -> None:
         statuses = [m["status"] for m in messages if m["role"] == "assistant"]
         assert statuses and set(statuses) <= FINAL_STATUSES, statuses
     assert stuck_streaming(cluster, [c.conversation_id for c in chats]) == 0
-    # the service answers again: a new message in each chat is answered with chat:done
+    # the service answers again: a new message in each chat is stored (its chat:message) and
+    # answered (a chat:done after it); a late chat:done of the earlier reply does not count
     for chat in chats:
-        done = chat.count("chat:done")
         deadline = time.monotonic() + SETTLE_TIMEOUT
-        while time.monotonic() < deadline:  # bounded: busy or refused while it comes back
-            errors = chat.count("chat:error")
-            chat.send()
+        answered = False
+        while time.monotonic() < deadline and not answered:  # bounded: busy while it comes back
+            start = len(chat.events)
+            content = chat.send()
             with chat.changed:
-                chat.changed.wait_for(lambda: chat.count("chat:done") > done
-                                      or chat.count("chat:error") > errors, timeout=120)
-            if chat.count("chat:done") > done:
-                break
-            chat.sent.pop()  # refused: nothing stored (checked below)
-            time.sleep(1)
-        assert chat.count("chat:done") > done, chat.events[-5:]
+                chat.changed.wait_for(lambda: chat.outcome(start, content) is not None,
+                                      timeout=120)
+            answered = chat.outcome(start, content) == "answered"
+            if not answered:
+                chat.sent.pop()  # refused: nothing stored (checked below)
+                time.sleep(1)
+        assert answered, chat.events[-5:]
         messages = chat.account.wait_until_reply_settles(chat.conversation_id, timeout=120)
         users = [m["content"] for m in messages if m["role"] == "user"]
         assert users.count(chat.sent[-1]) == 1
