@@ -24,6 +24,7 @@ from inference.quant import DENSE_ROWS
 from inference.sampling import CANDIDATES, candidates_suffice, sample_next_token
 from inference.scheduling import DEFAULT_BURST, PRIORITY_CLOSE, PRIORITY_NORMAL, JobQueue
 from inference.streaming import StopStringStreamer
+from inference.text import TokenizerText
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class InferenceEngine(Protocol):
     def context_window(self) -> int: ...
 
 
-class LocalEngine:
+class LocalEngine(TokenizerText):
     """In-process engine. The app passes its settings (INFERENCE_QUANT, KV_CACHE_MB,
     INFERENCE_MAX_BATCH, NATIVE_DECODE, NATIVE_BUILD_DIR); the defaults are config.py's. Without
     a `native_build_dir` the decode step stays in Python."""
@@ -135,7 +136,7 @@ class LocalEngine:
         normal ones, at most `priority_burst` in a row while a normal one waits; a PRIORITY_LOW
         job (community replies, the assistant's background work) only after every queued
         normal job (inference/scheduling.py)."""
-        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        ids = self.token_ids(prompt)
         job = Job(ids, params, cache_key)
         self._put(priority, job)
         return job
@@ -148,13 +149,6 @@ class LocalEngine:
     def cancel(self, job: Job) -> None:
         job._cancelled.set()
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def render_chat(self, messages: list[dict]) -> str:
-        return self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                  add_generation_prompt=True)
-
     def score_choices(self, prompt: str, choices: list[str], cache_key: str | None = None,
                       timeout: float | None = None,
                       priority: int = PRIORITY_NORMAL) -> list[float]:
@@ -163,8 +157,8 @@ class LocalEngine:
         the rest, at least DENSE_ROWS tokens). A PRIORITY_LOW request waits until every queued
         reply and normal request has been taken. Raises TimeoutError if the worker has not
         answered within `timeout` seconds (it is busy)."""
-        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        firsts = [self.tokenizer(c, add_special_tokens=False)["input_ids"][:1] for c in choices]
+        ids = self.token_ids(prompt)
+        firsts = [self.token_ids(c)[:1] for c in choices]
         if not 0 < len(ids) <= PREFILL_CHUNK or not all(firsts):
             raise ValueError(f"Scoring takes a prompt of 1 to {PREFILL_CHUNK} tokens (this one has "
                              f"{len(ids)}) and non-empty choices.")

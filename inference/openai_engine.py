@@ -22,6 +22,7 @@ from inference.engine import (FINISH_CANCELLED, FINISH_ERROR, FINISH_LENGTH, FIN
                               GenerationParams, Job)
 from inference.scheduling import DEFAULT_BURST, PRIORITY_CLOSE, PRIORITY_NORMAL, JobQueue
 from inference.streaming import StopStringStreamer
+from inference.text import TokenizerText
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class RemoteError(RuntimeError):
     """The server could not be reached or answered badly; the message says which and where."""
 
 
-class OpenAIEngine:
+class OpenAIEngine(TokenizerText):
     """The InferenceEngine (inference/engine.py) of a remote OpenAI-compatible server."""
 
     def __init__(self, base_url: str, tokenizer, model: str = "", api_key: str = "",
@@ -68,7 +69,7 @@ class OpenAIEngine:
                priority: int = PRIORITY_NORMAL) -> Job:
         """Queue a generation; it starts once one of the `max_streams` requests is free. The
         server keeps its own caches: `cache_key` is not used."""
-        job = Job(self.tokenizer(prompt, add_special_tokens=False)["input_ids"], params, cache_key)
+        job = Job(self.token_ids(prompt), params, cache_key)
         job.prompt = prompt
         self._queue.put(priority, job)
         return job
@@ -80,13 +81,6 @@ class OpenAIEngine:
         if response is not None:
             _shut(response)  # unblocks the read in the job's thread; the server sees us leave
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def render_chat(self, messages: list[dict]) -> str:
-        return self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                  add_generation_prompt=True)
-
     def score_choices(self, prompt: str, choices: list[str], cache_key: str | None = None,
                       timeout: float | None = None,
                       priority: int = PRIORITY_NORMAL) -> list[float]:
@@ -95,7 +89,7 @@ class OpenAIEngine:
         those (its true value is at most that). Raises NotImplementedError if the server gives
         no logprobs, RemoteError/TimeoutError if it fails or is slow: the callers (the safety
         judge, the memory extractor) then keep their rule-based answer."""
-        firsts = [self.tokenizer(c, add_special_tokens=False)["input_ids"][:1] for c in choices]
+        firsts = [self.token_ids(c)[:1] for c in choices]
         if not prompt or not all(firsts):
             raise ValueError("Scoring takes a prompt and non-empty choices.")
         wait = min(timeout, self.timeout) if timeout is not None else self.timeout

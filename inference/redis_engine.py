@@ -27,6 +27,7 @@ import redis
 from inference.engine import (FINISH_CANCELLED, FINISH_ERROR, FINISH_NO_WORKER,
                               FINISH_WORKER_LOST, PREFILL_CHUNK, GenerationParams, Job)
 from inference.scheduling import PRIORITY_HIGH, PRIORITY_LOW, PRIORITY_NORMAL
+from inference.text import TokenizerText
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class RedisJob(Job):
         self.tokens_at_cancel: int | None = None  # tokens in its stream when cancel() was called
 
 
-class RedisEngine:
+class RedisEngine(TokenizerText):
     """The engine interface over Redis. `redis` is a redis.Redis client (decode_responses off
     or on; both work); `loaded` has `tokenizer` and `context_window` (loader.load_tokenizer)."""
 
@@ -93,18 +94,11 @@ class RedisEngine:
     def context_window(self) -> int:
         return self.loaded.context_window
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._ids(text))
-
-    def render_chat(self, messages: list[dict]) -> str:
-        return self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                  add_generation_prompt=True)
-
     def submit(self, prompt: str, params: GenerationParams, cache_key: str | None = None,
                priority: int = PRIORITY_NORMAL) -> RedisJob:
         """Queue a generation for the workers; iterate the job for its text. Raises ValueError
         for a prompt the model cannot take (as LocalEngine's job would end in error)."""
-        ids = self._ids(prompt)
+        ids = self.token_ids(prompt)
         if not 0 < len(ids) < self.context_window:
             raise ValueError(f"The prompt has {len(ids)} tokens; it must have between 1 and "
                              f"{self.context_window - 1} (the model's context window is "
@@ -129,8 +123,8 @@ class RedisEngine:
                       priority: int = PRIORITY_NORMAL) -> list[float]:
         """As LocalEngine's, answered by a worker. Raises TimeoutError after `timeout` seconds
         without an answer (the workers are busy, or none is running)."""
-        ids = self._ids(prompt)
-        firsts = [self._ids(c)[:1] for c in choices]
+        ids = self.token_ids(prompt)
+        firsts = [self.token_ids(c)[:1] for c in choices]
         if not 0 < len(ids) <= PREFILL_CHUNK or not all(firsts):
             raise ValueError(f"Scoring takes a prompt of 1 to {PREFILL_CHUNK} tokens (this one has "
                              f"{len(ids)}) and non-empty choices.")
@@ -160,9 +154,6 @@ class RedisEngine:
 
     def close(self) -> None:
         """Nothing to stop here: the jobs belong to the workers."""
-
-    def _ids(self, text: str) -> list[int]:
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def _queue(self, key: str, priority: int, **fields) -> None:
         self.redis.xadd(self.keys.jobs(priority), {"key": key, "priority": _level(priority),

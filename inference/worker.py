@@ -188,7 +188,7 @@ class Worker:
         if params.max_new_tokens <= 0:
             return self._end(task, FINISH_LENGTH)
         prompt = task.fields["prompt"] + "".join(parts)  # what it said so far, then the rest
-        ids = self.engine.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        ids = self.engine.token_ids(prompt)
         if len(ids) >= self.engine.context_window:
             return self._end(task, FINISH_LENGTH)
         task.local = _CountingJob(ids, params, task.fields.get("cache_key") or None)
