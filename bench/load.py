@@ -166,6 +166,7 @@ def main(argv=None) -> int:
 def run(args, settings) -> int:
     server = Server(settings.url)
     mem = {"start": memory(settings)}
+    workers = len(list(settings.dir.glob("worker-*.pid")))
     accounts = parallel(lambda _i: Account.signed_up(server, prefix="bench"),
                         range(args.chatting), workers=8)
     conversations = parallel(lambda a: a.start_conversation(), accounts, workers=8)
@@ -213,9 +214,10 @@ def run(args, settings) -> int:
         "ttft_p50_s": round(percentile(ttft, 50), 3), "ttft_p99_s": round(percentile(ttft, 99), 3),
         "tokens_per_s_per_chat_p50": round(percentile(rates, 50), 1),
         "tokens_per_s_aggregate": round(tokens / chat_s, 1) if chat_s else 0,
-        "webs": settings.webs,
-        "inference": settings.inference,
-        "workers": settings.workers if settings.inference == "redis" else 0,
+        # what is running (its pid files), which may be a cluster started with other settings
+        "webs": len(list(settings.dir.glob("web-*.pid"))),
+        "inference": "redis" if workers else "local",
+        "workers": workers,
         "max_memory_growth_after_warmup_pct": round(max(growths.values(), default=0), 1),
     }
     print()
