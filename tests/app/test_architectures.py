@@ -131,11 +131,22 @@ def test_an_architecture_transformers_cannot_read_is_one_clear_error(folders, tm
     assert "transformers" in message and "MODEL_PATH" in message
 
 
-def test_a_qwen2_gguf_loads_and_runs_on_the_fast_engine_as_its_hf_folder_does(folders, tmp_path):
+@pytest.fixture(scope="module")
+def gguf_source(tmp_path_factory):
+    """The Qwen2 the GGUFs are written from, with a tokenizer of a few hundred tokens
+    (tests/support/tiny_tokenizer.py): transformers takes most of a minute to read SmolLM2's
+    49k-token vocabulary out of a GGUF, this one in well under a second."""
+    from tests.support import tiny_tokenizer
+    return tiny_models.build("qwen2", tmp_path_factory.mktemp("gguf-source") / "qwen2",
+                             tiny_tokenizer.build())
+
+
+def test_a_qwen2_gguf_loads_and_runs_on_the_fast_engine_as_its_hf_folder_does(gguf_source,
+                                                                               tmp_path):
     from tests.support import tiny_gguf
-    gguf_file = tiny_gguf.write(folders["qwen2"], tmp_path / "tiny-qwen2.gguf")
+    gguf_file = tiny_gguf.write(gguf_source, tmp_path / "tiny-qwen2.gguf")
     loaded = load_model(str(gguf_file), cache_dir=tmp_path / "cache")
-    folder = load_model(str(folders["qwen2"]))
+    folder = load_model(str(gguf_source))
     ids = folder.tokenizer(TEXT, add_special_tokens=False)["input_ids"]
     assert loaded.tokenizer(TEXT, add_special_tokens=False)["input_ids"] == ids
     runners = [Llama(loaded.model, "none"), Llama(folder.model, "none")]
@@ -147,9 +158,9 @@ def test_a_qwen2_gguf_loads_and_runs_on_the_fast_engine_as_its_hf_folder_does(fo
 
 
 @pytest.mark.parametrize("damage", ["quantisation", "truncated"])
-def test_a_gguf_the_loader_cannot_read_is_one_clear_error(folders, tmp_path, damage):
+def test_a_gguf_the_loader_cannot_read_is_one_clear_error(gguf_source, tmp_path, damage):
     from tests.support import tiny_gguf
-    gguf_file = tiny_gguf.write(folders["qwen2"], tmp_path / "tiny-qwen2.gguf",
+    gguf_file = tiny_gguf.write(gguf_source, tmp_path / "tiny-qwen2.gguf",
                                 "Q8_1" if damage == "quantisation" else "F32")
     if damage == "truncated":
         gguf_file.write_bytes(gguf_file.read_bytes()[:gguf_file.stat().st_size * 2 // 3])

@@ -1,15 +1,14 @@
-"""A tiny random-weight Qwen2 written as a GGUF file (F32 tensors under llama.cpp's names, the
-tokenizer copied from the packaged SmolLM2 GGUF), for the loader's GGUF path on a non-Llama
-architecture. `qtype` F32 or a type to mark its tensors with (Q8_1: one the gguf package cannot
+"""A tiny random-weight Qwen2 written as a GGUF file (F32 tensors under llama.cpp's names, its
+folder's byte-level BPE tokenizer under llama.cpp's tokenizer keys, as the packaged SmolLM2 GGUF
+stores its own), for the loader's GGUF path on a non-Llama architecture. `qtype` F32 or a type to mark its tensors with (Q8_1: one the gguf package cannot
 de-quantise)."""
+import json
 from pathlib import Path
 
 import gguf
 import numpy as np
 import torch
-from transformers import AutoModelForCausalLM
-
-from inference.loader import packaged_gguf_path
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 NAMES = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight"}
 LAYER = {"input_layernorm.weight": "attn_norm.weight", "post_attention_layernorm.weight":
@@ -32,12 +31,7 @@ def write(hf_folder: Path, target: Path, qtype: str = "F32") -> Path:
     writer.add_head_count_kv(config.num_key_value_heads)
     writer.add_rope_freq_base(float(config.rope_parameters["rope_theta"]))
     writer.add_layer_norm_rms_eps(config.rms_norm_eps)
-    source = gguf.GGUFReader(str(packaged_gguf_path()))
-    for name, field in source.fields.items():
-        if name.startswith("tokenizer."):
-            value = field.contents()
-            sub = field.types[1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
-            writer.add_key_value(name, value, field.types[0], sub_type=sub)
+    _add_tokenizer(writer, AutoTokenizer.from_pretrained(hf_folder))
     for name, tensor in model.state_dict().items():
         if name == "lm_head.weight":
             continue  # tied to the embeddings
@@ -62,3 +56,25 @@ def write(hf_folder: Path, target: Path, qtype: str = "F32") -> Path:
     writer.write_tensors_to_file()
     writer.close()
     return target
+
+
+def _add_tokenizer(writer: gguf.GGUFWriter, tokenizer) -> None:
+    """The keys SmolLM2's GGUF has: a byte-level BPE ("gpt2") vocabulary with its merges, the
+    special tokens marked as control tokens, their ids, no BOS added, the chat template."""
+    vocab = tokenizer.backend_tokenizer.to_str()
+    merges = json.loads(vocab)["model"]["merges"]
+    tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    special = set(tokenizer.all_special_tokens)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("smollm")
+    writer.add_token_list(tokens)
+    writer.add_token_types([gguf.TokenType.CONTROL if t in special else gguf.TokenType.NORMAL
+                            for t in tokens])
+    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in merges])
+    writer.add_bos_token_id(tokenizer.bos_token_id)
+    writer.add_eos_token_id(tokenizer.eos_token_id)
+    writer.add_unk_token_id(tokenizer.unk_token_id)
+    writer.add_pad_token_id(tokenizer.pad_token_id)
+    writer.add_add_bos_token(False)
+    writer.add_add_space_prefix(False)
+    writer.add_chat_template(tokenizer.chat_template)
