@@ -2,14 +2,13 @@
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers import LlamaConfig, LlamaForCausalLM
 
-from inference.loader import packaged_gguf_path
+from tests.support.smollm2 import smollm2_tokenizer
 
 
 def build(folder: Path) -> Path:
-    gguf = packaged_gguf_path()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer = smollm2_tokenizer()
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                          max_position_embeddings=8192, tie_word_embeddings=True,

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import torch
 import transformers
-from transformers import AutoTokenizer
 
-from inference.loader import packaged_gguf_path
+from tests.support.smollm2 import smollm2_tokenizer
 
 SMALL = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
              num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True)
@@ -38,9 +37,8 @@ FAST = ("llama", "mistral", "qwen2", "qwen2-sliding", "qwen3", "gemma2", "gemma3
 
 @lru_cache(maxsize=1)
 def tokenizer():
-    """Read from the GGUF once per test process (seconds each time); callers only read it."""
-    gguf = packaged_gguf_path()
-    return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    """Once per test process; callers only read it."""
+    return smollm2_tokenizer()
 
 
 def build(name: str, folder: Path, tok=None, initializer_range: float = 0.1) -> Path:
