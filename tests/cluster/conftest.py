@@ -7,11 +7,13 @@ CLUSTER_INFERENCE defaults to `redis` once app/cli.py has the `worker` command (
 Redis Streams workers), else `local` (a model in each web process); the tests that need the
 workers say so (`needs_workers`)."""
 import os
+import random
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,16 +57,18 @@ def workers_available() -> bool:
     return cli.exists() and re.search(r"\bdef worker\b|\"worker\"", cli.read_text()) is not None
 
 
+PORTS = range(20000, 32000)  # below the kernel's ephemeral range (ip_local_port_range 32768-)
+
+
 def _free_ports(count: int) -> int:
-    """A port p with p..p+count-1 free on 127.0.0.1 (nginx, then the web processes)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count > 65000:
-            continue
+    """A port p with p..p+count-1 free on 127.0.0.1 (nginx, the web processes, Redis). Not an
+    ephemeral port (bind to 0): the web processes bind theirs only after migrate and seed, and
+    meanwhile any outgoing connection on the machine may take an ephemeral port as its own; and
+    far from `make run` (5000) and `make cluster` (8000-8002)."""
+    for _ in range(200):
+        base = random.randrange(PORTS.start, PORTS.stop - count)
+        socks = []
         try:
-            socks = []
             for port in range(base, base + count):
                 s = socket.socket()
                 socks.append(s)
@@ -76,6 +80,37 @@ def _free_ports(count: int) -> int:
             for s in socks:
                 s.close()
     raise RuntimeError("no free ports")
+
+
+def _wait_serving(settings: ClusterSettings, process: subprocess.Popen, timeout: float) -> bool:
+    """wait_until_serving, but given up as soon as `up` has exited (migrate failed, a port
+    taken): its log says why, now rather than after START_TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if wait_until_serving(settings, min(5.0, max(0.0, deadline - time.monotonic()))):
+            return True
+    return False
+
+
+def _stop(settings: ClusterSettings, env: dict, process: subprocess.Popen) -> None:
+    """Every process of the cluster ended, whatever state a failed test left it in: `cluster
+    stop` (graceful), then SIGKILL to `up`'s group and to the group of every pid file left."""
+    try:
+        subprocess.run([settings.python, "-m", "cluster", "stop"], cwd=REPO, env=env,
+                       timeout=120, capture_output=True)
+    except subprocess.TimeoutExpired:
+        pass
+    for pid_file in [None] + sorted(settings.dir.glob("*.pid")):
+        try:
+            pid = process.pid if pid_file is None else int(pid_file.read_text().strip())
+            os.killpg(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -92,14 +127,14 @@ def cluster(tmp_path_factory, tiny_model_dir):
         require(False, f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
     folder = tmp_path_factory.mktemp("cluster")
     database = f"kindred_cluster_test_{uuid.uuid4().hex[:10]}"
-    base = _free_ports(4)
+    base = _free_ports(4)  # nginx, web-1, web-2, redis-server
     inference = os.environ.get("CLUSTER_INFERENCE") or ("redis" if workers_available()
                                                         else "local")
     env = {**os.environ,
            "CLUSTER_DIR": str(folder / "cluster"),
            "KINDRED_INSTANCE_DIR": str(folder / "instance"),
            "CLUSTER_PORT": str(base), "CLUSTER_WEBS": "2", "CLUSTER_WORKERS": "2",
-           "CLUSTER_REDIS_PORT": str(_free_ports(1)),
+           "CLUSTER_REDIS_PORT": str(base + 3),
            "CLUSTER_INFERENCE": inference,
            "CLUSTER_DATABASE_URL": POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}",
            "MODEL_PATH": str(tiny_model_dir), "MAX_NEW_TOKENS": str(MAX_NEW_TOKENS),
@@ -122,18 +157,12 @@ def cluster(tmp_path_factory, tiny_model_dir):
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     running = Cluster(settings, env, process, log_path, admin, database)
     try:
-        if not wait_until_serving(settings, START_TIMEOUT):
-            pytest.fail(f"the cluster did not answer within {START_TIMEOUT:.0f} s:\n"
-                        f"{running.log()}")
+        if not _wait_serving(settings, process, START_TIMEOUT):
+            pytest.fail(f"the cluster did not answer within {START_TIMEOUT:.0f} s "
+                        f"(`cluster up` exit code {process.poll()}):\n{running.log()}")
         yield running
     finally:
-        subprocess.run([settings.python, "-m", "cluster", "stop"], cwd=REPO, env=env,
-                       timeout=120, capture_output=True)
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=30)
+        _stop(settings, env, process)
         with admin.connect() as connection:
             connection.execute(sa.text(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true'))
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
