@@ -24,6 +24,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import redis
+
 from inference.engine import (FINISH_CANCELLED, FINISH_LENGTH, FINISH_WORKER_LOST,
                               GenerationParams, Job)
 from inference.redis_engine import GROUP, HEARTBEAT_SECONDS, Keys, _fields
@@ -32,6 +34,7 @@ from inference.scheduling import DEFAULT_BURST, PRIORITY_NORMAL
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 0.05
+REDIS_RETRY_SECONDS = 0.5  # between tries to reach a Redis that failed
 APPEND = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 local fields = {}
@@ -102,10 +105,26 @@ class Worker:
             if len(self.tasks) >= self.max_batch:
                 self.stopping.wait(WATCH_SECONDS)
                 continue
-            for stream, entry_id, fields in self._next_entries():
-                self._take(stream, entry_id, fields, takeover=False)
+            try:
+                for stream, entry_id, fields in self._next_entries():
+                    self._take(stream, entry_id, fields, takeover=False)
+            except redis.exceptions.RedisError as exc:
+                self._wait_for_redis(exc)
         self._drain()
         return 0
+
+    def _wait_for_redis(self, exc: Exception) -> None:
+        """Redis went away or restarted: keep the model loaded (reloading it is the slow part of
+        a worker's start), wait, and make the consumer group again, which a Redis that restarted
+        without its data has lost (NOGROUP)."""
+        log.warning("inference worker %s: Redis failed (%s); retrying", self.consumer, exc)
+        while not self.stopping.wait(REDIS_RETRY_SECONDS):
+            try:
+                self.join_group()
+                self._beat()
+                return
+            except redis.exceptions.RedisError:
+                continue
 
     def join_group(self) -> None:
         """Make the consumer group on each jobs stream, unless another worker did."""

@@ -145,6 +145,20 @@ def test_scoring_through_a_worker_equals_the_local_engines(remote, local):
         remote.score_choices("", ["yes"])
 
 
+def test_a_worker_outlives_redis_losing_its_jobs_and_answers_the_next_one(
+        remote, local, worker, client_redis, prefix):
+    """A Redis restarted without its data has no jobs streams and no consumer group: reading
+    them fails (NOGROUP). The worker keeps its model, makes the group again and takes the next
+    job; before, it exited and had to load the model again (a restart by its supervisor)."""
+    client_redis.delete(*Keys(prefix).all_jobs())
+    prompt = local.render_chat([{"role": "user", "content": "Are you still there?"}])
+    job = remote.submit(prompt, GREEDY)
+    assert "".join(job) == "".join(local.submit(prompt, GREEDY))
+    assert job.finish_reason == "length"
+    assert worker.process.poll() is None
+    assert "Redis failed" in (ROOT / worker.log.name).read_text()
+
+
 def test_cancel_reaches_the_worker_within_a_token_or_two(remote):
     job = remote.submit("Go on", GenerationParams(max_new_tokens=3000, seed=3))
     chunks = iter(job)
