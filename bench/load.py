@@ -90,6 +90,14 @@ class Chatter:
             self.sio.disconnect()
 
 
+def connected(server: Server, account: Account):
+    """A connected tab, or the exception its connection failed with (counted, not fatal)."""
+    try:
+        return Chatter(server, account)
+    except Exception as exc:  # socketio.exceptions.ConnectionError, a timeout
+        return exc
+
+
 def rss_mb(pid: int) -> float:
     """The process's RSS with its children's (gunicorn's master and its worker, where the app is)."""
     total = 0
@@ -148,6 +156,9 @@ def main(argv=None) -> int:
     started = None
     if not wait_until_serving(settings, 1):
         env.setdefault("SIGNUP_RATE_LIMIT", "100000 per hour")
+        # Every open websocket holds one of its web process's WEB_THREADS threads (200 by
+        # default): 500 tabs over 2 processes need more, or the 401st waits and times out.
+        env.setdefault("WEB_THREADS", str(max(200, args.clients // settings.webs + 100)))
         print(f"bench.load: starting a cluster on {settings.url}", flush=True)
         log = open(settings.dir.parent / "bench-load-cluster.log", "wb") \
             if settings.dir.parent.exists() else subprocess.DEVNULL
@@ -172,19 +183,24 @@ def run(args, settings) -> int:
     conversations = parallel(lambda a: a.start_conversation(), accounts, workers=8)
     tabs = accounts + [accounts[i % len(accounts)] for i in range(args.clients - args.chatting)]
     began = time.monotonic()
-    clients = parallel(lambda a: Chatter(server, a), tabs, workers=32)
+    clients = parallel(lambda a: connected(server, a), tabs, workers=32)
     connect_s = time.monotonic() - began
+    refused = sum(1 for c in clients if isinstance(c, Exception))
+    chatters = [(c, conversation) for c, conversation in zip(clients[:args.chatting],
+                                                               conversations)
+                if not isinstance(c, Exception)]
+    clients = [c for c in clients if not isinstance(c, Exception)]
     until = time.monotonic() + args.duration
     warm = threading.Timer(args.duration * args.warmup, lambda: mem.update(warm=memory(settings)))
     warm.start()
     chat_began = time.monotonic()
     parallel(lambda pair: pair[0].chat(pair[1]["id"], until),
-             list(zip(clients[:args.chatting], conversations)), workers=args.chatting)
+             chatters, workers=args.chatting)
     chat_s = time.monotonic() - chat_began
     mem["end"] = memory(settings)
     parallel(lambda c: c.close(), clients, workers=32)
 
-    turns = [t for c in clients[:args.chatting] for t in c.turns]
+    turns = [t for c, _ in chatters for t in c.turns]
     done = [t for t in turns if t["answer"] == "done"]
     errors = [t for t in turns if t["answer"] == "error"]
     unanswered = [t for t in turns if t["answer"] is None]
@@ -208,6 +224,7 @@ def run(args, settings) -> int:
     lines = {
         "clients": args.clients, "chatting": args.chatting, "duration_s": round(chat_s, 1),
         "connect_s": round(connect_s, 1), "turns": len(turns), "done": len(done),
+        "connect_errors": refused,
         "errors": len(errors), "error_codes": ",".join(error_codes) or "-",
         "unanswered": len(unanswered), "lost_messages": lost, "duplicated_messages": duplicated,
         "stuck_streaming": streaming,
