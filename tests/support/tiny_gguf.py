@@ -1,7 +1,7 @@
 """A tiny random-weight Qwen2 written as a GGUF file (F32 tensors under llama.cpp's names, its
 folder's byte-level BPE tokenizer under llama.cpp's tokenizer keys, as the packaged SmolLM2 GGUF
-stores its own), for the loader's GGUF path on a non-Llama architecture. `qtype` F32 or a type to mark its tensors with (Q8_1: one the gguf package cannot
-de-quantise)."""
+stores its own), for the loader's GGUF path on a non-Llama architecture. `qtype` F32 or a type
+to mark its tensors with (Q8_1: one the gguf package cannot de-quantise)."""
 import json
 from pathlib import Path
 

@@ -5,7 +5,6 @@ GGUF. Any text round-trips (all 256 bytes are tokens); the merges are learned fr
 sentences, so common English words are single tokens."""
 import json
 from functools import lru_cache
-from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Tokenizer
@@ -54,7 +53,3 @@ def build() -> GPT2Tokenizer:
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 
-
-def save(folder: Path) -> Path:
-    build().save_pretrained(folder)
-    return folder
