@@ -141,15 +141,25 @@ def test_editing_a_user_message_then_regenerating_continues_from_the_edit(app, s
 
 
 def test_a_model_failure_mid_reply_reports_an_error_and_keeps_the_user_message(
-        socket_client, auth, inference, monkeypatch):
-    real_forward, calls = inference.runner.forward, {"n": 0}
+        app, socket_client, auth, inference, monkeypatch):
+    # The model fails on its first step after some visible text went out: with none, the
+    # placeholder is dropped and no chat:done follows (the random model's first tokens can be
+    # blank or half a character, so a fixed step count was not enough).
+    import threading
+    replies, real_forward = app.extensions["kindred.replies"], inference.runner.forward
+    real_emit, text_sent = replies.emit, threading.Event()
+
+    def noting_emit(event, payload, room):
+        if event == "chat:token" and payload["text"].strip():
+            text_sent.set()
+        real_emit(event, payload, room)
 
     def failing_forward(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] > 4:
+        if text_sent.is_set():
             raise RuntimeError("simulated out-of-memory")
         return real_forward(*args, **kwargs)
 
+    monkeypatch.setattr(replies, "emit", noting_emit)
     monkeypatch.setattr(inference.runner, "forward", failing_forward)
     conversation = auth.start_conversation()
     socket_client.emit("chat:send", {"conversation_id": conversation["id"], "content": "Still here?"})
