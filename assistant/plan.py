@@ -10,6 +10,7 @@ class Plan:
     system: str = ""
     user: str = ""
     max_new_tokens: int = 120
+    temperature: float = 0.3
     private: bool = False
     text: str | None = None  # the answer without the model
 

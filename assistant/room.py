@@ -53,7 +53,7 @@ def respond_stream(engine, request: str, messages: list, asker_id: int,
         yield result_of(plan, plan.text)
         return
     parts: list[str] = []
-    for piece in stream(engine, plan.system, plan.user, plan.max_new_tokens):
+    for piece in stream(engine, plan.system, plan.user, plan.max_new_tokens, plan.temperature):
         if len("".join(parts)) >= MAX_TEXT_CHARS:
             break
         parts.append(piece)

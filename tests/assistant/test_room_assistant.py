@@ -58,6 +58,12 @@ def test_catch_up_reads_only_what_others_said_after_the_last_read_message(infere
     assert 0 < len(result["text"]) <= MAX_TEXT_CHARS
 
 
+def test_asking_twice_for_the_same_catch_up_gives_the_same_summary(inference):
+    first = respond(inference, "@assistant catch me up", HISTORY, SAM, 1, NAMES)["text"]
+    again = respond(inference, "@assistant recap please", HISTORY, SAM, 1, NAMES)["text"]
+    assert first == again
+
+
 def test_catch_up_without_a_last_read_message_reads_all_the_others_wrote(inference):
     result = respond(inference, "@assistant catch me up", HISTORY, SAM, None, NAMES)
     assert result["message_ids"] == [2, 3, 5, 6, 7, 8]
