@@ -41,7 +41,8 @@ def llama_server(tmp_path_factory):
              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
              "--n_threads", "1", "--interrupt_requests", "False"],
             stdout=log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # its "Disconnected" line, at once
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # its "Disconnected" line, at once
+            start_new_session=True)  # a signal to the test run's process group is not for it
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -54,10 +55,21 @@ def llama_server(tmp_path_factory):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"llama_cpp.server did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield type("LlamaServer", (), {"url": url, "log": staticmethod(log_path.read_text)})
+        yield type("LlamaServer", (), {"url": url, "log": staticmethod(log_path.read_text),
+                                       "process": process})
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture(autouse=True)
+def server_still_running(request):
+    """A server that died says how (its exit code, the end of its log), not only 'refused'."""
+    yield
+    if "llama_server" in request.fixturenames:
+        server = request.getfixturevalue("llama_server")
+        code = server.process.poll()
+        assert code is None, f"llama_cpp.server exited ({code}):\n{server.log()[-3000:]}"
 
 
 @pytest.fixture(scope="module")
