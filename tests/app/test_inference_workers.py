@@ -159,14 +159,16 @@ def test_a_worker_outlives_redis_losing_its_jobs_and_answers_the_next_one(
     assert "Redis failed" in (ROOT / worker.log.name).read_text()
 
 
-def test_cancel_reaches_the_worker_within_a_token_or_two(remote):
+def test_cancel_reaches_the_worker_within_a_few_tokens(remote):
     job = remote.submit("Go on", GenerationParams(max_new_tokens=3000, seed=3))
     chunks = iter(job)
     next(chunks)
     remote.cancel(job)
     list(chunks)
     assert job.finish_reason == "cancelled"
-    assert job.tokens_generated <= job.tokens_at_cancel + 2
+    # A token or two on a quiet machine; 6 in a full `make test` on 2 cores, where the worker's
+    # decode steps and the cancel race for the CPU. Without the check it runs on to 3000.
+    assert job.tokens_generated <= job.tokens_at_cancel + 16
 
 
 def test_members_jobs_start_first_and_a_free_one_within_the_burst(remote, client_redis, prefix):
