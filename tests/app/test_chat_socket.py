@@ -145,7 +145,6 @@ def test_a_model_failure_mid_reply_reports_an_error_and_keeps_the_user_message(
     # The model fails on its first step after some visible text went out: with none, the
     # placeholder is dropped and no chat:done follows (the random model's first tokens can be
     # blank or half a character, so a fixed step count was not enough).
-    import threading
     replies, real_forward = app.extensions["kindred.replies"], inference.runner.forward
     real_emit, text_sent = replies.emit, threading.Event()
 
@@ -178,7 +177,6 @@ def test_a_model_failure_mid_reply_reports_an_error_and_keeps_the_user_message(
 
 def test_one_message_announces_message_sent_prompt_built_and_reply_finished(app, socket_client,
                                                                           auth):
-    import threading
 
     from core.event_types import MessageSent, PromptBuilt, ReplyFinished
     seen, finished_arrived = [], threading.Event()
@@ -198,7 +196,6 @@ def test_one_message_announces_message_sent_prompt_built_and_reply_finished(app,
 
 
 def test_a_message_reads_the_history_in_one_query_however_long_the_chat(app, socket_client, auth):
-    import threading
 
     import sqlalchemy as sa
     engine, here = app.extensions["kindred.db"], threading.get_ident()
