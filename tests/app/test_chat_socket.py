@@ -177,7 +177,6 @@ def test_a_model_failure_mid_reply_reports_an_error_and_keeps_the_user_message(
 
 def test_one_message_announces_message_sent_prompt_built_and_reply_finished(app, socket_client,
                                                                           auth):
-
     from core.event_types import MessageSent, PromptBuilt, ReplyFinished
     seen, finished_arrived = [], threading.Event()
     for event_type in (MessageSent, PromptBuilt, ReplyFinished):
@@ -196,7 +195,6 @@ def test_one_message_announces_message_sent_prompt_built_and_reply_finished(app,
 
 
 def test_a_message_reads_the_history_in_one_query_however_long_the_chat(app, socket_client, auth):
-
     import sqlalchemy as sa
     engine, here = app.extensions["kindred.db"], threading.get_ident()
 
