@@ -1,9 +1,9 @@
 """The discovery evaluation of issue 20: the deck against simple baselines, on user models the
 recommender does not share, as a new community would meet it.
 
-The deck is driven the way the /discover page drives the server: `Discovery.deal(n=10)` (cards
-still open come back first), a swipe on the top card through `Discovery.swipe()`, a refill when
-fewer than 3 cards are left, on a SQLite database whose characters were embedded by the packaged
+The deck is driven the way the /discover page drives the server: `Discovery.deal(n=3)` (cards
+still open come back first), a swipe on the top card through `Discovery.swipe()`, a refill after
+every swipe (fewer than 3 cards left), on a SQLite database whose characters were embedded by the packaged
 all-MiniLM-L6-v2 through `ensure_embeddings()`. The baselines get the same refills, the same
 MiniLM vectors, the same tags and counts, and each user's same coin per character (common random
 numbers), so every policy meets exactly the same person.
@@ -22,7 +22,7 @@ import numpy as np
 from bench.discovery_world import USER_MODELS, make_catalog
 
 log = logging.getLogger("bench.discovery")
-SWIPES, DEAL, REFILL_BELOW = 40, 10, 3
+SWIPES, DEAL, REFILL_BELOW = 40, 3, 3   # app/static/js/discover.js: DEAL_SIZE, REFILL_BELOW
 BASELINE_RANDOM = 0.1            # the baselines deal a random card in 10 % of the slots
 WORLDS = {"cold": dict(size=120, new_share=1.0), "warm": dict(size=240, new_share=0.15)}
 MODELS = ("two_theme", "three_theme", "tag", "noisy", "drift", "embedding")
@@ -270,11 +270,14 @@ def run_user(world, hidden, coins, session) -> dict:
 
 
 def evaluate_world(world: World, users: int, seed: int, models=MODELS, policies=POLICIES,
-                   discovery_seed: int = 11) -> list[dict]:
+                   discovery_seed: int = 11, settings=None) -> list[dict]:
+    """`settings`: the recommender's (discovery.recommender.Settings; default: the shipped)."""
     from discovery.deck import Discovery
+    from discovery.recommender import Settings
     rows = []
     for model in models:
-        discovery = Discovery(embedder=world.embedder, refresh_seconds=3600, seed=discovery_seed)
+        discovery = Discovery(embedder=world.embedder, settings=settings or Settings(),
+                              refresh_seconds=3600, seed=discovery_seed)
         results = {p: [] for p in policies}
         for u in range(users):
             rng = np.random.default_rng([seed, hash_name(world.name), hash_name(model), u])

@@ -90,8 +90,9 @@ class Discovery:
 
         if len(cards) < n:
             exclude = {d.character_id for d in open_deals}
+            held = [c.id for c, _ in cards]
             cards += self._deal_new(session, user, catalog, n - len(cards), prefs, ratings,
-                                    filters, exclude, now)
+                                    filters, exclude, now, held)
         return [card_payload(c, reason, user.username) for c, reason in cards]
 
     def swipe(self, session: Session, user: User, character_id: int, direction: str,
@@ -233,12 +234,15 @@ class Discovery:
 
     def _deal_new(self, session: Session, user: User, catalog: Catalog, n: int,
                   prefs: DiscoveryPreferences, ratings: tuple[str, ...], filters: DeckFilters,
-                  exclude: set[int], now: datetime) -> list[tuple[Character, str]]:
+                  exclude: set[int], now: datetime,
+                  held: Sequence[int] = ()) -> list[tuple[Character, str]]:
+        """n new cards below the `held` ones (character ids the user's stack already shows)."""
         profile, seen = self.taste_profile(session, user.id, catalog, now)
         eligible = _eligible_mask(catalog, user.id, prefs, ratings, filters,
                                   seen | exclude)
+        stack = [catalog.position[i] for i in held if i in catalog.position]
         picks = self.recommender.recommend(catalog, profile, n, eligible, self.rng,
-                                           now=now.timestamp())
+                                           now=now.timestamp(), stack=stack)
         ids = [int(catalog.ids[p.position]) for p in picks]
         characters = _characters_by_id(session, ids)
         dealt = []

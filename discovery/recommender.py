@@ -51,7 +51,7 @@ class Settings:
     tastes: int = 3                    # at most this many taste clusters are searched
     kernel_sim: float = 0.4            # a neighbour at this cosine weighs as much as the prior
     kernel_tau: float = 0.06           # kernel width: exp((cos - kernel_sim) / kernel_tau)
-    kernel_count: float = 2.0          # swipes one unit of kernel weight is worth (posterior)
+    kernel_count: float = 1.4          # swipes one unit of kernel weight is worth (posterior)
     user_prior: float = 6.0            # pseudo-swipes at the global rate in the user's base rate
     tag_prior_sd: float = 1.5          # prior sd of a tag's log-odds lift (taste.fit_tags)
     w_neighbours: float = 1.0          # the prior mix; each user's own is fitted (taste.fit_mix)
@@ -67,11 +67,12 @@ class Settings:
     mmr_lambda: float = 0.8            # 1 = pure relevance, 0 = pure diversity
     explore_share: float = 0.15        # share of each deal for new characters/creators (issue
                                        # 20 asks 15 % of impressions); 0: no exploration at all
-    explore_decay: float = 8.0         # the Thompson share: 2 * explore_share / (1 + (swipes /
-    explore_power: float = 2.0         # explore_decay) ** explore_power): 30 % of the first
-                                       # deal, 6 % after 16 swipes
+    explore_start: float = 1.0         # the Thompson share: explore_start / (1 + (swipes /
+    explore_decay: float = 14.0        # explore_decay) ** explore_power): nearly every pick of
+    explore_power: float = 8.0         # the first 10 swipes, half at 14, 5 % at 20, 1 % at 25
     explore_lambda: float = 0.8        # MMR of the drawn picks, as of the others: the draw says
                                        # where to explore (not a push away from the deal)
+    explore_coverage: float = 0.6      # drawn picks keep this far from the swiped cards
     new_days: float = 14.0             # "new" character / creator age
     liked_reason_min_sim: float = 0.35
     reason_min_lift: float = 0.4       # a part must lift the log-odds this much to be the reason
@@ -233,14 +234,21 @@ class Recommender:
         return evidence
 
     def recommend(self, catalog: Catalog, user: UserProfile, n: int, eligible: np.ndarray,
-                  rng: np.random.Generator, now: Optional[float] = None) -> list[Pick]:
-        """Up to n picks among positions where `eligible` is True, best first."""
+                  rng: np.random.Generator, now: Optional[float] = None,
+                  stack: Sequence[int] = ()) -> list[Pick]:
+        """Up to n picks among positions where `eligible` is True, best first. `stack`: the
+        positions of cards the user already holds, ahead of these picks: the picks are kept
+        apart from them as from each other, and, the top card being taken, any pick may
+        explore."""
         with _BLAS.limit(limits=1, user_api="blas"):  # small products: threads only cost here
-            return self._recommend(catalog, user, n, eligible, rng, now)
+            return self._recommend(catalog, user, n, eligible, rng, now,
+                                   np.asarray(stack, dtype=np.int64))
 
     def _recommend(self, catalog: Catalog, user: UserProfile, n: int, eligible: np.ndarray,
-                   rng: np.random.Generator, now: Optional[float]) -> list[Pick]:
+                   rng: np.random.Generator, now: Optional[float],
+                   stack: np.ndarray) -> list[Pick]:
         now = time.time() if now is None else now
+        top = 0 if len(stack) else 1       # picks kept for exploitation: the top card
         s = self.settings
         available = int(eligible.sum())
         n = min(n, available)
@@ -250,31 +258,42 @@ class Recommender:
         evidence = self.evidence(catalog, user, prior, now)
         candidates = self._candidates(catalog, user, evidence, eligible, n, rng, available)
         mean = score(catalog, evidence, candidates, s, prior, now)
-        n_new, n_drawn = self._exploration_counts(catalog, evidence, eligible, n, rng)
+        n_new, n_drawn = self._exploration_counts(catalog, evidence, eligible, n, rng, top)
         drawn = score(catalog, evidence, candidates, s, prior, now, rng, mean.kernel).total \
             if n_new or n_drawn else None
 
         # Exploit by the posterior mean, then explore: the best of one Thompson draw, kept apart
         # from what the deal already holds (MMR again), never the top card.
-        exploit = self._mmr(catalog, candidates, mean.total, n - n_drawn)
+        held = catalog.vectors[stack]
+        exploit = self._mmr(catalog, candidates, mean.total, n - n_drawn, held)
         index = {int(c): i for i, c in enumerate(candidates.tolist())}
         exploit_rows = [index[p] for p in exploit]
         chosen = self._mmr_rows(catalog, candidates, drawn, n_drawn, exploit_rows,
-                                s.explore_lambda) if n_drawn else []
+                                s.explore_lambda, held,
+                                self._swiped_vectors(evidence)) if n_drawn else []
         taken = set(chosen)
         # New characters and new creators get their share: if the deal holds fewer than n_new of
-        # them, the best of the draw among them replace the last exploit picks.
+        # them, the best of the draw among them replace the last drawn picks that are not new,
+        # then the last exploit picks (never the top card).
         picked = set(exploit_rows) | taken
         have = sum(bool(catalog.explorable[candidates[i]]) for i in picked)
         if n_new > have:
             pool = [i for i in np.argsort(-drawn, kind="stable")
                     if catalog.explorable[candidates[i]] and i not in picked]
-            for i in pool[: min(n_new - have, len(exploit_rows) - 1)]:
-                exploit_rows.pop()
+            for i in pool[:n_new - have]:
+                old = [j for j in chosen if not catalog.explorable[candidates[j]]]
+                if old:
+                    chosen.remove(old[-1])
+                elif len(exploit_rows) > top:
+                    exploit_rows.pop()
+                else:
+                    break
                 chosen.append(i)
         picks = [self._pick(catalog, user, evidence, mean, i, candidates) for i in exploit_rows]
         extra = [self._pick(catalog, user, evidence, mean, i, candidates, drawn=True)
                  for i in chosen]
+        if not top:
+            return (picks + extra)[:n]
         return interleave_exploration(picks, extra)[:n]
 
     def _pick(self, catalog: Catalog, user: UserProfile, evidence: Evidence, scores: Scores,
@@ -310,19 +329,20 @@ class Recommender:
         return (total / norm).astype(np.float32)
 
     def _exploration_counts(self, catalog: Catalog, evidence: Evidence,
-                            eligible: np.ndarray, n: int, rng: np.random.Generator):
+                            eligible: np.ndarray, n: int, rng: np.random.Generator,
+                            top: int = 1):
         """(at least this many new characters/creators in the deal, this many picks drawn by
-        Thompson sampling). The draw's share shrinks as the user's evidence grows; the top card
-        is never drawn."""
+        Thompson sampling). The draw's share shrinks as the user's evidence grows; the first
+        `top` picks (the top card, when the deal starts the stack) are never drawn."""
         s = self.settings
         if s.explore_share <= 0:
             return 0, 0
         n_new = int(n * s.explore_share + rng.random())
         if not (eligible & catalog.explorable).any():
             n_new = 0
-        share = 2 * s.explore_share / (1 + (evidence.swipes / s.explore_decay) ** s.explore_power)
+        share = s.explore_start / (1 + (evidence.swipes / s.explore_decay) ** s.explore_power)
         n_drawn = int(n * share + rng.random())
-        return min(n_new, n - 1), max(0, min(n_drawn, n - 1))
+        return min(n_new, n - top), max(0, min(n_drawn, n - top))
 
     def _candidates(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
                     eligible: np.ndarray, n: int, rng: np.random.Generator,
@@ -381,9 +401,10 @@ class Recommender:
         return [t for lift, t in sorted(lifts, reverse=True)[:count] if lift > 0]
 
     def _mmr(self, catalog: Catalog, candidates: np.ndarray, scores: np.ndarray,
-             count: int) -> list[int]:
+             count: int, held: Optional[np.ndarray] = None) -> list[int]:
         """Maximal marginal relevance (relevance = predicted like probability) over the
-        best-scored 10*count candidates."""
+        best-scored 10*count candidates, kept apart from each other and from the `held`
+        vectors (the cards already in the user's hand)."""
         if count <= 0 or not len(candidates):
             return []
         top = np.argsort(-scores, kind="stable")[: max(10 * count, 50)]
@@ -392,6 +413,8 @@ class Recommender:
         vectors = catalog.vectors[candidates]
         lam = self.settings.mmr_lambda
         max_sim = np.full(len(candidates), -np.inf)
+        if held is not None and len(held):
+            max_sim = (vectors @ held.T).max(axis=1)
         chosen: list[int] = []
         free = np.ones(len(candidates), dtype=bool)
         for _ in range(min(count, len(candidates))):
@@ -403,9 +426,20 @@ class Recommender:
             max_sim = np.maximum(max_sim, vectors @ vectors[best])
         return chosen
 
+    def _swiped_vectors(self, evidence: Evidence) -> Optional[np.ndarray]:
+        """The cards the user swiped (liked or passed), for exploration to go elsewhere."""
+        if self.settings.explore_coverage <= 0:
+            return None
+        rows = [i for i, kind in enumerate(evidence.kinds) if kind in ("like", "pass")]
+        return evidence.vectors[rows] if rows else None
+
     def _mmr_rows(self, catalog: Catalog, candidates: np.ndarray, scores: np.ndarray,
-                  count: int, already: list, lam: float) -> list[int]:
-        """MMR over candidate rows, against the rows already in the deal."""
+                  count: int, already: list, lam: float,
+                  held: Optional[np.ndarray] = None,
+                  swiped: Optional[np.ndarray] = None) -> list[int]:
+        """MMR over candidate rows, against the rows already in the deal and the `held`
+        vectors; with `swiped`, also `explore_coverage` times the closeness to the nearest
+        swiped card, so exploration covers what the user has not been shown yet."""
         free = np.ones(len(candidates), dtype=bool)
         free[already] = False
         top = np.flatnonzero(free)[np.argsort(-scores[free], kind="stable")][: max(10 * count, 50)]
@@ -414,10 +448,15 @@ class Recommender:
         max_sim = np.zeros(len(top))
         if already:
             max_sim = (vectors @ catalog.vectors[candidates[already]].T).max(axis=1)
+        if held is not None and len(held):
+            max_sim = np.maximum(max_sim, (vectors @ held.T).max(axis=1))
+        seen = np.zeros(len(top))
+        if swiped is not None and len(swiped):
+            seen = self.settings.explore_coverage * (vectors @ swiped.T).max(axis=1)
         open_ = np.ones(len(top), dtype=bool)
         chosen: list[int] = []
         for _ in range(min(count, len(top))):
-            value = np.where(open_, lam * relevance - (1 - lam) * max_sim, -np.inf)
+            value = np.where(open_, lam * relevance - (1 - lam) * max_sim - seen, -np.inf)
             best = int(np.argmax(value))
             chosen.append(int(top[best]))
             open_[best] = False

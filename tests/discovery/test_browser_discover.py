@@ -1,6 +1,6 @@
 """A user in a real browser (Playwright + Debian Chromium) on /discover against the real server:
-pick interests, swipe right with the arrow key, swipe left by dragging with the mouse, undo, and
-find each of those recorded by the API."""
+pick interests, swipe right with the arrow key (the hand of 3 is refilled), swipe left by
+dragging with the mouse, undo, and find each of those recorded by the API."""
 import secrets
 from pathlib import Path
 
@@ -26,6 +26,8 @@ def test_onboarding_then_key_swipe_drag_swipe_and_undo(page, server):
     signup = page.request.post(server.url + "/api/auth/signup", data={
         "username": f"swiper_{secrets.token_hex(4)}", "password": "correct horse battery"})
     assert signup.status == 201, signup.text()
+    deals = []
+    page.on("request", lambda r: deals.append(r.url) if "/api/deck?" in r.url else None)
     page.goto(server.url + "/discover")
 
     expect(page.locator("#onboarding")).to_be_visible()
@@ -49,6 +51,9 @@ def test_onboarding_then_key_swipe_drag_swipe_and_undo(page, server):
     expect(top).not_to_have_attribute("data-character-id", str(first))
     assert latest_swipe(page, server) == (first, "right", False)
     expect(page.locator("#swipe-status")).to_contain_text("You liked")
+    # The hand is refilled after every swipe, so the card dealt next knows this swipe.
+    page.wait_for_function("() => document.querySelectorAll('#deck .swipe-card').length === 3")
+    assert len(deals) == 2 and all("n=3" in url for url in deals), deals
 
     second = int(top.get_attribute("data-character-id"))
     box = top.bounding_box()

@@ -205,3 +205,36 @@ def test_a_mood_tag_every_theme_shares_does_not_pull_in_a_third_theme():
         assert {0, 2} <= set(topics)
         assert 3 not in topics
         assert not any(p.reason == "You like #romance" for p in picks)
+
+
+def test_a_new_users_exploration_goes_to_topics_not_swiped_yet():
+    """Two swipes in (a like in topic 0, a pass in topic 1), the cards drawn to explore go to the
+    four topics the user has not been shown, so the deck finds a second taste early."""
+    catalog = catalog_of(topics=6)
+    user = history([0], [15])
+    shown = [p for s in range(30)
+             for p in deal(catalog, user, 8, seed=s, seen=[0, 15])[1:]]  # below the top card
+    unseen = sum(topic(p.position) >= 2 for p in shown) / len(shown)
+    assert unseen >= 0.9, unseen
+
+
+def test_a_one_card_refill_below_the_held_stack_may_be_a_new_character():
+    """A refill of one card below the two the user still holds may explore (the top card is
+    taken), so new characters keep their share of a warm catalog when the page refills its
+    hand after every swipe."""
+    likes, passes = np.full(60, 30.0), np.full(60, 10.0)
+    new = [10, 25, 40, 55, 56, 57]
+    likes[new], passes[new] = 0, 0
+    catalog = catalog_of(new=new, likes=likes, passes=passes)
+    liked = [0, 1, 2, 3, 4]
+    user = history(liked, [15, 16, 17])
+    held = [5, 6]                                # two topic-0 cards already in the hand
+    seen = liked + [15, 16, 17] + held
+    refills = []
+    for s in range(80):
+        eligible = np.ones(len(catalog), dtype=bool)
+        eligible[seen] = False
+        refills += Recommender().recommend(catalog, user, 1, eligible,
+                                           np.random.default_rng(s), NOW, stack=held)
+    assert len(refills) == 80
+    assert sum(catalog.is_new[p.position] for p in refills) / 80 >= 0.15

@@ -2,7 +2,10 @@
 // (pointer events) or arrow keys, undo. The server decides what is dealt; the page shows it.
 const { api, el } = Kindred;
 
-const DEAL_SIZE = 10;
+// A small hand, refilled after every swipe: the card dealt next is chosen knowing the swipe just
+// made (with a hand of 10, the next 8 cards were chosen before it). bench/discovery_eval.py drives
+// the deck the same way.
+const DEAL_SIZE = 3;
 const REFILL_BELOW = 3;
 const SWIPE_DISTANCE = 110; // px of drag that counts as a swipe
 const VISIBLE = 3;
