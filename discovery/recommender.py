@@ -73,6 +73,8 @@ class Settings:
     explore_lambda: float = 0.8        # MMR of the drawn picks, as of the others: the draw says
                                        # where to explore (not a push away from the deal)
     explore_coverage: float = 0.6      # drawn picks keep this far from the swiped cards
+    interest_swipes: float = 12.0      # each chosen interest tag counts as this many swipes in
+                                       # the draw's share: a taste the user told is not surveyed
     new_days: float = 14.0             # "new" character / creator age
     liked_reason_min_sim: float = 0.35
     reason_min_lift: float = 0.4       # a part must lift the log-odds this much to be the reason
@@ -340,7 +342,8 @@ class Recommender:
         n_new = int(n * s.explore_share + rng.random())
         if not (eligible & catalog.explorable).any():
             n_new = 0
-        share = s.explore_start / (1 + (evidence.swipes / s.explore_decay) ** s.explore_power)
+        known = evidence.swipes + s.interest_swipes * evidence.interests
+        share = s.explore_start / (1 + (known / s.explore_decay) ** s.explore_power)
         n_drawn = int(n * share + rng.random())
         return min(n_new, n - top), max(0, min(n_drawn, n - top))
 

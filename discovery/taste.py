@@ -50,6 +50,7 @@ class Evidence:
     tag_weight: dict = field(default_factory=dict)   # tag -> fitted log-odds lift (fit_tags)
     tag_var: dict = field(default_factory=dict)      # tag -> its posterior variance
     tag_loo: Optional[np.ndarray] = None             # (m,) each row's tag lift, left out
+    interests: int = 0                               # interest tags the user chose
 
     @property
     def empty(self) -> bool:
@@ -112,6 +113,7 @@ def gather(catalog, user, settings, prior: float) -> Evidence:
         kinds.append("interest")
     evidence = Evidence(vectors.astype(np.float32), liked, weight, positions, kinds, base,
                         tag_likes, tag_swipes, len(swipes) + len(user.chats))
+    evidence.interests = len(user.interest_tags)
     fit_tags(catalog, evidence, user.interest_tags, s)
     if len(weight):
         signed = weight * np.where(liked > 0, 1.0, -0.5)

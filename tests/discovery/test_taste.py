@@ -238,3 +238,16 @@ def test_a_one_card_refill_below_the_held_stack_may_be_a_new_character():
                                            np.random.default_rng(s), NOW, stack=held)
     assert len(refills) == 80
     assert sum(catalog.is_new[p.position] for p in refills) / 80 >= 0.15
+
+
+def test_interests_chosen_at_onboarding_are_exploited_not_surveyed():
+    """A user who picked two interests and has not swiped yet sees mostly those: what they told
+    the deck counts as evidence, so the first deals do not survey the whole catalog."""
+    catalog = catalog_of(topics=6)
+    axis = np.zeros(DIM, np.float32)
+    axis[[3, 4]] = 1.0
+    user = UserProfile(interest_vector=axis / np.linalg.norm(axis),
+                       interest_tags=frozenset({"topic3", "topic4"}))
+    shown = [p for s in range(30) for p in deal(catalog, user, 8, seed=s)]
+    share = sum(topic(p.position) in (3, 4) for p in shown) / len(shown)
+    assert share >= 0.9, share
