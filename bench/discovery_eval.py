@@ -3,8 +3,8 @@ recommender does not share, as a new community would meet it.
 
 The deck is driven the way the /discover page drives the server: `Discovery.deal(n=3)` (cards
 still open come back first), a swipe on the top card through `Discovery.swipe()`, a refill after
-every swipe (fewer than 3 cards left), on a SQLite database whose characters were embedded by the packaged
-all-MiniLM-L6-v2 through `ensure_embeddings()`. The baselines get the same refills, the same
+every swipe (fewer than 3 cards left), on a SQLite database whose characters were embedded by
+the packaged all-MiniLM-L6-v2 through `ensure_embeddings()`. The baselines get the same refills, the same
 MiniLM vectors, the same tags and counts, and each user's same coin per character (common random
 numbers), so every policy meets exactly the same person.
 

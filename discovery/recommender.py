@@ -10,10 +10,12 @@ offline benchmark runs exactly this code.
                 neighbours in the embedding space + the lifts of the card's tags (one Bayesian
                 logistic fit over all tags) + the character's community like rate (Bayesian
                 average) + a little freshness
-    exploit   = MMR re-ranking by the posterior mean (relevance vs. similarity to picks); the top
-                card is always an exploit pick
-    explore   = a Thompson draw from the same posteriors fills a share of the deal that shrinks
-                as the user's evidence grows; within it, `explore_share` of each deal goes to new
+    exploit   = MMR re-ranking by the posterior mean (relevance vs. similarity to picks and to
+                the cards the user already holds); the top card is always an exploit pick
+    explore   = a Thompson draw from the same posteriors, kept away from the cards the user has
+                swiped, fills a share of the picks that starts at nearly all of them and falls
+                to 5 % by 20 swipes (interest tags count as swipes), so the first swipes survey
+                the catalog and the rest exploit it; `explore_share` of each deal goes to new
                 characters / new creators (ranked by the same draw, so a catalog that is all new
                 is dealt by taste, not at random)
 Every pick carries the reason that ranked it: the part of its score that counted most (because
@@ -265,7 +267,8 @@ class Recommender:
             if n_new or n_drawn else None
 
         # Exploit by the posterior mean, then explore: the best of one Thompson draw, kept apart
-        # from what the deal already holds (MMR again), never the top card.
+        # from what the deal and the hand already hold and from the swiped cards, never the top
+        # card of a deal that starts the hand.
         held = catalog.vectors[stack]
         exploit = self._mmr(catalog, candidates, mean.total, n - n_drawn, held)
         index = {int(c): i for i, c in enumerate(candidates.tolist())}
