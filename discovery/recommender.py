@@ -285,10 +285,10 @@ class Recommender:
         if n_new > have:
             pool = [i for i in np.argsort(-drawn, kind="stable")
                     if catalog.explorable[candidates[i]] and i not in picked]
+            replaceable = [j for j in chosen if not catalog.explorable[candidates[j]]]
             for i in pool[:n_new - have]:
-                old = [j for j in chosen if not catalog.explorable[candidates[j]]]
-                if old:
-                    chosen.remove(old[-1])
+                if replaceable:
+                    chosen.remove(replaceable.pop())
                 elif len(exploit_rows) > top:
                     exploit_rows.pop()
                 else:
