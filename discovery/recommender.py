@@ -75,6 +75,7 @@ class Settings:
     explore_lambda: float = 0.8        # MMR of the drawn picks, as of the others: the draw says
                                        # where to explore (not a push away from the deal)
     explore_coverage: float = 0.6      # drawn picks keep this far from the swiped cards
+                                       # (times the draw's share: it fades with the survey)
     interest_swipes: float = 12.0      # each chosen interest tag counts as this many swipes in
                                        # the draw's share: a taste the user told is not surveyed
     new_days: float = 14.0             # "new" character / creator age
@@ -274,8 +275,9 @@ class Recommender:
         index = {int(c): i for i, c in enumerate(candidates.tolist())}
         exploit_rows = [index[p] for p in exploit]
         chosen = self._mmr_rows(catalog, candidates, drawn, n_drawn, exploit_rows,
-                                s.explore_lambda, held,
-                                self._swiped_vectors(evidence)) if n_drawn else []
+                                s.explore_lambda, held, _swiped_vectors(evidence),
+                                s.explore_coverage * self._draw_share(evidence)) \
+            if n_drawn else []
         taken = set(chosen)
         # New characters and new creators get their share: if the deal holds fewer than n_new of
         # them, the best of the draw among them replace the last drawn picks that are not new,
@@ -297,9 +299,9 @@ class Recommender:
         picks = [self._pick(catalog, user, evidence, mean, i, candidates) for i in exploit_rows]
         extra = [self._pick(catalog, user, evidence, mean, i, candidates, drawn=True)
                  for i in chosen]
-        if not top:
-            return (picks + extra)[:n]
-        return interleave_exploration(picks, extra)[:n]
+        # The best guesses first, then what was drawn to explore: a user whose taste is known
+        # meets it before "something different" (early on nearly every pick is drawn anyway).
+        return (picks + extra)[:n]
 
     def _pick(self, catalog: Catalog, user: UserProfile, evidence: Evidence, scores: Scores,
               i: int, candidates: np.ndarray, drawn: bool = False) -> Pick:
@@ -333,6 +335,14 @@ class Recommender:
             return None
         return (total / norm).astype(np.float32)
 
+    def _draw_share(self, evidence: Evidence) -> float:
+        """The share of the picks drawn to explore: nearly all at first, shrinking as evidence
+        (swipes, and interest tags worth `interest_swipes` each) grows. The draw's push away
+        from the swiped cards fades with it: the survey is over once the share is small."""
+        s = self.settings
+        known = evidence.swipes + s.interest_swipes * evidence.interests
+        return s.explore_start / (1 + (known / s.explore_decay) ** s.explore_power)
+
     def _exploration_counts(self, catalog: Catalog, evidence: Evidence,
                             eligible: np.ndarray, n: int, rng: np.random.Generator,
                             top: int = 1):
@@ -345,9 +355,7 @@ class Recommender:
         n_new = int(n * s.explore_share + rng.random())
         if not (eligible & catalog.explorable).any():
             n_new = 0
-        known = evidence.swipes + s.interest_swipes * evidence.interests
-        share = s.explore_start / (1 + (known / s.explore_decay) ** s.explore_power)
-        n_drawn = int(n * share + rng.random())
+        n_drawn = int(n * self._draw_share(evidence) + rng.random())
         return min(n_new, n - top), max(0, min(n_drawn, n - top))
 
     def _candidates(self, catalog: Catalog, user: UserProfile, evidence: Evidence,
@@ -432,20 +440,13 @@ class Recommender:
             max_sim = np.maximum(max_sim, vectors @ vectors[best])
         return chosen
 
-    def _swiped_vectors(self, evidence: Evidence) -> Optional[np.ndarray]:
-        """The cards the user swiped (liked or passed), for exploration to go elsewhere."""
-        if self.settings.explore_coverage <= 0:
-            return None
-        rows = [i for i, kind in enumerate(evidence.kinds) if kind in ("like", "pass")]
-        return evidence.vectors[rows] if rows else None
-
     def _mmr_rows(self, catalog: Catalog, candidates: np.ndarray, scores: np.ndarray,
                   count: int, already: list, lam: float,
-                  held: Optional[np.ndarray] = None,
-                  swiped: Optional[np.ndarray] = None) -> list[int]:
+                  held: Optional[np.ndarray] = None, swiped: Optional[np.ndarray] = None,
+                  coverage: float = 0.0) -> list[int]:
         """MMR over candidate rows, against the rows already in the deal and the `held`
-        vectors; with `swiped`, also `explore_coverage` times the closeness to the nearest
-        swiped card, so exploration covers what the user has not been shown yet."""
+        vectors; also `coverage` times the closeness to the nearest `swiped` card, so
+        exploration covers what the user has not been shown yet."""
         free = np.ones(len(candidates), dtype=bool)
         free[already] = False
         top = np.flatnonzero(free)[np.argsort(-scores[free], kind="stable")][: max(10 * count, 50)]
@@ -457,8 +458,8 @@ class Recommender:
         if held is not None and len(held):
             max_sim = np.maximum(max_sim, (vectors @ held.T).max(axis=1))
         seen = np.zeros(len(top))
-        if swiped is not None and len(swiped):
-            seen = self.settings.explore_coverage * (vectors @ swiped.T).max(axis=1)
+        if coverage > 0 and swiped is not None and len(swiped):
+            seen = coverage * (vectors @ swiped.T).max(axis=1)
         open_ = np.ones(len(top), dtype=bool)
         chosen: list[int] = []
         for _ in range(min(count, len(top))):
@@ -520,6 +521,12 @@ class Recommender:
             tag = _commonest_tag(catalog, pos)
             return f"Popular in #{tag}" if tag else "Popular right now"
         return None
+
+
+def _swiped_vectors(evidence: Evidence) -> Optional[np.ndarray]:
+    """The cards the user swiped (liked or passed), for exploration to go elsewhere."""
+    rows = [i for i, kind in enumerate(evidence.kinds) if kind in ("like", "pass")]
+    return evidence.vectors[rows] if rows else None
 
 
 def _profile_key(user: UserProfile) -> tuple:
